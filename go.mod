@@ -1,0 +1,13 @@
+module github.com/nixrealis/nixrealis
+
+go 1.26
+
+require (
+	github.com/apache/thrift v0.14.0
+	github.com/paypal/gorealis v1.25.0
+	github.com/pkg/errors v0.9.1
+	github.com/samuel/go-zookeeper v0.0.0-20171117190445-471cd4e61d7a
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
