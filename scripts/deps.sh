@@ -26,6 +26,15 @@ if [ "$(id -u)" -eq 0 ]; then
   if [ ! -f /etc/nix/nix.conf ] || ! grep -q '^sandbox' /etc/nix/nix.conf; then
     echo 'sandbox = false' >> /etc/nix/nix.conf
   fi
+  # Single-user as root: builds run as root, no nixbld group needed.
+  if ! grep -q '^build-users-group' /etc/nix/nix.conf; then
+    echo 'build-users-group =' >> /etc/nix/nix.conf
+  fi
+  # This machine has no network: the default substituter (the public cache)
+  # would only add retries to every build. Clusters name their own caches.
+  if ! grep -q '^substituters' /etc/nix/nix.conf; then
+    echo 'substituters =' >> /etc/nix/nix.conf
+  fi
   if ! grep -q '^experimental-features' /etc/nix/nix.conf; then
     echo 'experimental-features = nix-command' >> /etc/nix/nix.conf
   fi
