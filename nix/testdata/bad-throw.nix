@@ -1,0 +1,3 @@
+{
+  v = throw "job hello_world: cluster must be set";
+}
