@@ -1,0 +1,306 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/nixrealis/nixrealis/nix"
+)
+
+// expression is the sandbox Nix expression: a fixed template that takes
+// all variable data as one JSON string argument.
+//
+//go:embed sandbox.nix
+var expression []byte
+
+// Expression returns the sandbox Nix expression (template v1) that
+// [Evaluate] and [Prepare] evaluate with --argstr spec '<Spec JSON>'.
+func Expression() []byte { return append([]byte(nil), expression...) }
+
+// A PackageSet is where attribute paths are looked up: a Nix search path
+// entry (<nixpkgs>), a Nix file, or Nix source text. A set that evaluates
+// to a function (as nixpkgs does) is called with no arguments ({ }), so
+// its defaults apply.
+type PackageSet struct {
+	nixPath string // <name> on the Nix search path
+	file    string // absolute .nix file or directory
+	expr    string // Nix source, written to a file by Evaluate
+}
+
+// Nixpkgs is the default package set, <nixpkgs> on the Nix search path.
+func Nixpkgs() PackageSet { return PackageSet{nixPath: "nixpkgs"} }
+
+// NixPath is the package set <name> looked up on the Nix search path
+// (NIX_PATH or [Evaluator.IncludePath]).
+func NixPath(name string) PackageSet { return PackageSet{nixPath: name} }
+
+// File is the package set in a Nix file (or a directory with
+// default.nix). A relative path is made absolute when the set is used.
+func File(path string) PackageSet { return PackageSet{file: path} }
+
+// Expr is the package set given as Nix source text, e.g.
+// "import ./pkgs.nix { }" is not allowed (no relative paths: the text is
+// evaluated from a file in a temporary directory); use absolute paths or
+// <...> in it.
+func Expr(source string) PackageSet { return PackageSet{expr: source} }
+
+// String describes the set for messages: <nixpkgs>, a file name, or
+// "expression".
+func (s PackageSet) String() string {
+	switch {
+	case s.nixPath != "":
+		return "<" + s.nixPath + ">"
+	case s.file != "":
+		return s.file
+	case s.expr != "":
+		return "expression"
+	}
+	return "<nixpkgs>"
+}
+
+func (s PackageSet) isZero() bool { return s == PackageSet{} }
+
+// A Package is one package a process uses: an attribute path into a
+// package set, or a literal store path.
+type Package struct {
+	set       PackageSet
+	attrPath  []string
+	storePath string
+}
+
+// Attr is the package at the dotted attribute path (e.g. "hello",
+// "python3Packages.requests") in <nixpkgs>. Use [PackageSet.Attr] for
+// other sets or attribute names containing dots.
+func Attr(path string) Package {
+	return Package{set: Nixpkgs(), attrPath: strings.Split(path, ".")}
+}
+
+// Attr is the package at the attribute path given by its components in s.
+func (s PackageSet) Attr(path ...string) Package {
+	return Package{set: s, attrPath: append([]string(nil), path...)}
+}
+
+// StorePath is an already-built package by its store path. It must be
+// valid in the client's store when the sandbox is evaluated (Nix checks
+// it) and is shipped with the sandbox's closure.
+func StorePath(path string) Package { return Package{storePath: path} }
+
+// String describes the package: "<set>#a.b" or the store path.
+func (p Package) String() string {
+	if p.storePath != "" {
+		return p.storePath
+	}
+	return p.set.String() + "#" + strings.Join(p.attrPath, ".")
+}
+
+func (p Package) validate(field string) error {
+	if p.storePath != "" {
+		return checkStorePath(field, p.storePath)
+	}
+	if len(p.attrPath) == 0 {
+		return fmt.Errorf("%w: %s has no attribute path; use sandbox.Attr(\"hello\") or sandbox.StorePath(\"/nix/store/...\")", ErrInvalid, field)
+	}
+	for i, a := range p.attrPath {
+		if a == "" {
+			return fmt.Errorf("%w: %s: attribute path %q has an empty component %d", ErrInvalid, field, strings.Join(p.attrPath, "."), i)
+		}
+	}
+	if p.set.file != "" && strings.ContainsRune(p.set.file, 0) {
+		return fmt.Errorf("%w: %s: package set file name contains a NUL byte", ErrInvalid, field)
+	}
+	return nil
+}
+
+// A Spec describes one sandbox derivation.
+type Spec struct {
+	// Name is the store name; derive it with [StoreName].
+	Name string
+	// System is the Nix system the sandbox is built for; empty means the
+	// client's (e.g. "x86_64-linux").
+	System string
+	// Shell and Path are the builder (a POSIX shell) and the PATH where
+	// it finds mkdir and ln. Empty means "/bin/sh" and "/bin:/usr/bin",
+	// which need Nix's sandbox off or /bin/sh in sandbox-paths; set them to
+	// store paths of a shell and coreutils to build in Nix's sandbox.
+	Shell, Path string
+	// Packages are the packages on the sandbox's bin/, in order of
+	// precedence (a program name provided by two packages links to the
+	// first). Duplicates are dropped.
+	Packages []Package
+}
+
+// DefaultSystem is the Nix system of the machine running this program.
+func DefaultSystem() string {
+	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "riscv64": "riscv64"}[runtime.GOARCH]
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return arch + "-" + runtime.GOOS
+}
+
+// Validate reports every problem with s, joined.
+func (s Spec) Validate() error {
+	var errs []error
+	if err := checkStoreName(s.Name); err != nil {
+		errs = append(errs, fmt.Errorf("Spec.Name: %w", err))
+	}
+	if s.Shell != "" && !strings.HasPrefix(s.Shell, "/") {
+		errs = append(errs, fmt.Errorf("%w: Spec.Shell %q is not an absolute path", ErrInvalid, s.Shell))
+	}
+	for i, p := range s.Packages {
+		if err := p.validate(fmt.Sprintf("Spec.Packages[%d]", i)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jsonSet and jsonPackage are the JSON shapes sandbox.nix reads.
+type jsonSet struct {
+	NixPath string `json:"nixPath,omitempty"`
+	File    string `json:"file,omitempty"`
+}
+
+type jsonPackage struct {
+	Set       string   `json:"set,omitempty"`
+	AttrPath  []string `json:"attrPath,omitempty"`
+	StorePath string   `json:"storePath,omitempty"`
+}
+
+type jsonSpec struct {
+	Name     string             `json:"name"`
+	System   string             `json:"system"`
+	Shell    string             `json:"shell"`
+	Path     string             `json:"path"`
+	Sets     map[string]jsonSet `json:"sets"`
+	Packages []jsonPackage      `json:"packages"`
+}
+
+// JSON returns the spec argument for the sandbox expression. Package sets
+// given as source text ([Expr]) are written to exprDir as
+// set-<sha256>.nix (the directory must exist); files are made absolute.
+// The result depends only on s (and exprDir), so it is deterministic.
+func (s Spec) JSON(exprDir string) ([]byte, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	js := jsonSpec{
+		Name: s.Name, System: s.System, Shell: s.Shell, Path: s.Path,
+		Sets: map[string]jsonSet{}, Packages: []jsonPackage{},
+	}
+	if js.System == "" {
+		js.System = DefaultSystem()
+	}
+	if js.Shell == "" {
+		js.Shell = "/bin/sh"
+	}
+	if js.Path == "" {
+		js.Path = "/bin:/usr/bin"
+	}
+	setIDs := map[PackageSet]string{}
+	seen := map[string]bool{}
+	for _, p := range s.Packages {
+		if p.storePath != "" {
+			if !seen[p.storePath] {
+				seen[p.storePath] = true
+				js.Packages = append(js.Packages, jsonPackage{StorePath: p.storePath})
+			}
+			continue
+		}
+		set := p.set
+		if set.isZero() {
+			set = Nixpkgs()
+		}
+		id, ok := setIDs[set]
+		if !ok {
+			id = fmt.Sprintf("s%d", len(setIDs))
+			setIDs[set] = id
+			var j jsonSet
+			switch {
+			case set.nixPath != "":
+				j.NixPath = set.nixPath
+			case set.file != "":
+				abs, err := filepath.Abs(set.file)
+				if err != nil {
+					return nil, fmt.Errorf("sandbox: package set %s: %w", set.file, err)
+				}
+				j.File = abs
+			default:
+				sum := sha256.Sum256([]byte(set.expr))
+				name := filepath.Join(exprDir, "set-"+hex.EncodeToString(sum[:8])+".nix")
+				if exprDir == "" {
+					return nil, fmt.Errorf("%w: a package set given as an expression needs a directory to write it to", ErrInvalid)
+				}
+				if err := os.WriteFile(name, []byte(set.expr), 0o644); err != nil {
+					return nil, fmt.Errorf("sandbox: writing package set expression: %w", err)
+				}
+				j.File = name
+			}
+			js.Sets[id] = j
+		}
+		key := id + "\x00" + strings.Join(p.attrPath, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		js.Packages = append(js.Packages, jsonPackage{Set: id, AttrPath: p.attrPath})
+	}
+	return json.MarshalIndent(js, "", "  ")
+}
+
+// Paths are a sandbox's derivation and output store paths, both known
+// after evaluation alone.
+type Paths struct {
+	Drv nix.StorePath // the .drv written by nix-instantiate
+	Out nix.StorePath // the output; not built yet
+}
+
+// Evaluate instantiates the sandbox derivation for s with n (nothing is
+// built) and returns its paths. Expression package sets and the
+// expression itself are written to workDir (a temporary directory when
+// empty).
+func Evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, error) {
+	if n == nil {
+		n = &nix.Nix{}
+	}
+	if workDir == "" {
+		d, err := os.MkdirTemp("", "nixrealis-sandbox-")
+		if err != nil {
+			return Paths{}, fmt.Errorf("sandbox: %w", err)
+		}
+		defer os.RemoveAll(d)
+		workDir = d
+	}
+	spec, err := s.JSON(workDir)
+	if err != nil {
+		return Paths{}, err
+	}
+	file := filepath.Join(workDir, "sandbox.nix")
+	if err := os.WriteFile(file, expression, 0o644); err != nil {
+		return Paths{}, fmt.Errorf("sandbox: writing the sandbox expression: %w", err)
+	}
+	drvs, err := n.Instantiate(ctx, nix.Expr{File: file, ArgStr: map[string]string{"spec": string(spec)}})
+	if err != nil {
+		return Paths{}, fmt.Errorf("sandbox: evaluating sandbox %s: %w", s.Name, err)
+	}
+	if len(drvs) != 1 {
+		return Paths{}, fmt.Errorf("sandbox: evaluating sandbox %s gave %d derivations, want 1", s.Name, len(drvs))
+	}
+	outs, err := n.OutputPaths(ctx, drvs[0])
+	if err != nil {
+		return Paths{}, fmt.Errorf("sandbox: output path of %s: %w", drvs[0], err)
+	}
+	if len(outs) != 1 {
+		return Paths{}, fmt.Errorf("sandbox: %s has %d outputs, want 1", drvs[0], len(outs))
+	}
+	return Paths{Drv: drvs[0], Out: outs[0]}, nil
+}

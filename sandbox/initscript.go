@@ -1,0 +1,261 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// InitProcessName is the name of the process that brings the sandbox into
+// the task's sandbox directory; it runs before every other process.
+const InitProcessName = "init_sandbox"
+
+// DefaultNixBinDirs are the directories init_sandbox searches for
+// nix-store, in order, when [Agent.NixBinDirs] is empty: the multi-user
+// install's default profile, then Debian's package.
+var DefaultNixBinDirs = []string{"/nix/var/nix/profiles/default/bin", "/usr/bin"}
+
+// Paths inside the task sandbox that init_sandbox creates.
+const (
+	// GCRootPath is the indirect GC root that keeps the sandbox's closure
+	// alive on the agent while the task sandbox exists.
+	GCRootPath = ".gcroots/sandbox"
+	// LinkPath is the symlink to the sandbox's store path; processes can
+	// run "$HOME/.sandbox/bin/<program>" or just "<program>" (see
+	// ProfilePath).
+	LinkPath = ".sandbox"
+	// ProfilePath is the file Thermos sources (as BASH_ENV) before every
+	// process; init_sandbox adds the sandbox's bin/ to PATH there.
+	ProfilePath = ".thermos_profile"
+	// LogPath keeps nix-store's full output of the last realisation.
+	LogPath = ".gcroots/init_sandbox.log"
+)
+
+// Exit codes of init_sandbox, one per cause. Every failure also prints
+// exactly one line "init_sandbox: <cause>: <detail>" on stderr.
+const (
+	ExitNixMissing       = 127 // no nix-store in the configured directories
+	ExitCacheUnreachable = 10  // a binary cache could not be read
+	ExitNotInCache       = 11  // no cache has the path
+	ExitBadSignature     = 12  // the path lacks a signature by a trusted key
+	ExitDiskFull         = 13  // no space left on the agent
+	ExitCorrupt          = 14  // a NAR in the cache does not match its hash
+	ExitSandbox          = 15  // the task sandbox cannot be written
+	ExitNixFailed        = 16  // nix-store failed for another reason
+)
+
+// Agent describes how init_sandbox reaches Nix and the cluster's binary
+// cache on an agent. The zero value uses the agent's own nix.conf for
+// substituters and trusted keys.
+//
+// Caches and TrustedKeys are passed to nix-store as --option
+// extra-substituters / extra-trusted-public-keys. Nix honours them when it
+// runs single-user or for a trusted user; with a multi-user daemon and an
+// untrusted role user it silently ignores them, so the agent's nix.conf
+// must list the cluster's cache in substituters (or trusted-substituters)
+// and its key in trusted-public-keys. Signature checking is never turned
+// off.
+type Agent struct {
+	// Caches are the binary cache URLs to substitute from (file://,
+	// http(s)://, s3://, ssh://...).
+	Caches []string
+	// TrustedKeys are the public keys ("name:base64") whose signatures are
+	// accepted.
+	TrustedKeys []string
+	// NixBinDirs are searched, in order, for an executable nix-store.
+	// Empty means DefaultNixBinDirs.
+	NixBinDirs []string
+}
+
+// ErrInvalid is wrapped by every error about bad input to this package.
+var ErrInvalid = errors.New("invalid sandbox input")
+
+var (
+	storePathRE = regexp.MustCompile(`^/nix/store/[0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]{1,211}$`)
+	keyRE       = regexp.MustCompile(`^[A-Za-z0-9+._-]+:[A-Za-z0-9+/]+={0,2}$`)
+)
+
+// checkStorePath reports whether p is a syntactically valid path in
+// /nix/store.
+func checkStorePath(field, p string) error {
+	if !storePathRE.MatchString(p) {
+		return fmt.Errorf("%w: %s %q is not a store path; want /nix/store/<32-character hash>-<name>", ErrInvalid, field, p)
+	}
+	return nil
+}
+
+// checkShellWord rejects what cannot be passed safely through Thermos:
+// NUL bytes (no argv can hold them), newlines (one-line errors), and "{{"
+// (Thermos would read it as a template and fail the task).
+func checkShellWord(field, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
+	case strings.ContainsAny(s, "\x00\n\r"):
+		return fmt.Errorf("%w: %s %q contains a NUL or newline character", ErrInvalid, field, s)
+	case strings.Contains(s, "{{"):
+		return fmt.Errorf("%w: %s %q contains \"{{\", which Thermos would read as a template", ErrInvalid, field, s)
+	}
+	return nil
+}
+
+// Validate reports every problem with a, joined.
+func (a Agent) Validate() error {
+	var errs []error
+	for i, c := range a.Caches {
+		field := fmt.Sprintf("Agent.Caches[%d]", i)
+		if err := checkShellWord(field, c); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if u, err := url.Parse(c); err != nil || u.Scheme == "" {
+			errs = append(errs, fmt.Errorf("%w: %s %q is not a store URL; want e.g. file:///srv/cache or https://cache.example", ErrInvalid, field, c))
+		} else if strings.ContainsAny(c, " \t") {
+			errs = append(errs, fmt.Errorf("%w: %s %q contains white space; Nix splits cache lists on it", ErrInvalid, field, c))
+		}
+	}
+	for i, k := range a.TrustedKeys {
+		if !keyRE.MatchString(k) {
+			errs = append(errs, fmt.Errorf("%w: Agent.TrustedKeys[%d] %q is not a Nix public key; want name:base64 as printed by nix key convert-secret-to-public", ErrInvalid, i, k))
+		}
+	}
+	for i, d := range a.NixBinDirs {
+		field := fmt.Sprintf("Agent.NixBinDirs[%d]", i)
+		if err := checkShellWord(field, d); err != nil {
+			errs = append(errs, err)
+		} else if !strings.HasPrefix(d, "/") {
+			errs = append(errs, fmt.Errorf("%w: %s %q is not absolute; Thermos processes have no useful PATH", ErrInvalid, field, d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// shellQuote returns s as one single-quoted shell word.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shellWords quotes each element and joins them with spaces.
+func shellWords(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = shellQuote(s)
+	}
+	return strings.Join(q, " ")
+}
+
+// InitCommand returns the init_sandbox command line for the sandbox at
+// storePath: a bash script, run by Thermos as /bin/bash -c with the task
+// sandbox as working directory and HOME, that
+//
+//   - finds nix-store by absolute path in a.NixBinDirs;
+//   - realises storePath from the binary caches into the agent's store,
+//     checking signatures against the trusted keys, and registers
+//     GCRootPath as its GC root (nix-store --add-root ... --indirect
+//     --realise), so the closure lives as long as the task sandbox;
+//   - links LinkPath to storePath and adds storePath/bin to PATH in
+//     ProfilePath.
+//
+// Nothing is copied; running it twice in one sandbox, or concurrently in
+// two sandboxes on one agent, succeeds. On failure it exits with one of the
+// Exit* codes and one line on stderr naming the cause; the full Nix log is
+// kept in LogPath.
+//
+// The script accepts "--store DIR" as arguments (bash -c SCRIPT
+// init_sandbox --store DIR) to realise into a chroot store instead of the
+// agent's default one; tests use it to simulate a remote agent.
+//
+// Every store path, URL and key is single-quoted; nothing in them is
+// executed.
+func InitCommand(storePath string, a Agent) (string, error) {
+	if err := errors.Join(checkStorePath("sandbox store path", storePath), a.Validate()); err != nil {
+		return "", err
+	}
+	dirs := a.NixBinDirs
+	if len(dirs) == 0 {
+		dirs = DefaultNixBinDirs
+	}
+	var fileCaches []string
+	for _, c := range a.Caches {
+		if u, err := url.Parse(c); err == nil && u.Scheme == "file" {
+			fileCaches = append(fileCaches, c)
+		}
+	}
+	data := map[string]string{
+		"Path":       shellQuote(storePath),
+		"Dirs":       shellWords(dirs),
+		"Subst":      shellQuote(strings.Join(a.Caches, " ")),
+		"Keys":       shellQuote(strings.Join(a.TrustedKeys, " ")),
+		"FileCaches": shellWords(fileCaches),
+		"GCRoot":     shellQuote(GCRootPath),
+		"Link":       shellQuote(LinkPath),
+		"Profile":    shellQuote(ProfilePath),
+		"Log":        shellQuote(LogPath),
+	}
+	for k, v := range map[string]int{
+		"ExitNixMissing": ExitNixMissing, "ExitCacheUnreachable": ExitCacheUnreachable,
+		"ExitNotInCache": ExitNotInCache, "ExitBadSignature": ExitBadSignature,
+		"ExitDiskFull": ExitDiskFull, "ExitCorrupt": ExitCorrupt,
+		"ExitSandbox": ExitSandbox, "ExitNixFailed": ExitNixFailed,
+	} {
+		data[k] = fmt.Sprint(v)
+	}
+	var b strings.Builder
+	if err := initTemplate.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("sandbox: rendering init_sandbox: %w", err)
+	}
+	return b.String(), nil
+}
+
+// initTemplate is the init_sandbox script. Every value substituted into it
+// is already a single-quoted shell word (or a number).
+var initTemplate = template.Must(template.New("init_sandbox").Parse(`# init_sandbox (nixrealis): realise the task's Nix sandbox on this agent.
+set -u
+p={{.Path}}
+fail() { echo "init_sandbox: $2" >&2; exit "$1"; }
+store=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --store) [ $# -ge 2 ] || fail 2 "usage: --store needs a directory"; store=(--store "$2"); shift 2 ;;
+    *) fail 2 "usage: unknown argument $1 (only --store DIR is accepted)" ;;
+  esac
+done
+ns=
+for d in {{.Dirs}}; do
+  if [ -x "$d/nix-store" ]; then ns=$d/nix-store; break; fi
+done
+[ -n "$ns" ] || fail {{.ExitNixMissing}} "nix missing: no executable nix-store in "{{.Dirs}}" on $(hostname 2>/dev/null || echo this agent); install Nix there or configure the nix bin dir"
+for c in {{.FileCaches}}; do
+  d=${c#file://}; d=${d%%\?*}
+  [ -r "$d/nix-cache-info" ] || fail {{.ExitCacheUnreachable}} "cache unreachable: $c has no readable nix-cache-info"
+done
+mkdir -p .gcroots 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot create $PWD/.gcroots"
+opts=(--option require-sigs true)
+[ -z {{.Subst}} ] || opts+=(--option extra-substituters {{.Subst}})
+[ -z {{.Keys}} ] || opts+=(--option extra-trusted-public-keys {{.Keys}})
+log={{.Log}}
+if ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realise "$p" >"$log" 2>&1; then
+  if grep -q 'No space left on device' "$log"; then
+    fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
+  elif grep -q -e 'is not signed by any of the keys' -e 'lacks a valid signature' -e 'lacks a signature' "$log"; then
+    fail {{.ExitBadSignature}} "bad signature: $p is unsigned or signed by a key not in the trusted keys"
+  elif grep -q 'hash mismatch importing path' "$log"; then
+    fail {{.ExitCorrupt}} "corrupt cache: a NAR for $p does not match its hash"
+  elif grep -q -e 'unable to download' -e 'does not appear to be a binary cache' -e "Couldn't connect" -e 'unable to open' "$log"; then
+    fail {{.ExitCacheUnreachable}} "cache unreachable: $(grep -m1 -o -e "unable to download '[^']*'" -e "'[^']*' does not appear to be a binary cache" "$log" || echo "see $PWD/$log")"
+  elif grep -q "don't know how to build" "$log"; then
+    fail {{.ExitNotInCache}} "path not in cache: no binary cache has $p; push it before creating the job"
+  elif grep -q 'already exists' "$log"; then
+    fail {{.ExitSandbox}} "sandbox: $PWD/"{{.GCRoot}}" exists and is not a link into the store"
+  fi
+  fail {{.ExitNixFailed}} "nix-store failed: $(grep -m1 'error:' "$log" | tr -d '\033' || echo "see $PWD/$log")"
+fi
+ln -sfn "$p" {{.Link}}.tmp.$$ 2>/dev/null && mv -fT {{.Link}}.tmp.$$ {{.Link}} 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot link $PWD/"{{.Link}}
+line="export PATH='$p/bin'\"\${PATH:+:\$PATH}\""
+if ! grep -qxF "$line" {{.Profile}} 2>/dev/null; then
+  printf '%s\n' "$line" >>{{.Profile}} 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot write $PWD/"{{.Profile}}
+fi
+`))
