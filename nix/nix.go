@@ -113,7 +113,8 @@ type Error struct {
 	// Err is the underlying error.
 	Err error
 
-	kind error // classification sentinel, or nil
+	kind  error  // classification sentinel, or nil
+	cause string // the message that gave kind
 }
 
 // Error returns "nix <op>: <first line of Nix's message> [at file:line:col]"
@@ -131,6 +132,10 @@ func (e *Error) Error() string {
 		b.WriteString(msg)
 		if e.File != "" && e.Line > 0 {
 			fmt.Fprintf(&b, " at %s:%d:%d", e.File, e.Line, e.Column)
+		}
+		if c := firstLine(e.cause); c != "" && c != msg {
+			b.WriteString(": ")
+			b.WriteString(c)
 		}
 		if e.kind != nil && !strings.Contains(msg, e.kind.Error()) {
 			fmt.Fprintf(&b, " (%v)", e.kind)
@@ -444,33 +449,36 @@ func (l *logReader) error(op, path string, args []string) *Error {
 		}
 	}
 	e.Msg = strings.Join(msgs, "\n")
-	e.kind = classify(msgs, l.warnings, l.infos)
+	e.kind, e.cause = classify(msgs, l.warnings, l.infos)
 	return e
 }
 
 // classify names the cause of a failure from Nix's messages, most specific
 // first: an unreachable cache also ends in "don't know how to build".
-func classify(errs, warnings, infos []string) error {
+func classify(errs, warnings, infos []string) (kind error, cause string) {
 	all := slices.Concat(errs, warnings, infos)
-	has := func(subs ...string) bool {
+	find := func(subs ...string) string {
 		for _, m := range all {
 			for _, s := range subs {
 				if strings.Contains(m, s) {
-					return true
+					return m
 				}
 			}
 		}
-		return false
+		return ""
 	}
-	switch {
-	case has("lacks a valid signature", "is not signed by any of the keys", "lacks a signature by a trusted key"):
-		return ErrBadSignature
-	case has("unable to download", "does not appear to be a binary cache", "Couldn't connect to server", "Could not resolve host"):
-		return ErrCacheUnreachable
-	case has("don't know how to build these paths", "there is no substituter that can build it"):
-		return ErrNotInCache
-	case has("builder for '") && has("failed with exit code"):
-		return ErrBuildFailed
+	for _, c := range []struct {
+		kind error
+		subs []string
+	}{
+		{ErrBadSignature, []string{"lacks a valid signature", "is not signed by any of the keys", "lacks a signature by a trusted key"}},
+		{ErrCacheUnreachable, []string{"unable to download", "does not appear to be a binary cache", "Couldn't connect to server", "Could not resolve host"}},
+		{ErrNotInCache, []string{"don't know how to build these paths", "there is no substituter that can build it"}},
+		{ErrBuildFailed, []string{"failed with exit code"}},
+	} {
+		if m := find(c.subs...); m != "" {
+			return c.kind, m
+		}
 	}
-	return nil
+	return nil, ""
 }
