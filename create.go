@@ -1,0 +1,510 @@
+package nixrealis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
+	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/nix"
+)
+
+// ErrInvalidJob wraps the job package's errors when a job does not build;
+// errors.As still finds each *job.FieldError.
+var ErrInvalidJob = errors.New("invalid job")
+
+// CallOption changes one Client call.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	wait        bool
+	abortUpdate bool
+	noWait      bool
+	message     string
+}
+
+// Wait makes Create wait until every instance is RUNNING (services created
+// through an update: until the update rolled forward and then every
+// instance is RUNNING), and Restart until the restarted instances run again.
+// Cron jobs have nothing to wait for.
+func Wait() CallOption { return func(o *callOptions) { o.wait = true } }
+
+// AbortActiveUpdate makes Kill abort the job's active update first instead
+// of failing with ErrUpdateInProgress.
+func AbortActiveUpdate() CallOption { return func(o *callOptions) { o.abortUpdate = true } }
+
+// NoWait makes Update return once the scheduler accepted the update,
+// without following it to its end.
+func NoWait() CallOption { return func(o *callOptions) { o.noWait = true } }
+
+// Message sets the message recorded with an update operation.
+func Message(m string) CallOption { return func(o *callOptions) { o.message = m } }
+
+func collect(opts []CallOption) callOptions {
+	var o callOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// Created describes a created job.
+type Created struct {
+	// Key is the job's key (the name defaulted from the task if unset).
+	Key job.Key
+	// Spec is what was built and sent.
+	Spec job.Spec
+	// Update is the update that created a service, nil otherwise.
+	Update *UpdateKey
+}
+
+// thriftKey returns a fresh Thrift job key.
+func thriftKey(k job.Key) *aurora.JobKey {
+	return &aurora.JobKey{Role: k.Role, Environment: k.Environment, Name: k.Name}
+}
+
+func keyString(k job.Key) string { return k.Role + "/" + k.Environment + "/" + k.Name }
+
+// specKey is the key of a built job (with the defaulted name).
+func specKey(s job.Spec) job.Key {
+	return job.Key{Cluster: s.Payload.Cluster, Role: s.Payload.Role, Environment: s.Payload.Environment, Name: s.Payload.Name}
+}
+
+// build runs the Nix step (if any) and job.Build, and renders the result.
+func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) (job.Spec, realis.Job, *aurora.JobUpdateSettings, error) {
+	key := keyString(j.Key())
+	// Validate before any Nix work: a job that cannot build is reported at
+	// once, with every problem.
+	if _, err := j.Build(); err != nil {
+		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+	}
+	if c.prep != nil {
+		c.report(Progress{Op: op, Key: key, Stage: StagePrepare, Message: "preparing the Nix sandbox"})
+		progress := func(ev nix.Event) {
+			c.report(Progress{Op: op, Key: key, Stage: StagePrepare, Message: ev.Text, Nix: &ev})
+		}
+		pj, err := c.prep.Prepare(ctx, j, publish, progress)
+		if err != nil {
+			return job.Spec{}, nil, nil, nixErr(op, key, err)
+		}
+		j = pj
+	}
+	spec, err := j.Build()
+	if err != nil {
+		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+	}
+	key = keyString(specKey(spec))
+	settings, err := UpdateSettings(spec.Update)
+	if err != nil {
+		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+	}
+	rj, err := RenderJob(spec, c.owner)
+	if err != nil {
+		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+	}
+	return spec, rj, settings, nil
+}
+
+// Create prepares the job's sandbox (evaluate, build, sign, push the
+// closure), builds and renders the job, and submits it: ScheduleCronJob for
+// a cron job, CreateService (an update that creates the job) for a service,
+// CreateJob otherwise. With Wait it returns once every instance is RUNNING.
+//
+// Create is correct under gorealis' retries: it first checks that the job
+// does not exist (ErrAlreadyExists otherwise), so that when a retried
+// createJob is answered "already exists" after the first attempt went
+// through unanswered, it confirms the job the scheduler holds is this one
+// and succeeds, with exactly one job created.
+func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Created, error) {
+	o := collect(opts)
+	spec, rj, settings, err := c.build(ctx, "create", j, true)
+	if err != nil {
+		return nil, err
+	}
+	k := specKey(spec)
+	key := keyString(k)
+	out := &Created{Key: k, Spec: spec}
+
+	exists, err := c.jobExists(ctx, "create", k)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, opErr("create", key, ErrAlreadyExists, "kill it first, or use Update to change it", nil)
+	}
+
+	jc := rj.JobConfig()
+	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "submitting to the scheduler"})
+	switch {
+	case jc.CronSchedule != nil:
+		if _, err := c.respCall(ctx, "create", key, "scheduleCronJob", func() (*aurora.Response, error) { return c.r.ScheduleCronJob(rj) }); err != nil {
+			return nil, err
+		}
+		c.report(Progress{Op: "create", Key: key, Stage: StageDone, Message: "cron job scheduled: " + *jc.CronSchedule})
+		return out, nil
+
+	case jc.TaskConfig.IsService:
+		uk, err := c.startUpdate(ctx, "create", k, rj, settings, spec.Instances, "")
+		if err != nil {
+			return nil, err
+		}
+		if uk == nil {
+			return nil, opErr("create", key, ErrScheduler, "the scheduler reported no change, yet the job did not exist", nil)
+		}
+		out.Update = uk
+		c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "service created by update " + uk.ID})
+		if o.wait {
+			if _, err := c.follow(ctx, "create", *uk); err != nil {
+				return out, err
+			}
+		}
+
+	default:
+		_, err := c.respCall(ctx, "create", key, "createJob", func() (*aurora.Response, error) { return c.r.CreateJob(rj) })
+		if err != nil {
+			var oe *OpError
+			// gorealis retried a createJob whose first attempt reached the
+			// scheduler (its own check after a timeout is inverted in
+			// v1.25.0): the job did not exist before, so it is ours if the
+			// scheduler holds our configuration.
+			if errors.As(err, &oe) && oe.Code != nil && strings.Contains(oe.Message, "already exists") {
+				same, cerr := c.holdsConfig(ctx, k, jc.TaskConfig)
+				if cerr != nil {
+					return nil, cerr
+				}
+				if !same {
+					return nil, err
+				}
+				c.logger.Info("nixrealis: createJob was retried after its first attempt went through; the job is ours", "job", key)
+			} else {
+				return nil, err
+			}
+		}
+	}
+	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "job created"})
+	if o.wait {
+		if err := c.waitRunning(ctx, "create", k, spec.Instances, nil); err != nil {
+			return out, err
+		}
+	}
+	c.report(Progress{Op: "create", Key: key, Stage: StageDone, Message: "created"})
+	return out, nil
+}
+
+// jobExists reports whether the scheduler knows the job (as a service, ad-hoc
+// or cron job).
+func (c *Client) jobExists(ctx context.Context, op string, k job.Key) (bool, error) {
+	key := keyString(k)
+	c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", "getJobs")
+	type jobsResult struct {
+		resp *aurora.Response
+		res  *aurora.GetJobsResult_
+	}
+	r, err := call(ctx, func() (jobsResult, error) {
+		resp, res, err := c.r.GetJobs(k.Role)
+		return jobsResult{resp, res}, err
+	})
+	if ctx.Err() != nil {
+		return false, ctxErr(op, key, ctx)
+	}
+	if err := translate(op, key, r.resp, err); err != nil {
+		return false, err
+	}
+	if r.res == nil {
+		return false, nil
+	}
+	for _, cfg := range r.res.Configs {
+		if cfg.Key != nil && cfg.Key.Role == k.Role && cfg.Key.Environment == k.Environment && cfg.Key.Name == k.Name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// holdsConfig reports whether the scheduler's active tasks of the job carry
+// the given configuration (compared as Diff does).
+func (c *Client) holdsConfig(ctx context.Context, k job.Key, want *aurora.TaskConfig) (bool, error) {
+	tasks, err := c.tasks(ctx, "create", k, aurora.ACTIVE_STATES, true)
+	if err != nil {
+		return false, err
+	}
+	if len(tasks) == 0 {
+		return false, nil
+	}
+	for _, t := range tasks {
+		if t.AssignedTask == nil || t.AssignedTask.Task == nil {
+			return false, nil
+		}
+		if d := diffTaskConfigs(want, t.AssignedTask.Task); d != "" {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// tasks lists the job's tasks in the given states (all states when nil).
+func (c *Client) tasks(ctx context.Context, op string, k job.Key, states []aurora.ScheduleStatus, withConfigs bool) ([]*aurora.ScheduledTask, error) {
+	key := keyString(k)
+	q := &aurora.TaskQuery{JobKeys: []*aurora.JobKey{thriftKey(k)}, Statuses: states}
+	what := "getTasksWithoutConfigs"
+	if withConfigs {
+		what = "getTasksStatus"
+	}
+	c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", what)
+	ts, err := call(ctx, func() ([]*aurora.ScheduledTask, error) {
+		if withConfigs {
+			return c.r.GetTaskStatus(q)
+		}
+		return c.r.GetTasksWithoutConfigs(q)
+	})
+	if ctx.Err() != nil {
+		return nil, ctxErr(op, key, ctx)
+	}
+	if err != nil {
+		return nil, translate(op, key, nil, err)
+	}
+	return ts, nil
+}
+
+// waitRunning polls until the job has exactly n active tasks, all RUNNING
+// and none of them in exclude (task ids being replaced).
+func (c *Client) waitRunning(ctx context.Context, op string, k job.Key, n int, exclude map[string]bool) error {
+	key := keyString(k)
+	last := -1
+	for {
+		ts, err := c.tasks(ctx, op, k, aurora.ACTIVE_STATES, false)
+		if err != nil {
+			return err
+		}
+		running, ok := 0, true
+		for _, t := range ts {
+			if t.Status == aurora.ScheduleStatus_RUNNING && (t.AssignedTask == nil || !exclude[t.AssignedTask.TaskId]) {
+				running++
+			} else {
+				ok = false
+			}
+		}
+		if running != last {
+			last = running
+			c.report(Progress{Op: op, Key: key, Stage: StageWait, Message: fmt.Sprintf("%d of %d instances RUNNING", running, n), Done: running, Total: n})
+		}
+		if ok && running == n {
+			return nil
+		}
+		if err := sleep(ctx, c.poll); err != nil {
+			return ctxErr(op, key, ctx)
+		}
+	}
+}
+
+// waitGone polls until none of the given instances (all when nil) has an
+// active task.
+func (c *Client) waitGone(ctx context.Context, op string, k job.Key, instances map[int32]bool) error {
+	key := keyString(k)
+	for {
+		ts, err := c.tasks(ctx, op, k, aurora.ACTIVE_STATES, false)
+		if err != nil {
+			return err
+		}
+		left := 0
+		for _, t := range ts {
+			if instances == nil || (t.AssignedTask != nil && instances[t.AssignedTask.InstanceId]) {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		c.report(Progress{Op: op, Key: key, Stage: StageWait, Message: fmt.Sprintf("%d tasks still active", left), Done: 0, Total: left})
+		if err := sleep(ctx, c.poll); err != nil {
+			return ctxErr(op, key, ctx)
+		}
+	}
+}
+
+// Kill kills the job, or only the given instances, and waits until they
+// have no active task left (all KILLED, or otherwise terminal). With an
+// active update it fails with ErrUpdateInProgress, naming the update, unless
+// AbortActiveUpdate is given: then it aborts the update first.
+func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
+	o := collect(opts)
+	key := keyString(k)
+	active, err := c.activeUpdates(ctx, "kill", k)
+	if err != nil {
+		return err
+	}
+	for _, u := range active {
+		if !o.abortUpdate {
+			return opErr("kill", key, ErrUpdateInProgress, fmt.Sprintf("update %s is %s: abort it first (AbortActiveUpdate)", u.Key.ID, u.State.Status), nil)
+		}
+		if err := c.Abort(ctx, UpdateKey{Job: k, ID: u.Key.ID}, "aborted to kill the job"); err != nil {
+			return err
+		}
+	}
+	c.report(Progress{Op: "kill", Key: key, Stage: StageSubmit, Message: "killing"})
+	var want map[int32]bool
+	if len(instances) == 0 {
+		_, err = c.respCall(ctx, "kill", key, "killTasks", func() (*aurora.Response, error) { return c.r.KillJob(thriftKey(k)) })
+	} else {
+		want = make(map[int32]bool)
+		var ids []int32
+		for _, i := range instances {
+			if !want[i] { // a Thrift set: duplicates fail on write
+				want[i] = true
+				ids = append(ids, i)
+			}
+		}
+		_, err = c.respCall(ctx, "kill", key, "killTasks", func() (*aurora.Response, error) { return c.r.KillInstances(thriftKey(k), ids...) })
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.waitGone(ctx, "kill", k, want); err != nil {
+		return err
+	}
+	c.report(Progress{Op: "kill", Key: key, Stage: StageDone, Message: "killed"})
+	return nil
+}
+
+// Restart restarts the job's active instances (or the given ones) and, with
+// Wait, waits until each runs again as a new task.
+func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
+	o := collect(opts)
+	key := keyString(k)
+	ts, err := c.tasks(ctx, "restart", k, aurora.ACTIVE_STATES, false)
+	if err != nil {
+		return err
+	}
+	old := make(map[string]bool)
+	live := make(map[int32]bool)
+	for _, t := range ts {
+		if t.AssignedTask != nil {
+			old[t.AssignedTask.TaskId] = true
+			live[t.AssignedTask.InstanceId] = true
+		}
+	}
+	if len(live) == 0 {
+		return opErr("restart", key, ErrNotFound, "the job has no active instances", nil)
+	}
+	ids := instances
+	if len(ids) == 0 {
+		for i := range live {
+			ids = append(ids, i)
+		}
+	} else {
+		seen := make(map[int32]bool)
+		ids = nil
+		for _, i := range instances {
+			if !live[i] {
+				return opErr("restart", key, ErrNotFound, fmt.Sprintf("instance %d is not active", i), nil)
+			}
+			if !seen[i] {
+				seen[i] = true
+				ids = append(ids, i)
+			}
+		}
+	}
+	c.report(Progress{Op: "restart", Key: key, Stage: StageSubmit, Message: fmt.Sprintf("restarting %d instances", len(ids))})
+	if _, err := c.respCall(ctx, "restart", key, "restartShards", func() (*aurora.Response, error) { return c.r.RestartInstances(thriftKey(k), ids...) }); err != nil {
+		return err
+	}
+	if o.wait {
+		if err := c.waitRunning(ctx, "restart", k, len(live), old); err != nil {
+			return err
+		}
+	}
+	c.report(Progress{Op: "restart", Key: key, Stage: StageDone, Message: "restarted"})
+	return nil
+}
+
+// Task is one task of a job as Status reports it.
+type Task struct {
+	Instance int32
+	TaskID   string
+	Status   aurora.ScheduleStatus
+	Host     string
+	// Ports maps named ports to the ports assigned on Host.
+	Ports map[string]int32
+	// FailureCount counts the instance's earlier failures.
+	FailureCount int32
+	// Message is the latest event's message, if any.
+	Message string
+	// Since is the time of the latest event.
+	Since time.Time
+	// PendingReason says why a PENDING task is not scheduled yet.
+	PendingReason string
+}
+
+// JobStatus is what Status reports.
+type JobStatus struct {
+	Key job.Key
+	// Tasks are all tasks the scheduler keeps for the job, by instance.
+	Tasks []Task
+	// ByState groups the tasks by their state.
+	ByState map[aurora.ScheduleStatus][]Task
+	// ActiveUpdate is the job's active update, if any.
+	ActiveUpdate *UpdateKey
+}
+
+// Status lists the job's tasks by state, with the pending reasons of
+// PENDING ones and the active update, if any. A job unknown to the
+// scheduler has no tasks (no error).
+func (c *Client) Status(ctx context.Context, k job.Key) (*JobStatus, error) {
+	ts, err := c.tasks(ctx, "status", k, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	st := &JobStatus{Key: k, ByState: make(map[aurora.ScheduleStatus][]Task)}
+	pending := false
+	for _, t := range ts {
+		task := Task{Status: t.Status, FailureCount: t.FailureCount}
+		if a := t.AssignedTask; a != nil {
+			task.Instance, task.TaskID, task.Host, task.Ports = a.InstanceId, a.TaskId, a.SlaveHost, a.AssignedPorts
+		}
+		if n := len(t.TaskEvents); n > 0 {
+			ev := t.TaskEvents[n-1]
+			task.Since = time.UnixMilli(ev.Timestamp)
+			if ev.Message != nil {
+				task.Message = *ev.Message
+			}
+		}
+		if t.Status == aurora.ScheduleStatus_PENDING {
+			pending = true
+		}
+		st.Tasks = append(st.Tasks, task)
+	}
+	if pending {
+		q := &aurora.TaskQuery{JobKeys: []*aurora.JobKey{thriftKey(k)}}
+		reasons, err := call(ctx, func() ([]*aurora.PendingReason, error) { return c.r.GetPendingReason(q) })
+		if ctx.Err() != nil {
+			return nil, ctxErr("status", keyString(k), ctx)
+		}
+		if err != nil {
+			return nil, translate("status", keyString(k), nil, err)
+		}
+		byID := make(map[string]string, len(reasons))
+		for _, r := range reasons {
+			byID[r.TaskId] = r.Reason
+		}
+		for i := range st.Tasks {
+			st.Tasks[i].PendingReason = byID[st.Tasks[i].TaskID]
+		}
+	}
+	sortTasks(st.Tasks)
+	for _, t := range st.Tasks {
+		st.ByState[t.Status] = append(st.ByState[t.Status], t)
+	}
+	active, err := c.activeUpdates(ctx, "status", k)
+	if err != nil {
+		return nil, err
+	}
+	if len(active) > 0 {
+		st.ActiveUpdate = &UpdateKey{Job: k, ID: active[0].Key.ID}
+	}
+	return st, nil
+}

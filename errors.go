@@ -1,0 +1,173 @@
+package nixrealis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+	"github.com/paypal/gorealis/response"
+	pkgerrors "github.com/pkg/errors"
+)
+
+// Sentinel errors of the Client. Every error a Client method returns is an
+// *OpError (or, for a job that does not build, the job package's errors
+// joined), and errors.Is tells its kind:
+var (
+	// ErrUnreachable: the scheduler could not be reached (connection
+	// refused, no leader in ZooKeeper, HTTP errors) after gorealis' retries.
+	ErrUnreachable = errors.New("scheduler unreachable")
+	// ErrRejected: the scheduler rejected the request as invalid
+	// (INVALID_REQUEST); OpError.Message holds Aurora's message.
+	ErrRejected = errors.New("rejected by the scheduler")
+	// ErrUpdateInProgress: the job has an active update (JOB_UPDATING_ERROR,
+	// or found before a kill); abort it first, or ask Kill to.
+	ErrUpdateInProgress = errors.New("job update in progress")
+	// ErrAuth: the scheduler refused the credentials (AUTH_FAILED).
+	ErrAuth = errors.New("not authorized by the scheduler")
+	// ErrScheduler: the scheduler failed the call (ERROR) or answered
+	// something the client cannot use.
+	ErrScheduler = errors.New("scheduler error")
+	// ErrNixFailed: evaluating, building or publishing the job's Nix
+	// sandbox failed; the wrapped error carries Nix's message.
+	ErrNixFailed = errors.New("nix failed")
+	// ErrTimeout: the caller's deadline passed, or a wait ran out, before
+	// the operation finished. A deadline from the context also satisfies
+	// errors.Is(err, context.DeadlineExceeded).
+	ErrTimeout = errors.New("timed out")
+	// ErrAlreadyExists: Create found the job already on the scheduler
+	// before sending it.
+	ErrAlreadyExists = errors.New("job already exists")
+	// ErrNotFound: the job, instance or update does not exist (or has no
+	// active tasks).
+	ErrNotFound = errors.New("not found")
+	// ErrUpdateFailed: an update ended in a state other than ROLLED_FORWARD
+	// (rolled back, aborted, failed); UpdateResult.Status says which.
+	ErrUpdateFailed = errors.New("update did not roll forward")
+)
+
+// OpError is the error of one Client operation.
+type OpError struct {
+	// Op is the operation: "create", "kill", "update", "restart", "status",
+	// "inspect", "diff", "pause", "resume", "abort", "rollback", "pulse".
+	Op string
+	// Key is the job, "role/environment/name".
+	Key string
+	// Kind is one of the package's sentinel errors.
+	Kind error
+	// Code is Aurora's response code when the scheduler answered.
+	Code *aurora.ResponseCode
+	// Message is the scheduler's (or Nix's) own message, if any.
+	Message string
+	// Err is the underlying error (gorealis', Nix's or the context's).
+	Err error
+}
+
+// Error returns "nixrealis: op key: kind: message".
+func (e *OpError) Error() string {
+	var b strings.Builder
+	b.WriteString("nixrealis: ")
+	b.WriteString(e.Op)
+	if e.Key != "" {
+		b.WriteString(" " + e.Key)
+	}
+	if e.Kind != nil {
+		b.WriteString(": " + e.Kind.Error())
+	}
+	switch {
+	case e.Message != "":
+		b.WriteString(": " + e.Message)
+	case e.Err != nil:
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the kind and the underlying error, so that errors.Is works
+// with both the package's sentinels and, for example, context.Canceled.
+func (e *OpError) Unwrap() []error {
+	var out []error
+	if e.Kind != nil {
+		out = append(out, e.Kind)
+	}
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	return out
+}
+
+func opErr(op, key string, kind error, msg string, err error) *OpError {
+	return &OpError{Op: op, Key: key, Kind: kind, Message: msg, Err: err}
+}
+
+// ctxErr turns a done context into the operation's error.
+func ctxErr(op, key string, ctx context.Context) error {
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return opErr(op, key, ErrTimeout, "the caller's deadline passed", err)
+	}
+	return opErr(op, key, nil, "", err)
+}
+
+// translate turns what a gorealis call returned into the package's error,
+// once, here: response codes when the scheduler answered, otherwise the
+// cause behind pkg/errors' wrapping (timeouts and exhausted retries mean
+// the scheduler could not be reached).
+func translate(op, key string, resp *aurora.Response, err error) error {
+	if err == nil && resp != nil && resp.GetResponseCode() == aurora.ResponseCode_OK {
+		return nil
+	}
+	if resp != nil {
+		code := resp.GetResponseCode()
+		msg := response.CombineMessage(resp)
+		if msg == "" && err != nil {
+			msg = err.Error()
+		}
+		var kind error
+		switch code {
+		case aurora.ResponseCode_INVALID_REQUEST:
+			kind = ErrRejected
+			if strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") || strings.Contains(msg, "does not exist") {
+				kind = ErrNotFound
+			}
+		case aurora.ResponseCode_JOB_UPDATING_ERROR:
+			kind = ErrUpdateInProgress
+		case aurora.ResponseCode_AUTH_FAILED:
+			kind = ErrAuth
+		case aurora.ResponseCode_OK:
+			if err == nil {
+				return nil
+			}
+			kind = ErrScheduler
+		default:
+			kind = ErrScheduler
+		}
+		e := opErr(op, key, kind, msg, err)
+		e.Code = &code
+		return e
+	}
+	if err == nil {
+		return opErr(op, key, ErrScheduler, "no response from the scheduler", nil)
+	}
+	cause := pkgerrors.Cause(err)
+	if realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) ||
+		strings.Contains(err.Error(), "ran out of retries") || strings.Contains(err.Error(), "connection") {
+		return opErr(op, key, ErrUnreachable, "", err)
+	}
+	return opErr(op, key, ErrScheduler, "", err)
+}
+
+// nixErr wraps an error of the Nix step.
+func nixErr(op, key string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return opErr(op, key, nil, "", err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return opErr(op, key, ErrTimeout, "the caller's deadline passed during the Nix step", err)
+	}
+	return opErr(op, key, ErrNixFailed, "", err)
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
