@@ -94,6 +94,23 @@ func TestSignedCacheToAgent(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{string(closure[0]), string(closure[1]), string(blob)}, copied, "one ActCopyPath per closure path")
 
+	// The narinfos Nix wrote agree with what path-info says of the paths.
+	infos, err := client.Closure(ctx, out)
+	require.NoError(t, err)
+	for _, pi := range infos {
+		data, err := os.ReadFile(filepath.Join(cacheDir, pi.Path.HashPart()+".narinfo"))
+		require.NoError(t, err)
+		ni, err := nix.ParseNarInfo(data)
+		require.NoError(t, err)
+		assert.Equal(t, pi.Path, ni.StorePath)
+		assert.Equal(t, pi.NarSize, ni.NarSize)
+		h, err := nix.NormalizeHash(pi.NarHash)
+		require.NoError(t, err)
+		assert.Equal(t, ni.NarHash, h, "path-info's SRI hash rendered as the narinfo's base-32")
+		assert.Equal(t, pi.References, ni.References)
+		assert.Equal(t, "zstd", ni.Compression)
+	}
+
 	// Verify in Go before anything uses the cache.
 	require.NoError(t, nix.VerifyCache(ctx, cache, public, out, blob))
 	require.NoError(t, nix.VerifyCache(ctx, cacheDir, otherPublic+" "+public, out), "any of several keys")
@@ -120,7 +137,7 @@ func TestSignedCacheToAgent(t *testing.T) {
 	for _, p := range closure {
 		assert.DirExists(t, filepath.Join(agentDir, string(p)), "closure path in the agent store")
 	}
-	infos, err := a.Closure(ctx, out)
+	infos, err = a.Closure(ctx, out)
 	require.NoError(t, err)
 	require.Len(t, infos, 2)
 	for _, pi := range infos {

@@ -265,10 +265,14 @@ func parsePathInfos(out []byte) ([]PathInfo, error) {
 			infos = append(infos, *info)
 		}
 	}
-	for _, info := range infos {
-		if _, err := ParseStorePath(string(info.Path)); err != nil {
+	for i := range infos {
+		if _, err := ParseStorePath(string(infos[i].Path)); err != nil {
 			return nil, fmt.Errorf("nix closure: %w", err)
 		}
+		if len(infos[i].References) == 0 {
+			infos[i].References = nil // as in NarInfo
+		}
+		slices.Sort(infos[i].References)
 	}
 	slices.SortFunc(infos, func(a, b PathInfo) int { return strings.Compare(string(a.Path), string(b.Path)) })
 	return infos, nil

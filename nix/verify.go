@@ -72,7 +72,8 @@ func ParseNarInfo(data []byte) (*NarInfo, error) {
 		if line == "" {
 			continue
 		}
-		k, v, ok := strings.Cut(line, ": ")
+		k, v, ok := strings.Cut(line, ":")
+		v = strings.TrimPrefix(v, " ")
 		if !ok {
 			return nil, fmt.Errorf("nix: narinfo line %d: want \"Key: value\", got %q", i+1, line)
 		}
