@@ -1,0 +1,255 @@
+package job_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis/internal/jsoncmp"
+	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/thermos"
+)
+
+// The golden files in testdata/golden are copies of the oracle's files
+// (produced by the real Aurora client, see its README); they are inputs,
+// never rewritten by these tests.
+
+type taskConfigFile struct {
+	Derived struct {
+		Ports        []string        `json:"ports"`
+		Instances    int             `json:"instances"`
+		UpdateConfig json.RawMessage `json:"update_config"`
+	} `json:"derived"`
+	Bindings []string `json:"bindings"`
+}
+
+func readGolden(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+	require.NoError(t, err)
+	return data
+}
+
+// updateJSON renders an UpdateConfig the way Pystachio serialises it.
+func updateJSON(t *testing.T, u thermos.UpdateConfig) []byte {
+	t.Helper()
+	m := map[string]any{
+		"batch_size":                u.BatchSize,
+		"watch_secs":                u.WatchSecs,
+		"max_per_shard_failures":    u.MaxPerShardFailures,
+		"max_total_failures":        u.MaxTotalFailures,
+		"rollback_on_failure":       u.RollbackOnFailure,
+		"wait_for_batch_completion": u.WaitForBatchCompletion,
+		"sla_aware":                 u.SLAAware,
+	}
+	if u.PulseIntervalSecs != nil {
+		m["pulse_interval_secs"] = *u.PulseIntervalSecs
+	}
+	if s := u.UpdateStrategy; s != nil {
+		switch {
+		case s.Queue != nil:
+			m["update_strategy"] = map[string]any{"batch_size": s.Queue.BatchSize}
+		case s.Batch != nil:
+			m["update_strategy"] = map[string]any{"batch_size": s.Batch.BatchSize, "autopause_after_batch": s.Batch.AutopauseAfterBatch}
+		case s.VariableBatch != nil:
+			m["update_strategy"] = map[string]any{"batch_sizes": s.VariableBatch.BatchSizes, "autopause_after_batch": s.VariableBatch.AutopauseAfterBatch}
+		}
+	}
+	data, err := json.Marshal(m)
+	require.NoError(t, err)
+	return data
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			var tc taskConfigFile
+			require.NoError(t, json.Unmarshal(readGolden(t, c.name+".taskconfig.json"), &tc))
+			j := c.job()
+			if c.bind != nil {
+				j = j.Bind(c.bind)
+			}
+			assert.Len(t, c.bind, len(tc.Bindings), "the case must bind what the taskconfig lists: %v", tc.Bindings)
+			spec, err := j.Build()
+			if c.cliRejects {
+				require.Error(t, err, "Aurora's CLI rejects this configuration")
+				assert.ErrorIs(t, err, job.ErrTemplateInNumericField)
+				var fe *job.FieldError
+				require.ErrorAs(t, err, &fe)
+				assert.Equal(t, "task.processes[0].max_failures", fe.Path)
+				return
+			}
+			require.NoError(t, err)
+			opts := []jsoncmp.Option{jsoncmp.Multiset(c.multiset...)}
+
+			got, err := spec.ExecutorData()
+			require.NoError(t, err)
+			jsoncmp.Equal(t, readGolden(t, c.name+".payload.json"), got, opts...)
+
+			assert.Equal(t, tc.Derived.Ports, spec.Ports, "ports")
+			assert.Equal(t, tc.Derived.Instances, spec.Instances, "instances")
+			jsoncmp.Equal(t, tc.Derived.UpdateConfig, updateJSON(t, spec.Update), opts...)
+
+			cli, err := spec.WithTiers(job.DefaultTiers()).ExecutorData()
+			require.NoError(t, err)
+			jsoncmp.Equal(t, readGolden(t, c.name+".cli.payload.json"), cli, opts...)
+			if spec.Payload.ExecutorConfig.Name == thermos.AuroraExecutorName {
+				again, err := spec.ExecutorData()
+				require.NoError(t, err)
+				assert.Equal(t, got, again, "WithTiers modified the original spec")
+			}
+		})
+	}
+}
+
+// TestGoldenFromThermos reads every golden payload back into a Job, builds
+// it again and expects the same payload: an existing payload can be edited
+// in Go without losing anything.
+func TestGoldenFromThermos(t *testing.T) {
+	for _, c := range goldenCases {
+		if c.cliRejects || c.name == "custom_executor" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			want := readGolden(t, c.name+".payload.json")
+			p, err := thermos.Unmarshal(want)
+			require.NoError(t, err)
+			j, err := job.FromThermos(p)
+			require.NoError(t, err)
+			var tc taskConfigFile
+			require.NoError(t, json.Unmarshal(readGolden(t, c.name+".taskconfig.json"), &tc))
+			j = j.WithInstances(tc.Derived.Instances)
+			spec, err := j.Build()
+			require.NoError(t, err)
+			got, err := spec.ExecutorData()
+			require.NoError(t, err)
+			jsoncmp.Equal(t, want, got, jsoncmp.Multiset(c.multiset...))
+			assert.Equal(t, tc.Derived.Ports, spec.Ports, "ports")
+		})
+	}
+}
+
+// TestGoldenErrors covers every err_* case of the oracle: each is written
+// with this package's API and Build must reject it for the same reason.
+func TestGoldenErrors(t *testing.T) {
+	res := job.NewResources(1, 64*job.MB, 64*job.MB)
+	task := func(procs ...job.Process) job.Task { return job.NewTask("", procs...).WithResources(res) }
+	p := job.NewProcess("p", "true")
+	tests := []struct {
+		name     string
+		job      job.Job
+		wantErr  error
+		wantPath string
+		wantText string
+	}{
+		{
+			name:    "err_invalid_role",
+			job:     job.New(job.Key{Cluster: "devcluster", Role: "www data", Environment: "devel", Name: "bad"}, task(p)),
+			wantErr: job.ErrInvalid, wantPath: "role", wantText: `invalid role "www data"`,
+		},
+		{
+			name:    "err_unbound_job_variable",
+			job:     job.New(key("devel", "unbound_job"), task(p)).WithContact("{{owner}}@example.com"),
+			wantErr: job.ErrUnbound, wantPath: "contact", wantText: "{{owner}}",
+		},
+		{
+			name:    "err_unbound_task_variable",
+			job:     job.New(key("devel", "unbound_task"), task(job.NewProcess("p", "echo {{greeting}}"))),
+			wantErr: job.ErrUnbound, wantPath: "task.processes[0].cmdline", wantText: "{{greeting}}",
+		},
+		{
+			name:    "err_mustache_escape",
+			job:     job.New(key("devel", "escape"), task(job.NewProcess("p", "echo {{&literal}}"))),
+			wantErr: job.ErrUnbound, wantPath: "task.processes[0].cmdline", wantText: "{{literal}}",
+		},
+		{
+			name:    "err_invalid_process_name",
+			job:     job.New(key("devel", "badproc"), task(job.NewProcess("bin/run", "true"))),
+			wantErr: job.ErrInvalid, wantPath: "task.processes[0].name", wantText: `invalid process name "bin/run"`,
+		},
+		{
+			name:    "err_no_resources",
+			job:     job.New(key("devel", "nores"), job.NewTask("", p)),
+			wantErr: job.ErrRequired, wantPath: "task.resources", wantText: "must specify resources",
+		},
+		{
+			name: "err_ram_below_1mb",
+			job: job.New(key("devel", "tinyram"),
+				job.NewTask("", p).WithResources(job.NewResources(1, 512*job.KB, 64*job.MB))),
+			wantErr: job.ErrInvalid, wantPath: "task.resources.ram", wantText: "is 0 MiB",
+		},
+		{
+			name: "err_order_cycle",
+			job: func() job.Job {
+				a, b := job.NewProcess("a", "true"), job.NewProcess("b", "true")
+				return job.New(key("devel", "cycle"),
+					task(a, b).WithConstraints(job.OrderProcesses(a, b), job.OrderProcesses(b, a)))
+			}(),
+			wantErr: job.ErrInvalidPlan, wantPath: "task.constraints", wantText: "cycles detected",
+		},
+		{
+			name: "err_depends_on_daemon",
+			job: func() job.Job {
+				a, b := job.NewProcess("a", "true").WithDaemon(true), job.NewProcess("b", "true")
+				return job.New(key("devel", "daemondep"), task(a, b).WithConstraints(job.OrderProcesses(a, b)))
+			}(),
+			wantErr: job.ErrInvalidPlan, wantPath: "task.constraints[0]", wantText: "process b may not depend upon daemon process a",
+		},
+		{
+			name: "err_static_port_not_dedicated",
+			job: job.New(key("devel", "static"), task(p)).
+				WithAnnounce(job.Announcer{PrimaryPort: "http", Portmap: map[string]string{"http": "80"}}),
+			wantErr: job.ErrInvalid, wantPath: "announce.portmap[http]", wantText: "must be dedicated in order to specify static ports",
+		},
+		{
+			name:    "err_missing_cluster",
+			job:     job.New(job.Key{Role: "www-data", Environment: "devel", Name: "nocluster"}, task(p)),
+			wantErr: job.ErrRequired, wantPath: "cluster", wantText: "needs a cluster",
+		},
+		{
+			name: "err_update_max_failures",
+			job: func() job.Job {
+				u := job.DefaultUpdate()
+				u.MaxTotalFailures = 2
+				return job.New(key("devel", "updfail"), task(p)).WithInstances(2).WithUpdate(u)
+			}(),
+			wantErr: job.ErrInvalid, wantPath: "update_config.max_total_failures", wantText: "must be less than the 2 instance(s)",
+		},
+		{
+			name:    "err_bad_port_reference",
+			job:     job.New(key("devel", "badport"), task(job.NewProcess("p", "run {{thermos.ports.http}}"))),
+			wantErr: job.ErrInvalid, wantPath: "task.processes[0].cmdline", wantText: "write {{thermos.ports[http]}}",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The oracle has this error case.
+			readGolden(t, tt.name+".error.json")
+			_, err := tt.job.Build()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.wantErr)
+			var found bool
+			for _, e := range unjoin(err) {
+				var fe *job.FieldError
+				if errors.As(e, &fe) && fe.Path == tt.wantPath {
+					found = true
+					assert.Contains(t, fe.Error(), tt.wantText)
+				}
+			}
+			assert.True(t, found, "no error at %s in:\n%v", tt.wantPath, err)
+			assert.Len(t, unjoin(err), 1, "exactly one problem expected, got:\n%v", err)
+		})
+	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

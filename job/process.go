@@ -1,0 +1,184 @@
+package job
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Bytes is an amount of memory or disk. Aurora's units are binary:
+// MB is 1024*1024 bytes, as in Aurora's configuration DSL.
+type Bytes int64
+
+// Units of Bytes. KB/MB/GB/TB are Aurora's names for the same binary units.
+const (
+	Byte Bytes = 1
+	KiB  Bytes = 1 << 10
+	MiB  Bytes = 1 << 20
+	GiB  Bytes = 1 << 30
+	TiB  Bytes = 1 << 40
+
+	KB = KiB
+	MB = MiB
+	GB = GiB
+	TB = TiB
+)
+
+// Resources are what a task (or, reserved by Aurora for future use, a
+// process) needs: CPU cores (fractional allowed), RAM and disk in bytes, and
+// GPUs. The zero value is "no resources".
+type Resources struct {
+	CPU  float64
+	RAM  Bytes
+	Disk Bytes
+	GPU  int
+}
+
+// NewResources returns Resources with the given CPU, RAM and disk and no GPU.
+func NewResources(cpu float64, ram, disk Bytes) Resources {
+	return Resources{CPU: cpu, RAM: ram, Disk: disk}
+}
+
+// WithGPU returns r with n GPUs.
+func (r Resources) WithGPU(n int) Resources { r.GPU = n; return r }
+
+// LoggerDestination is where Thermos sends a process's stdout and stderr.
+type LoggerDestination string
+
+// Logger destinations.
+const (
+	LogToFile    LoggerDestination = "file"
+	LogToConsole LoggerDestination = "console"
+	LogToBoth    LoggerDestination = "both"
+	LogToNone    LoggerDestination = "none"
+)
+
+// LoggerMode is how Thermos writes log files.
+type LoggerMode string
+
+// Logger modes.
+const (
+	LogStandard LoggerMode = "standard"
+	LogRotate   LoggerMode = "rotate"
+)
+
+// Logger configures a process's logs. Empty Destination and Mode mean
+// Aurora's defaults ("file", "standard"). Rotate applies with LogRotate; nil
+// leaves it out of the payload (Thermos then uses 100 MiB and 5 backups).
+type Logger struct {
+	Destination LoggerDestination
+	Mode        LoggerMode
+	Rotate      *RotatePolicy
+}
+
+// RotatePolicy is the log rotation of a Logger in LogRotate mode.
+type RotatePolicy struct {
+	LogSize Bytes
+	Backups int
+}
+
+// DefaultRotatePolicy returns Aurora's default: 100 MiB, 5 backups.
+func DefaultRotatePolicy() RotatePolicy { return RotatePolicy{LogSize: 100 * MiB, Backups: 5} }
+
+func (l Logger) clone() Logger {
+	if l.Rotate != nil {
+		r := *l.Rotate
+		l.Rotate = &r
+	}
+	return l
+}
+
+// Process is one command line Thermos runs inside a task. It is an immutable
+// value: every With method returns a modified copy and leaves the receiver
+// unchanged, so one Process can serve as the template of many.
+type Process struct {
+	name, cmdline string
+	maxFailures   int
+	daemon        bool
+	ephemeral     bool
+	final         bool
+	minDuration   time.Duration
+	logger        *Logger
+	resources     *Resources
+	vars          []Vars
+	templates     map[string]string
+}
+
+// NewProcess returns a process with Aurora's defaults: max_failures 1,
+// min_duration 5s, not daemon, not ephemeral, not final, no logger.
+// Both values may contain templates ({{name}} is the process's name).
+func NewProcess(name, cmdline string) Process {
+	return Process{name: name, cmdline: cmdline, maxFailures: 1, minDuration: 5 * time.Second}
+}
+
+// Name returns the process name as written (templates unresolved).
+func (p Process) Name() string { return p.name }
+
+// Cmdline returns the command line as written (templates unresolved).
+func (p Process) Cmdline() string { return p.cmdline }
+
+// Daemon reports whether the process is a daemon.
+func (p Process) Daemon() bool { return p.daemon }
+
+// Ephemeral reports whether the process is ephemeral.
+func (p Process) Ephemeral() bool { return p.ephemeral }
+
+// Final reports whether the process is a finalizer.
+func (p Process) Final() bool { return p.final }
+
+// WithName returns p renamed. A later call replaces the name.
+func (p Process) WithName(name string) Process { p.name = name; return p }
+
+// WithCmdline returns p with another command line. A later call replaces it.
+func (p Process) WithCmdline(cmdline string) Process { p.cmdline = cmdline; return p }
+
+// WithMaxFailures returns p retried up to n times (0 = retry forever).
+func (p Process) WithMaxFailures(n int) Process { p.maxFailures = n; return p }
+
+// WithDaemon returns p marked as a daemon (restarted even on success).
+func (p Process) WithDaemon(daemon bool) Process { p.daemon = daemon; return p }
+
+// WithEphemeral returns p marked ephemeral (the task does not wait for it).
+func (p Process) WithEphemeral(ephemeral bool) Process { p.ephemeral = ephemeral; return p }
+
+// WithFinal returns p marked as a finalizing process (runs at task end).
+func (p Process) WithFinal(final bool) Process { p.final = final; return p }
+
+// WithMinDuration returns p with the minimum time between restarts.
+// Aurora counts whole seconds; fractions are truncated.
+func (p Process) WithMinDuration(d time.Duration) Process { p.minDuration = d; return p }
+
+// WithLogger returns p with its own logger configuration. A later call
+// replaces it.
+func (p Process) WithLogger(l Logger) Process { l = l.clone(); p.logger = &l; return p }
+
+// WithResources returns p with per-process resources ("reserved for future
+// use" by Aurora; written to the payload but not enforced).
+func (p Process) WithResources(r Resources) Process { p.resources = &r; return p }
+
+// Bind returns p with template values visible to its own fields, like
+// Pystachio's Process.bind(). Bindings of later calls win over earlier
+// ones; the process's own fields ({{name}}, {{cmdline}}) win over both.
+func (p Process) Bind(vars Vars) Process {
+	p.vars = append(slices.Clone(p.vars), maps.Clone(vars))
+	return p
+}
+
+// WithTemplate returns p with a template in place of a numeric or boolean
+// field, by its Aurora name: "max_failures", "min_duration", "daemon",
+// "ephemeral", "final", "resources.cpu", "resources.ram", "resources.disk",
+// "resources.gpu". The template must resolve from bindings when the job is
+// built (Aurora's CLI rejects run-time templates in such fields).
+func (p Process) WithTemplate(field, template string) Process {
+	p.templates = cloneSet(p.templates, field, template)
+	return p
+}
+
+func cloneSet(m map[string]string, k, v string) map[string]string {
+	m = maps.Clone(m)
+	if m == nil {
+		m = make(map[string]string, 1)
+	}
+	m[k] = v
+	return m
+}
