@@ -149,6 +149,10 @@ func kindName(c byte) string {
 
 func (d *decoder) typeErr(want string) {
 	c := d.peek()
+	if c == 0 {
+		d.syntax("unexpected end of input")
+		return
+	}
 	if kindName(c) == "invalid JSON" {
 		d.syntax("unexpected character")
 		return

@@ -27,7 +27,14 @@ import (
 // alternatives set, or a Templates entry that names no field of its struct or
 // holds no "{{".
 func Marshal(j *Job) ([]byte, error) {
-	return Append(make([]byte, 0, 2048+512*len(j.Task.Processes)), j)
+	if j == nil {
+		return Append(nil, j)
+	}
+	b, err := Append(make([]byte, 0, 2048+256*len(j.Task.Processes)), j)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Append appends the payload Marshal would return to dst and returns the
