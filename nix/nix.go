@@ -328,7 +328,7 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 	}
 	e.Err = werr
 	if cancelled {
-		e.Err = errors.Join(ctx.Err(), werr)
+		e.Err = fmt.Errorf("%w: %w", ctx.Err(), werr)
 	}
 	if e.kind == nil && e.ExitCode >= 100 && e.ExitCode <= 111 {
 		e.kind = ErrBuildFailed

@@ -1,0 +1,61 @@
+package nix_test
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/nix"
+)
+
+// BenchmarkOutputPathsVsBuild compares getting a package's output path by
+// evaluation (Instantiate + OutputPaths, what a payload needs) with
+// building it, for a derivation whose builder takes a few seconds
+// (pkgs.slow, seconds=3). Every iteration uses a fresh nonce, so nothing
+// is cached; at -benchtime=100ms the build runs once.
+func BenchmarkOutputPathsVsBuild(b *testing.B) {
+	testenv.NeedNix(b)
+	var n nix.Nix
+	file := pkgsFile(b)
+	i := 0
+	expr := func(b *testing.B) nix.Expr {
+		i++
+		return nix.Expr{File: file, Attr: "slow", ArgStr: map[string]string{
+			"seconds": "3",
+			"nonce":   "bench-" + strconv.Itoa(os.Getpid()) + "-" + b.Name() + "-" + strconv.Itoa(i),
+		}}
+	}
+	b.Run("evaluate", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			drvs, err := n.Instantiate(b.Context(), expr(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			outs, err := n.OutputPaths(b.Context(), drvs...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := os.Stat(string(outs[0])); err == nil {
+				b.Fatalf("%s exists: evaluation must not build", outs[0])
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			drvs, err := n.Instantiate(b.Context(), expr(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			outs, err := n.Build(b.Context(), nix.BuildOptions{}, drvs...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := os.Stat(string(outs[0])); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
