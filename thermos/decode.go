@@ -185,7 +185,8 @@ func (d *decoder) object(field func(key string)) {
 		return
 	}
 	d.pos++
-	var seen []string
+	var seenBuf [24]string
+	seen := seenBuf[:0]
 	if d.peek() == '}' {
 		d.pos++
 		return
@@ -195,7 +196,7 @@ func (d *decoder) object(field func(key string)) {
 			d.syntax("want an object key")
 			return
 		}
-		key := d.rawString()
+		key := d.key()
 		if d.err != nil {
 			return
 		}
@@ -266,6 +267,43 @@ func (d *decoder) array(elem func(i int)) {
 		}
 	}
 }
+
+// key parses an object key, returning the schema's own string for known
+// keys so that decoding does not allocate one per key.
+func (d *decoder) key() string {
+	end := d.pos + 1
+	for end < len(d.data) && d.data[end] != '"' && d.data[end] != '\\' {
+		end++
+	}
+	if end < len(d.data) && d.data[end] == '"' {
+		if k, ok := schemaKeys[string(d.data[d.pos+1:end])]; ok {
+			d.pos = end + 1
+			return k
+		}
+	}
+	return d.rawString()
+}
+
+// schemaKeys holds every key of the schema; it is never modified.
+var schemaKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range strings.Fields(`name role cluster environment contact task announce tier
+		cron_schedule cron_collision_policy constraints metadata service max_task_failures production
+		priority health_check_config lifecycle task_links executor_config enable_hooks partition_policy
+		sla_policy container instances update_config processes resources max_failures max_concurrency
+		finalization_wait user cmdline daemon ephemeral min_duration final logger cpu ram disk gpu order
+		destination mode rotate log_size backups health_checker initial_interval_secs interval_secs
+		max_consecutive_failures min_consecutive_successes timeout_secs http shell endpoint
+		expected_response expected_response_code shell_command port graceful_shutdown_endpoint
+		shutdown_endpoint graceful_shutdown_wait_secs shutdown_wait_secs primary_port portmap zk_path
+		key value data reschedule delay_secs percentage duration_secs count coordinator_url status_key
+		docker image parameters volumes tag image_id container_path host_path batch_size watch_secs
+		max_per_shard_failures max_total_failures rollback_on_failure wait_for_batch_completion
+		pulse_interval_secs sla_aware update_strategy batch_sizes autopause_after_batch aurora`) {
+		m[k] = k
+	}
+	return m
+}()
 
 // rawString parses a string token (the decoder is at its opening quote).
 func (d *decoder) rawString() string {

@@ -43,18 +43,19 @@ func Append(dst []byte, j *Job) ([]byte, error) {
 	if j == nil {
 		return dst, &FieldError{Err: fmt.Errorf("nil Job: %w", ErrInvalid)}
 	}
-	e := encoder{b: dst}
-	e.job(j)
+	var e encoder
+	e.path = e.pathBuf[:0]
+	b := e.job(dst, j)
 	if e.err != nil {
 		return dst, e.err
 	}
-	return e.b, nil
+	return b, nil
 }
 
 type encoder struct {
-	b    []byte
-	path pathStack
-	err  error
+	path    pathStack
+	pathBuf [8]pathElem
+	err     error
 }
 
 func (e *encoder) fail(key string, err error) {
@@ -71,62 +72,67 @@ func (e *encoder) fail(key string, err error) {
 }
 
 // key writes the separator (unless first) and "name": .
-func (e *encoder) key(first *bool, name string) {
+func key(b []byte, first *bool, name string) []byte {
 	if *first {
 		*first = false
 	} else {
-		e.b = append(e.b, ", "...)
+		b = append(b, ", "...)
 	}
-	e.b = append(e.b, '"')
-	e.b = append(e.b, name...)
-	e.b = append(e.b, `": `...)
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `": `...)
+	return b
 }
 
-func (e *encoder) strField(first *bool, name, v string) {
-	e.key(first, name)
-	e.str(v)
+func strField(b []byte, first *bool, name, v string) []byte {
+	b = key(b, first, name)
+	b = appendString(b, v)
+	return b
 }
 
-func (e *encoder) intField(first *bool, name string, v int64, t Templates) {
-	e.key(first, name)
+func (e *encoder) intField(b []byte, first *bool, name string, v int64, t Templates) []byte {
+	b = key(b, first, name)
 	if t != nil {
 		if s, ok := t[name]; ok {
-			e.str(s)
-			return
+			b = appendString(b, s)
+			return b
 		}
 	}
-	e.b = strconv.AppendInt(e.b, v, 10)
+	b = strconv.AppendInt(b, v, 10)
+	return b
 }
 
-func (e *encoder) boolField(first *bool, name string, v bool, t Templates) {
-	e.key(first, name)
+func (e *encoder) boolField(b []byte, first *bool, name string, v bool, t Templates) []byte {
+	b = key(b, first, name)
 	if t != nil {
 		if s, ok := t[name]; ok {
-			e.str(s)
-			return
+			b = appendString(b, s)
+			return b
 		}
 	}
 	if v {
-		e.b = append(e.b, "true"...)
+		b = append(b, "true"...)
 	} else {
-		e.b = append(e.b, "false"...)
+		b = append(b, "false"...)
 	}
+	return b
 }
 
-func (e *encoder) floatField(first *bool, name string, v float64, t Templates) {
-	e.key(first, name)
+func (e *encoder) floatField(b []byte, first *bool, name string, v float64, t Templates) []byte {
+	b = key(b, first, name)
 	if t != nil {
 		if s, ok := t[name]; ok {
-			e.str(s)
-			return
+			b = appendString(b, s)
+			return b
 		}
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		e.fail(name, fmt.Errorf("%v is not a JSON number: %w", v, ErrInvalid))
-		e.b = append(e.b, '0')
-		return
+		b = append(b, '0')
+		return b
 	}
-	e.b = AppendFloat(e.b, v)
+	b = AppendFloat(b, v)
+	return b
 }
 
 // checkTemplates verifies that every key of t is one of the struct's
@@ -195,16 +201,11 @@ func AppendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// str writes s as a JSON string the way Python 2's json.dumps does with
-// ensure_ascii: printable ASCII as is (including <, >, &, /), short escapes
-// for " \ \n \r \t \b \f, everything else as \uXXXX with lowercase hex and
-// surrogate pairs. Invalid UTF-8 is written as \ufffd.
-func (e *encoder) str(s string) {
-	e.b = appendString(e.b, s)
-}
-
-// AppendString appends s as a JSON string in the byte style of Python 2's
-// json.dumps with ensure_ascii=True (see Marshal).
+// AppendString appends s as a JSON string the way Python 2's json.dumps
+// writes it with ensure_ascii: printable ASCII as is (including <, >, &, /),
+// short escapes for " \ \n \r \t \b \f, everything else (DEL, other control
+// characters, non-ASCII) as \uXXXX with lowercase hex digits and surrogate
+// pairs beyond the BMP. Invalid UTF-8 is written as \ufffd.
 func AppendString(b []byte, s string) []byte { return appendString(b, s) }
 
 func appendString(b []byte, s string) []byte {
@@ -268,18 +269,19 @@ func appendU(b []byte, r rune) []byte {
 	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
-func (e *encoder) stringMap(m map[string]string) {
-	e.b = append(e.b, '{')
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = append(b, '{')
 	keys := sortedKeys(m)
 	for i, k := range keys {
 		if i > 0 {
-			e.b = append(e.b, ", "...)
+			b = append(b, ", "...)
 		}
-		e.str(k)
-		e.b = append(e.b, ": "...)
-		e.str(m[k])
+		b = appendString(b, k)
+		b = append(b, ": "...)
+		b = appendString(b, m[k])
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -291,117 +293,119 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-func (e *encoder) job(j *Job) {
+func (e *encoder) job(b []byte, j *Job) []byte {
 	e.checkTemplates(j.Templates, "service", "max_task_failures", "production", "priority", "enable_hooks")
 	first := true
-	e.b = append(e.b, '{')
+	b = append(b, '{')
 	if j.Announce != nil {
-		e.key(&first, "announce")
+		b = key(b, &first, "announce")
 		e.path.push("announce")
-		e.announcer(j.Announce)
+		b = e.announcer(b, j.Announce)
 		e.path.pop()
 	}
-	e.strField(&first, "cluster", j.Cluster)
+	b = strField(b, &first, "cluster", j.Cluster)
 	if j.Constraints != nil {
-		e.key(&first, "constraints")
-		e.stringMap(j.Constraints)
+		b = key(b, &first, "constraints")
+		b = appendStringMap(b, j.Constraints)
 	}
 	if j.Contact != nil {
-		e.strField(&first, "contact", *j.Contact)
+		b = strField(b, &first, "contact", *j.Contact)
 	}
 	if j.Container != nil {
-		e.key(&first, "container")
+		b = key(b, &first, "container")
 		e.path.push("container")
-		e.container(j.Container)
+		b = e.container(b, j.Container)
 		e.path.pop()
 	}
-	e.strField(&first, "cron_collision_policy", j.CronCollisionPolicy)
+	b = strField(b, &first, "cron_collision_policy", j.CronCollisionPolicy)
 	if j.CronSchedule != nil {
-		e.strField(&first, "cron_schedule", *j.CronSchedule)
+		b = strField(b, &first, "cron_schedule", *j.CronSchedule)
 	}
-	e.boolField(&first, "enable_hooks", j.EnableHooks, j.Templates)
-	e.strField(&first, "environment", j.Environment)
-	e.key(&first, "executor_config")
-	e.b = append(e.b, `{"data": `...)
-	e.str(j.ExecutorConfig.Data)
-	e.b = append(e.b, `, "name": `...)
-	e.str(j.ExecutorConfig.Name)
-	e.b = append(e.b, '}')
-	e.key(&first, "health_check_config")
+	b = e.boolField(b, &first, "enable_hooks", j.EnableHooks, j.Templates)
+	b = strField(b, &first, "environment", j.Environment)
+	b = key(b, &first, "executor_config")
+	b = append(b, `{"data": `...)
+	b = appendString(b, j.ExecutorConfig.Data)
+	b = append(b, `, "name": `...)
+	b = appendString(b, j.ExecutorConfig.Name)
+	b = append(b, '}')
+	b = key(b, &first, "health_check_config")
 	e.path.push("health_check_config")
-	e.healthCheck(&j.HealthCheckConfig)
+	b = e.healthCheck(b, &j.HealthCheckConfig)
 	e.path.pop()
-	e.key(&first, "lifecycle")
+	b = key(b, &first, "lifecycle")
 	e.path.push("lifecycle")
-	e.lifecycle(&j.Lifecycle)
+	b = e.lifecycle(b, &j.Lifecycle)
 	e.path.pop()
-	e.intField(&first, "max_task_failures", int64(j.MaxTaskFailures), j.Templates)
-	e.key(&first, "metadata")
-	e.b = append(e.b, '[')
+	b = e.intField(b, &first, "max_task_failures", int64(j.MaxTaskFailures), j.Templates)
+	b = key(b, &first, "metadata")
+	b = append(b, '[')
 	for i := range j.Metadata {
 		if i > 0 {
-			e.b = append(e.b, ", "...)
+			b = append(b, ", "...)
 		}
-		e.b = append(e.b, `{"key": `...)
-		e.str(j.Metadata[i].Key)
-		e.b = append(e.b, `, "value": `...)
-		e.str(j.Metadata[i].Value)
-		e.b = append(e.b, '}')
+		b = append(b, `{"key": `...)
+		b = appendString(b, j.Metadata[i].Key)
+		b = append(b, `, "value": `...)
+		b = appendString(b, j.Metadata[i].Value)
+		b = append(b, '}')
 	}
-	e.b = append(e.b, ']')
-	e.strField(&first, "name", j.Name)
+	b = append(b, ']')
+	b = strField(b, &first, "name", j.Name)
 	if j.PartitionPolicy != nil {
-		e.key(&first, "partition_policy")
+		b = key(b, &first, "partition_policy")
 		e.path.push("partition_policy")
 		p := j.PartitionPolicy
 		e.checkTemplates(p.Templates, "delay_secs", "reschedule")
 		f := true
-		e.b = append(e.b, '{')
-		e.intField(&f, "delay_secs", int64(p.DelaySecs), p.Templates)
-		e.boolField(&f, "reschedule", p.Reschedule, p.Templates)
-		e.b = append(e.b, '}')
+		b = append(b, '{')
+		b = e.intField(b, &f, "delay_secs", int64(p.DelaySecs), p.Templates)
+		b = e.boolField(b, &f, "reschedule", p.Reschedule, p.Templates)
+		b = append(b, '}')
 		e.path.pop()
 	}
-	e.intField(&first, "priority", int64(j.Priority), j.Templates)
-	e.boolField(&first, "production", j.Production, j.Templates)
-	e.strField(&first, "role", j.Role)
-	e.boolField(&first, "service", j.Service, j.Templates)
+	b = e.intField(b, &first, "priority", int64(j.Priority), j.Templates)
+	b = e.boolField(b, &first, "production", j.Production, j.Templates)
+	b = strField(b, &first, "role", j.Role)
+	b = e.boolField(b, &first, "service", j.Service, j.Templates)
 	if j.SLAPolicy != nil {
-		e.key(&first, "sla_policy")
+		b = key(b, &first, "sla_policy")
 		e.path.push("sla_policy")
-		e.slaPolicy(j.SLAPolicy)
+		b = e.slaPolicy(b, j.SLAPolicy)
 		e.path.pop()
 	}
-	e.key(&first, "task")
+	b = key(b, &first, "task")
 	e.path.push("task")
-	e.task(&j.Task)
+	b = e.task(b, &j.Task)
 	e.path.pop()
 	if j.TaskLinks != nil {
-		e.key(&first, "task_links")
-		e.stringMap(j.TaskLinks)
+		b = key(b, &first, "task_links")
+		b = appendStringMap(b, j.TaskLinks)
 	}
 	if j.Tier != nil {
-		e.strField(&first, "tier", *j.Tier)
+		b = strField(b, &first, "tier", *j.Tier)
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
 
-func (e *encoder) announcer(a *Announcer) {
-	e.b = append(e.b, `{"portmap": `...)
+func (e *encoder) announcer(b []byte, a *Announcer) []byte {
+	b = append(b, `{"portmap": `...)
 	if a.Portmap == nil {
-		e.b = append(e.b, `{"aurora": `...)
-		e.str(a.PrimaryPort)
-		e.b = append(e.b, '}')
+		b = append(b, `{"aurora": `...)
+		b = appendString(b, a.PrimaryPort)
+		b = append(b, '}')
 	} else {
-		e.stringMap(a.Portmap)
+		b = appendStringMap(b, a.Portmap)
 	}
-	e.b = append(e.b, `, "primary_port": `...)
-	e.str(a.PrimaryPort)
+	b = append(b, `, "primary_port": `...)
+	b = appendString(b, a.PrimaryPort)
 	if a.ZKPath != nil {
-		e.b = append(e.b, `, "zk_path": `...)
-		e.str(*a.ZKPath)
+		b = append(b, `, "zk_path": `...)
+		b = appendString(b, *a.ZKPath)
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
 
 func (e *encoder) choiceError(n int, alternatives string) {
@@ -422,269 +426,277 @@ func count(bs ...bool) int {
 	return n
 }
 
-func (e *encoder) container(c *Container) {
+func (e *encoder) container(b []byte, c *Container) []byte {
 	if n := count(c.Docker != nil, c.Mesos != nil, c.LegacyDocker != nil); n != 1 {
 		e.choiceError(n, "Docker, Mesos or LegacyDocker")
-		e.b = append(e.b, "{}"...)
-		return
+		b = append(b, "{}"...)
+		return b
 	}
 	switch {
 	case c.Docker != nil:
-		e.docker(c.Docker)
+		b = e.docker(b, c.Docker)
 	case c.LegacyDocker != nil:
-		e.b = append(e.b, `{"docker": `...)
-		e.docker(c.LegacyDocker)
-		e.b = append(e.b, '}')
+		b = append(b, `{"docker": `...)
+		b = e.docker(b, c.LegacyDocker)
+		b = append(b, '}')
 	default:
 		m := c.Mesos
 		first := true
-		e.b = append(e.b, '{')
+		b = append(b, '{')
 		if m.Image != nil {
-			e.key(&first, "image")
+			b = key(b, &first, "image")
 			img := m.Image
 			if n := count(img.Docker != nil, img.Appc != nil); n != 1 {
 				e.path.push("image")
 				e.choiceError(n, "Docker or Appc")
 				e.path.pop()
-				e.b = append(e.b, "{}"...)
+				b = append(b, "{}"...)
 			} else if img.Docker != nil {
-				e.b = append(e.b, `{"name": `...)
-				e.str(img.Docker.Name)
-				e.b = append(e.b, `, "tag": `...)
-				e.str(img.Docker.Tag)
-				e.b = append(e.b, '}')
+				b = append(b, `{"name": `...)
+				b = appendString(b, img.Docker.Name)
+				b = append(b, `, "tag": `...)
+				b = appendString(b, img.Docker.Tag)
+				b = append(b, '}')
 			} else {
-				e.b = append(e.b, `{"image_id": `...)
-				e.str(img.Appc.ImageID)
-				e.b = append(e.b, `, "name": `...)
-				e.str(img.Appc.Name)
-				e.b = append(e.b, '}')
+				b = append(b, `{"image_id": `...)
+				b = appendString(b, img.Appc.ImageID)
+				b = append(b, `, "name": `...)
+				b = appendString(b, img.Appc.Name)
+				b = append(b, '}')
 			}
 		}
-		e.key(&first, "volumes")
-		e.b = append(e.b, '[')
+		b = key(b, &first, "volumes")
+		b = append(b, '[')
 		for i, v := range m.Volumes {
 			if i > 0 {
-				e.b = append(e.b, ", "...)
+				b = append(b, ", "...)
 			}
-			e.b = append(e.b, `{"container_path": `...)
-			e.str(v.ContainerPath)
-			e.b = append(e.b, `, "host_path": `...)
-			e.str(v.HostPath)
-			e.b = append(e.b, `, "mode": `...)
-			e.str(v.Mode)
-			e.b = append(e.b, '}')
+			b = append(b, `{"container_path": `...)
+			b = appendString(b, v.ContainerPath)
+			b = append(b, `, "host_path": `...)
+			b = appendString(b, v.HostPath)
+			b = append(b, `, "mode": `...)
+			b = appendString(b, v.Mode)
+			b = append(b, '}')
 		}
-		e.b = append(e.b, "]}"...)
+		b = append(b, "]}"...)
 	}
+	return b
 }
 
-func (e *encoder) docker(d *Docker) {
-	e.b = append(e.b, `{"image": `...)
-	e.str(d.Image)
-	e.b = append(e.b, `, "parameters": [`...)
+func (e *encoder) docker(b []byte, d *Docker) []byte {
+	b = append(b, `{"image": `...)
+	b = appendString(b, d.Image)
+	b = append(b, `, "parameters": [`...)
 	for i, p := range d.Parameters {
 		if i > 0 {
-			e.b = append(e.b, ", "...)
+			b = append(b, ", "...)
 		}
-		e.b = append(e.b, `{"name": `...)
-		e.str(p.Name)
-		e.b = append(e.b, `, "value": `...)
-		e.str(p.Value)
-		e.b = append(e.b, '}')
+		b = append(b, `{"name": `...)
+		b = appendString(b, p.Name)
+		b = append(b, `, "value": `...)
+		b = appendString(b, p.Value)
+		b = append(b, '}')
 	}
-	e.b = append(e.b, "]}"...)
+	b = append(b, "]}"...)
+	return b
 }
 
-func (e *encoder) slaPolicy(s *SLAPolicy) {
+func (e *encoder) slaPolicy(b []byte, s *SLAPolicy) []byte {
 	if n := count(s.Percentage != nil, s.Count != nil, s.Coordinator != nil); n != 1 {
 		e.choiceError(n, "Percentage, Count or Coordinator")
-		e.b = append(e.b, "{}"...)
-		return
+		b = append(b, "{}"...)
+		return b
 	}
 	first := true
-	e.b = append(e.b, '{')
+	b = append(b, '{')
 	switch {
 	case s.Percentage != nil:
 		p := s.Percentage
 		e.checkTemplates(p.Templates, "duration_secs", "percentage")
-		e.intField(&first, "duration_secs", int64(p.DurationSecs), p.Templates)
-		e.floatField(&first, "percentage", p.Percentage, p.Templates)
+		b = e.intField(b, &first, "duration_secs", int64(p.DurationSecs), p.Templates)
+		b = e.floatField(b, &first, "percentage", p.Percentage, p.Templates)
 	case s.Count != nil:
 		c := s.Count
 		e.checkTemplates(c.Templates, "count", "duration_secs")
-		e.intField(&first, "count", int64(c.Count), c.Templates)
-		e.intField(&first, "duration_secs", int64(c.DurationSecs), c.Templates)
+		b = e.intField(b, &first, "count", int64(c.Count), c.Templates)
+		b = e.intField(b, &first, "duration_secs", int64(c.DurationSecs), c.Templates)
 	default:
 		c := s.Coordinator
-		e.strField(&first, "coordinator_url", c.CoordinatorURL)
-		e.strField(&first, "status_key", c.StatusKey)
+		b = strField(b, &first, "coordinator_url", c.CoordinatorURL)
+		b = strField(b, &first, "status_key", c.StatusKey)
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
 
-func (e *encoder) healthCheck(h *HealthCheckConfig) {
+func (e *encoder) healthCheck(b []byte, h *HealthCheckConfig) []byte {
 	e.checkTemplates(h.Templates, "initial_interval_secs", "interval_secs", "max_consecutive_failures", "min_consecutive_successes", "timeout_secs")
 	first := true
-	e.b = append(e.b, '{')
-	e.key(&first, "health_checker")
+	b = append(b, '{')
+	b = key(b, &first, "health_checker")
 	hc := &h.HealthChecker
 	f := true
-	e.b = append(e.b, '{')
+	b = append(b, '{')
 	if hc.HTTP != nil {
-		e.key(&f, "http")
+		b = key(b, &f, "http")
 		e.path.push("health_checker")
 		e.path.push("http")
 		x := hc.HTTP
 		e.checkTemplates(x.Templates, "expected_response_code")
 		g := true
-		e.b = append(e.b, '{')
-		e.strField(&g, "endpoint", x.Endpoint)
-		e.strField(&g, "expected_response", x.ExpectedResponse)
-		e.intField(&g, "expected_response_code", int64(x.ExpectedResponseCode), x.Templates)
-		e.b = append(e.b, '}')
+		b = append(b, '{')
+		b = strField(b, &g, "endpoint", x.Endpoint)
+		b = strField(b, &g, "expected_response", x.ExpectedResponse)
+		b = e.intField(b, &g, "expected_response_code", int64(x.ExpectedResponseCode), x.Templates)
+		b = append(b, '}')
 		e.path.pop()
 		e.path.pop()
 	}
 	if hc.Shell != nil {
-		e.key(&f, "shell")
-		e.b = append(e.b, `{"shell_command": `...)
-		e.str(hc.Shell.ShellCommand)
-		e.b = append(e.b, '}')
+		b = key(b, &f, "shell")
+		b = append(b, `{"shell_command": `...)
+		b = appendString(b, hc.Shell.ShellCommand)
+		b = append(b, '}')
 	}
-	e.b = append(e.b, '}')
-	e.floatField(&first, "initial_interval_secs", h.InitialIntervalSecs, h.Templates)
-	e.floatField(&first, "interval_secs", h.IntervalSecs, h.Templates)
-	e.intField(&first, "max_consecutive_failures", int64(h.MaxConsecutiveFailures), h.Templates)
-	e.intField(&first, "min_consecutive_successes", int64(h.MinConsecutiveSuccesses), h.Templates)
-	e.floatField(&first, "timeout_secs", h.TimeoutSecs, h.Templates)
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	b = e.floatField(b, &first, "initial_interval_secs", h.InitialIntervalSecs, h.Templates)
+	b = e.floatField(b, &first, "interval_secs", h.IntervalSecs, h.Templates)
+	b = e.intField(b, &first, "max_consecutive_failures", int64(h.MaxConsecutiveFailures), h.Templates)
+	b = e.intField(b, &first, "min_consecutive_successes", int64(h.MinConsecutiveSuccesses), h.Templates)
+	b = e.floatField(b, &first, "timeout_secs", h.TimeoutSecs, h.Templates)
+	b = append(b, '}')
+	return b
 }
 
-func (e *encoder) lifecycle(l *LifecycleConfig) {
+func (e *encoder) lifecycle(b []byte, l *LifecycleConfig) []byte {
 	if l.HTTP == nil {
-		e.b = append(e.b, "{}"...)
-		return
+		b = append(b, "{}"...)
+		return b
 	}
 	h := l.HTTP
 	e.path.push("http")
 	e.checkTemplates(h.Templates, "graceful_shutdown_wait_secs", "shutdown_wait_secs")
 	first := true
-	e.b = append(e.b, `{"http": {`...)
-	e.strField(&first, "graceful_shutdown_endpoint", h.GracefulShutdownEndpoint)
-	e.intField(&first, "graceful_shutdown_wait_secs", int64(h.GracefulShutdownWaitSecs), h.Templates)
-	e.strField(&first, "port", h.Port)
-	e.strField(&first, "shutdown_endpoint", h.ShutdownEndpoint)
-	e.intField(&first, "shutdown_wait_secs", int64(h.ShutdownWaitSecs), h.Templates)
-	e.b = append(e.b, "}}"...)
+	b = append(b, `{"http": {`...)
+	b = strField(b, &first, "graceful_shutdown_endpoint", h.GracefulShutdownEndpoint)
+	b = e.intField(b, &first, "graceful_shutdown_wait_secs", int64(h.GracefulShutdownWaitSecs), h.Templates)
+	b = strField(b, &first, "port", h.Port)
+	b = strField(b, &first, "shutdown_endpoint", h.ShutdownEndpoint)
+	b = e.intField(b, &first, "shutdown_wait_secs", int64(h.ShutdownWaitSecs), h.Templates)
+	b = append(b, "}}"...)
 	e.path.pop()
+	return b
 }
 
-func (e *encoder) resources(r *Resources) {
+func (e *encoder) resources(b []byte, r *Resources) []byte {
 	e.checkTemplates(r.Templates, "cpu", "disk", "gpu", "ram")
 	first := true
-	e.b = append(e.b, '{')
-	e.floatField(&first, "cpu", r.CPU, r.Templates)
-	e.intField(&first, "disk", r.Disk, r.Templates)
-	e.intField(&first, "gpu", r.GPU, r.Templates)
-	e.intField(&first, "ram", r.RAM, r.Templates)
-	e.b = append(e.b, '}')
+	b = append(b, '{')
+	b = e.floatField(b, &first, "cpu", r.CPU, r.Templates)
+	b = e.intField(b, &first, "disk", r.Disk, r.Templates)
+	b = e.intField(b, &first, "gpu", r.GPU, r.Templates)
+	b = e.intField(b, &first, "ram", r.RAM, r.Templates)
+	b = append(b, '}')
+	return b
 }
 
-func (e *encoder) task(t *Task) {
+func (e *encoder) task(b []byte, t *Task) []byte {
 	e.checkTemplates(t.Templates, "finalization_wait", "max_concurrency", "max_failures")
 	first := true
-	e.b = append(e.b, '{')
-	e.key(&first, "constraints")
-	e.b = append(e.b, '[')
+	b = append(b, '{')
+	b = key(b, &first, "constraints")
+	b = append(b, '[')
 	for i := range t.Constraints {
 		if i > 0 {
-			e.b = append(e.b, ", "...)
+			b = append(b, ", "...)
 		}
 		c := &t.Constraints[i]
 		if c.Order == nil {
-			e.b = append(e.b, "{}"...)
+			b = append(b, "{}"...)
 			continue
 		}
-		e.b = append(e.b, `{"order": [`...)
+		b = append(b, `{"order": [`...)
 		for k, name := range c.Order {
 			if k > 0 {
-				e.b = append(e.b, ", "...)
+				b = append(b, ", "...)
 			}
-			e.str(name)
+			b = appendString(b, name)
 		}
-		e.b = append(e.b, "]}"...)
+		b = append(b, "]}"...)
 	}
-	e.b = append(e.b, ']')
-	e.intField(&first, "finalization_wait", int64(t.FinalizationWait), t.Templates)
-	e.intField(&first, "max_concurrency", int64(t.MaxConcurrency), t.Templates)
-	e.intField(&first, "max_failures", int64(t.MaxFailures), t.Templates)
-	e.strField(&first, "name", t.Name)
-	e.key(&first, "processes")
+	b = append(b, ']')
+	b = e.intField(b, &first, "finalization_wait", int64(t.FinalizationWait), t.Templates)
+	b = e.intField(b, &first, "max_concurrency", int64(t.MaxConcurrency), t.Templates)
+	b = e.intField(b, &first, "max_failures", int64(t.MaxFailures), t.Templates)
+	b = strField(b, &first, "name", t.Name)
+	b = key(b, &first, "processes")
 	e.path.push("processes")
-	e.b = append(e.b, '[')
+	b = append(b, '[')
 	for i := range t.Processes {
 		if i > 0 {
-			e.b = append(e.b, ", "...)
+			b = append(b, ", "...)
 		}
 		e.path.pushIdx(i)
-		e.process(&t.Processes[i])
+		b = e.process(b, &t.Processes[i])
 		e.path.pop()
 	}
-	e.b = append(e.b, ']')
+	b = append(b, ']')
 	e.path.pop()
 	if t.Resources != nil {
-		e.key(&first, "resources")
+		b = key(b, &first, "resources")
 		e.path.push("resources")
-		e.resources(t.Resources)
+		b = e.resources(b, t.Resources)
 		e.path.pop()
 	}
 	if t.User != nil {
-		e.strField(&first, "user", *t.User)
+		b = strField(b, &first, "user", *t.User)
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
 
-func (e *encoder) process(p *Process) {
+func (e *encoder) process(b []byte, p *Process) []byte {
 	e.checkTemplates(p.Templates, "daemon", "ephemeral", "final", "max_failures", "min_duration")
 	first := true
-	e.b = append(e.b, '{')
-	e.strField(&first, "cmdline", p.Cmdline)
-	e.boolField(&first, "daemon", p.Daemon, p.Templates)
-	e.boolField(&first, "ephemeral", p.Ephemeral, p.Templates)
-	e.boolField(&first, "final", p.Final, p.Templates)
+	b = append(b, '{')
+	b = strField(b, &first, "cmdline", p.Cmdline)
+	b = e.boolField(b, &first, "daemon", p.Daemon, p.Templates)
+	b = e.boolField(b, &first, "ephemeral", p.Ephemeral, p.Templates)
+	b = e.boolField(b, &first, "final", p.Final, p.Templates)
 	if p.Logger != nil {
-		e.key(&first, "logger")
+		b = key(b, &first, "logger")
 		l := p.Logger
-		e.b = append(e.b, `{"destination": `...)
-		e.str(l.Destination)
-		e.b = append(e.b, `, "mode": `...)
-		e.str(l.Mode)
+		b = append(b, `{"destination": `...)
+		b = appendString(b, l.Destination)
+		b = append(b, `, "mode": `...)
+		b = appendString(b, l.Mode)
 		if l.Rotate != nil {
 			e.path.push("logger")
 			e.path.push("rotate")
 			r := l.Rotate
 			e.checkTemplates(r.Templates, "backups", "log_size")
 			f := false
-			e.key(&f, "rotate")
+			b = key(b, &f, "rotate")
 			g := true
-			e.b = append(e.b, '{')
-			e.intField(&g, "backups", int64(r.Backups), r.Templates)
-			e.intField(&g, "log_size", r.LogSize, r.Templates)
-			e.b = append(e.b, '}')
+			b = append(b, '{')
+			b = e.intField(b, &g, "backups", int64(r.Backups), r.Templates)
+			b = e.intField(b, &g, "log_size", r.LogSize, r.Templates)
+			b = append(b, '}')
 			e.path.pop()
 			e.path.pop()
 		}
-		e.b = append(e.b, '}')
+		b = append(b, '}')
 	}
-	e.intField(&first, "max_failures", int64(p.MaxFailures), p.Templates)
-	e.intField(&first, "min_duration", int64(p.MinDuration), p.Templates)
-	e.strField(&first, "name", p.Name)
+	b = e.intField(b, &first, "max_failures", int64(p.MaxFailures), p.Templates)
+	b = e.intField(b, &first, "min_duration", int64(p.MinDuration), p.Templates)
+	b = strField(b, &first, "name", p.Name)
 	if p.Resources != nil {
-		e.key(&first, "resources")
+		b = key(b, &first, "resources")
 		e.path.push("resources")
-		e.resources(p.Resources)
+		b = e.resources(b, p.Resources)
 		e.path.pop()
 	}
-	e.b = append(e.b, '}')
+	b = append(b, '}')
+	return b
 }
