@@ -1,0 +1,66 @@
+# nixrealis sandbox expression, template v1.
+# Written by github.com/nixrealis/nixrealis/sandbox; do not edit.
+#
+# Every variable datum (the sandbox name, the package sets, the packages)
+# arrives as one JSON string in the argument `spec` (nix-instantiate
+# --argstr spec '<json>'); nothing a user writes is spliced into this file or
+# into the builder's shell script, which only reads environment variables.
+#
+# spec = {
+#   name    = "aurora-sandbox-…";           # a valid store name (Go derives it)
+#   system  = "x86_64-linux";
+#   shell   = "/bin/sh";  path = "/bin:/usr/bin";   # the builder and its PATH
+#   sets    = { "<id>" = { nixPath = "nixpkgs"; } or { file = "/abs/file.nix"; }; };
+#   packages = [ { set = "<id>"; attrPath = [ "a" "b" ]; }
+#                { storePath = "/nix/store/…"; } ];
+# }
+#
+# The output has bin/ with a symlink to every program in the packages' bin/
+# directories (the first package providing a name wins) and pkgs/ with a
+# symlink to every package, so each named package is referenced by the output
+# and therefore part of its runtime closure.
+{ spec }:
+let
+  s = builtins.fromJSON spec;
+
+  # A package set is imported from the Nix search path (<nixpkgs>) or a file;
+  # a function (as nixpkgs is) is called with its defaults.
+  loadSet = set:
+    let v = if set ? nixPath
+            then import (builtins.findFile builtins.nixPath set.nixPath)
+            else import set.file;
+    in if builtins.isFunction v then v { } else v;
+  sets = builtins.mapAttrs (_: loadSet) s.sets;
+
+  select = set: path: builtins.foldl' (acc: n: acc.${n}) set path;
+
+  load = p:
+    if p ? storePath then builtins.storePath p.storePath
+    else select sets.${p.set} p.attrPath;
+
+  packages = map load s.packages;
+in
+derivation {
+  name = s.name;
+  system = s.system;
+  builder = s.shell;
+  PATH = s.path;
+  packages = packages;
+  args = [ "-c" ''
+    set -eu
+    set -f
+    mkdir -p "$out/bin" "$out/pkgs"
+    for p in $packages; do
+      ln -s "$p" "$out/pkgs/''${p##*/}"
+      if [ -d "$p/bin" ]; then
+        set +f
+        for e in "$p"/bin/* "$p"/bin/.[!.]*; do
+          [ -e "$e" ] || [ -L "$e" ] || continue
+          n="''${e##*/}"
+          [ -e "$out/bin/$n" ] || [ -L "$out/bin/$n" ] || ln -s "$e" "$out/bin/$n"
+        done
+        set -f
+      fi
+    done
+  '' ];
+}
