@@ -296,6 +296,9 @@ const maxDiffCells = 4 << 20
 // lineDiff returns the lines of a and b that differ, prefixed "-" (only in
 // a) and "+" (only in b), with two lines of context.
 func lineDiff(a, b string) string {
+	if a == b {
+		return ""
+	}
 	x := strings.SplitAfter(a, "\n")
 	y := strings.SplitAfter(b, "\n")
 	pre := 0
@@ -342,17 +345,21 @@ func lineDiff(a, b string) string {
 				ops = append(ops, op{' ', mx[i]})
 				i++
 				j++
-			case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-				ops = append(ops, op{'+', my[j]})
-				j++
-			default:
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 				ops = append(ops, op{'-', mx[i]})
 				i++
+			default:
+				ops = append(ops, op{'+', my[j]})
+				j++
 			}
 		}
 	}
 	var out strings.Builder
-	ctx := func(l string) { out.WriteString(" " + strings.TrimSuffix(l, "\n") + "\n") }
+	ctx := func(l string) {
+		if l != "" {
+			out.WriteString(" " + strings.TrimSuffix(l, "\n") + "\n")
+		}
+	}
 	for i := max(0, pre-2); i < pre; i++ {
 		ctx(x[i])
 	}
@@ -360,9 +367,7 @@ func lineDiff(a, b string) string {
 		out.WriteString(string(o.kind) + strings.TrimSuffix(o.line, "\n") + "\n")
 	}
 	for i := len(x) - suf; i < len(x)-suf+2 && i < len(x); i++ {
-		if x[i] != "" {
-			ctx(x[i])
-		}
+		ctx(x[i])
 	}
 	return out.String()
 }

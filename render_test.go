@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
+	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -150,31 +151,7 @@ func TestRenderGolden(t *testing.T) {
 			p := goldenJob(t, c)
 			rj, err := renderJob(p, c.derived.Instances, c.derived.Ports, goldenOwner)
 			require.NoError(t, err)
-			jc := rj.JobConfig()
-
-			// executorConfig.data: the payload must equal the golden one as
-			// parsed JSON (bytes differ only in CPython's key order); the
-			// oracle replaces it by {file, sha256, bytes} of its own file.
-			data := []byte(jc.TaskConfig.ExecutorConfig.Data)
-			var opts []jsoncmp.Option
-			if multisetCases[c.name] {
-				opts = append(opts, jsoncmp.Multiset("task.processes", "task.constraints"))
-			}
-			if c.name == "custom_executor" {
-				assert.Equal(t, string(c.payload), string(data), "custom executor data must be passed verbatim")
-			} else {
-				jsoncmp.Equal(t, c.payload, data, opts...)
-			}
-			sum := sha256.Sum256(c.payload)
-			dataRef := obj{"file": c.name + ".payload.json", "sha256": hex.EncodeToString(sum[:]), "bytes": jint(len(c.payload))}
-
-			got, err := json.Marshal(oracleJobConfiguration(jc, dataRef))
-			require.NoError(t, err)
-			jsoncmp.Equal(t, c.jobConfig, got, jsoncmp.Multiset("taskConfig.resources", "taskConfig.constraints", "taskConfig.metadata"))
-
-			// No aliasing between the job key and the task's job key.
-			assert.NotSame(t, jc.Key, jc.TaskConfig.Job)
-			assert.NotSame(t, jc.Owner, jc.TaskConfig.Owner)
+			checkGoldenJobConfig(t, c, rj.JobConfig())
 
 			var gu goldenUpdateConfig
 			require.NoError(t, json.Unmarshal(c.derived.UpdateConfig, &gu))
@@ -187,6 +164,57 @@ func TestRenderGolden(t *testing.T) {
 			gotSettings, err := json.Marshal(oracleUpdateSettings(settings))
 			require.NoError(t, err)
 			jsoncmp.Equal(t, c.derived.Settings, gotSettings)
+		})
+	}
+}
+
+// checkGoldenJobConfig compares a rendered JobConfiguration with the case's.
+func checkGoldenJobConfig(t *testing.T, c goldenCase, jc *aurora.JobConfiguration) {
+	t.Helper()
+	// executorConfig.data: the payload must equal the golden one as
+	// parsed JSON (bytes differ only in CPython's key order); the
+	// oracle replaces it by {file, sha256, bytes} of its own file.
+	data := []byte(jc.TaskConfig.ExecutorConfig.Data)
+	var opts []jsoncmp.Option
+	if multisetCases[c.name] {
+		opts = append(opts, jsoncmp.Multiset("task.processes", "task.constraints"))
+	}
+	if c.name == "custom_executor" {
+		assert.Equal(t, string(c.payload), string(data), "custom executor data must be passed verbatim")
+	} else {
+		jsoncmp.Equal(t, c.payload, data, opts...)
+	}
+	sum := sha256.Sum256(c.payload)
+	dataRef := obj{"file": c.name + ".payload.json", "sha256": hex.EncodeToString(sum[:]), "bytes": jint(len(c.payload))}
+
+	got, err := json.Marshal(oracleJobConfiguration(jc, dataRef))
+	require.NoError(t, err)
+	jsoncmp.Equal(t, c.jobConfig, got, jsoncmp.Multiset("taskConfig.resources", "taskConfig.constraints", "taskConfig.metadata"))
+
+	// No aliasing between the job key and the task's job key.
+	assert.NotSame(t, jc.Key, jc.TaskConfig.Job)
+	assert.NotSame(t, jc.Owner, jc.TaskConfig.Owner)
+}
+
+// TestRenderGoldenViaJob takes each case through the job package: the
+// payload converted back into job values (job.FromThermos), built with the
+// case's instance count, and rendered from the resulting Spec.
+func TestRenderGoldenViaJob(t *testing.T) {
+	for _, c := range loadGoldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			j, err := job.FromThermos(goldenJob(t, c))
+			require.NoError(t, err)
+			spec, err := j.WithInstances(c.derived.Instances).Build()
+			if c.name == "template_in_integer_field" {
+				// Aurora's CLI rejects it; the job package follows the CLI.
+				require.ErrorIs(t, err, job.ErrTemplateInNumericField)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.derived.Ports, append([]string{}, spec.Ports...))
+			rj, err := RenderJob(spec, goldenOwner)
+			require.NoError(t, err)
+			checkGoldenJobConfig(t, c, rj.JobConfig())
 		})
 	}
 }

@@ -1,0 +1,84 @@
+package nixrealis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+	pkgerrors "github.com/pkg/errors"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestTranslate(t *testing.T) {
+	resp := func(code aurora.ResponseCode, msg string) *aurora.Response {
+		return &aurora.Response{ResponseCode: code, Details: []*aurora.ResponseDetail{{Message: msg}}}
+	}
+	tests := []struct {
+		name string
+		resp *aurora.Response
+		err  error
+		kind error
+		msg  string
+	}{
+		{"ok", resp(aurora.ResponseCode_OK, ""), nil, nil, ""},
+		{"invalid", resp(aurora.ResponseCode_INVALID_REQUEST, "Job r/e/n already exists"), errors.New("Job r/e/n already exists"), ErrRejected, "Job r/e/n already exists"},
+		{"updating", resp(aurora.ResponseCode_JOB_UPDATING_ERROR, "update in progress"), errors.New("x"), ErrUpdateInProgress, "update in progress"},
+		{"auth", resp(aurora.ResponseCode_AUTH_FAILED, ""), errors.New(""), ErrAuth, ""},
+		{"error", resp(aurora.ResponseCode_ERROR, "boom"), errors.New("boom"), ErrScheduler, "boom"},
+		{"no update", resp(aurora.ResponseCode_INVALID_REQUEST, "No update found"), errors.New("x"), ErrNotFound, "No update found"},
+		{"retries", nil, pkgerrors.Wrap(errors.New("ran out of retries"), "error sending Create command"), ErrUnreachable, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := translate("create", "r/e/n", tt.resp, tt.err)
+			if tt.kind == nil {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, tt.kind)
+			var oe *OpError
+			if assert.ErrorAs(t, err, &oe) {
+				assert.Equal(t, tt.msg, oe.Message)
+				assert.Equal(t, "create", oe.Op)
+			}
+			if tt.err != nil {
+				assert.ErrorIs(t, err, tt.err, "the cause stays reachable")
+			}
+		})
+	}
+	d, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	<-d.Done()
+	err := ctxErr("kill", "r/e/n", d)
+	assert.ErrorIs(t, err, ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, "nixrealis: kill r/e/n: timed out: the caller's deadline passed", err.Error())
+
+	err = nixErr("create", "r/e/n", fmt.Errorf("nix build: %w", errors.New("builder failed")))
+	assert.ErrorIs(t, err, ErrNixFailed)
+	assert.Contains(t, err.Error(), "builder failed")
+	err = nixErr("create", "r/e/n", fmt.Errorf("nix build: %w", context.Canceled))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, errors.Is(err, ErrNixFailed))
+}
+
+func TestLineDiff(t *testing.T) {
+	a := "{\n  a: 1,\n  b: 2,\n  c: 3,\n  d: 4,\n  e: 5\n}\n"
+	b := "{\n  a: 1,\n  b: 2,\n  c: 30,\n  d: 4,\n  e: 5,\n  f: 6\n}\n"
+	assert.Equal(t, "   a: 1,\n   b: 2,\n-  c: 3,\n+  c: 30,\n   d: 4,\n-  e: 5\n+  e: 5,\n+  f: 6\n }\n", lineDiff(a, b))
+	assert.Equal(t, "", lineDiff(a, a))
+}
+
+func TestInstanceRanges(t *testing.T) {
+	assert.Equal(t, "0-2,5,7-8", instanceRanges([]int32{0, 1, 2, 5, 7, 8}))
+	assert.Equal(t, "3", instanceRanges([]int32{3}))
+	assert.Equal(t, "", instanceRanges(nil))
+}
+
+func TestFloorDiv(t *testing.T) {
+	assert.Equal(t, int64(953), floorDiv(1000000000, mib))
+	assert.Equal(t, int64(0), floorDiv(512*1024, mib))
+	assert.Equal(t, int64(-1), floorDiv(-1, mib))
+}
