@@ -113,8 +113,9 @@ type Error struct {
 	// Err is the underlying error.
 	Err error
 
-	kind  error  // classification sentinel, or nil
-	cause string // the message that gave kind
+	kind    error  // classification sentinel, or nil
+	cause   string // the message that gave kind
+	summary string // Nix's main error message
 }
 
 // Error returns "nix <op>: <first line of Nix's message> [at file:line:col]"
@@ -124,16 +125,16 @@ func (e *Error) Error() string {
 	b.WriteString("nix ")
 	b.WriteString(e.Op)
 	b.WriteString(": ")
-	msg := firstLine(e.Msg)
-	if msg == "" && e.kind != nil && len(e.Warnings) > 0 {
-		msg = firstLine(e.Warnings[0])
+	msg := e.summary
+	if msg == "" {
+		msg = firstLine(e.Msg)
 	}
 	if msg != "" {
 		b.WriteString(msg)
 		if e.File != "" && e.Line > 0 {
 			fmt.Fprintf(&b, " at %s:%d:%d", e.File, e.Line, e.Column)
 		}
-		if c := firstLine(e.cause); c != "" && c != msg {
+		if c := strings.TrimSuffix(firstLine(e.cause), ":"); c != "" && c != msg {
 			b.WriteString(": ")
 			b.WriteString(c)
 		}
@@ -446,6 +447,11 @@ func (l *logReader) error(op, path string, args []string) *Error {
 		msgs = append(msgs, ev.Text)
 		if e.File == "" && ev.File != "" {
 			e.File, e.Line, e.Column = ev.File, ev.Line, ev.Column
+		}
+		// Errors proper have a raw_msg; other level-0 lines are context
+		// ("don't know how to build these paths:" and the paths).
+		if e.summary == "" && ev.RawMsg != "" {
+			e.summary = firstLine(ev.RawMsg)
 		}
 	}
 	e.Msg = strings.Join(msgs, "\n")
