@@ -3,7 +3,6 @@ package job
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -44,12 +43,25 @@ func (s Spec) ExecutorData() ([]byte, error) {
 	return thermos.Marshal(s.Payload)
 }
 
-// goodIdentifier is Aurora's GOOD_IDENTIFIER_PATTERN for role, environment
-// and job name (ASCII \w, '-' and '.').
-var goodIdentifier = regexp.MustCompile(`^[\w\-\.]+$`)
+// goodIdentifier reports whether s matches Aurora's GOOD_IDENTIFIER_PATTERN
+// for role, environment and job name, ^[\w\-\.]+$ (ASCII \w).
+func goodIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isWordByte(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
 
-// goodProcessName is Thermos's process name pattern.
-var goodProcessName = regexp.MustCompile(`^[^./][^/]*$`)
+// goodProcessName reports whether s matches Thermos's process name pattern,
+// ^[^./][^/]*$.
+func goodProcessName(s string) bool {
+	return s != "" && s[0] != '.' && s[0] != '/' && !strings.Contains(s, "/")
+}
 
 // builder holds the state of one Build.
 type builder struct {
@@ -86,7 +98,7 @@ func (b *builder) build() Spec {
 	j := b.j
 	// Scope chains, innermost last: job fields, then job bindings (later
 	// calls win), then the standard bindings.
-	jsc := (*scope)(nil).push(varsNode{v: standardBindings})
+	jsc := (*scope)(nil).push(stdNode{})
 	for i, v := range j.vars {
 		checkVars(fmt.Sprintf("bind[%d]", i), v, &b.errs)
 		jsc = jsc.push(varsNode{v: v})
@@ -296,7 +308,10 @@ func (b *builder) buildTask(t *Task, tsc *scope, psc []*scope) thermos.Task {
 		for i, c := range t.constraints {
 			names := make([]string, len(c.order))
 			for k, n := range c.order {
-				names[k] = b.str(fmt.Sprintf("task.constraints[%d].order[%d]", i, k), n, tsc)
+				if strings.Contains(n, "{{") {
+					n = b.str(fmt.Sprintf("task.constraints[%d].order[%d]", i, k), n, tsc)
+				}
+				names[k] = n
 			}
 			out.Constraints[i] = thermos.Constraint{Order: names}
 		}
@@ -304,17 +319,31 @@ func (b *builder) buildTask(t *Task, tsc *scope, psc []*scope) thermos.Task {
 	return out
 }
 
+func procPath(i int) string { return "task.processes[" + strconv.Itoa(i) + "]" }
+
+// strAt is str for a field of process i, building the path only when the
+// value holds a template.
+func (b *builder) strAt(i int, field, s string, sc *scope) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return b.str(procPath(i)+field, s, sc)
+}
+
 func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
-	path := "task.processes[" + strconv.Itoa(i) + "]"
 	out := thermos.Process{
-		Name:        b.str(path+".name", p.name, sc),
-		Cmdline:     b.str(path+".cmdline", p.cmdline, sc),
+		Name:        b.strAt(i, ".name", p.name, sc),
+		Cmdline:     b.strAt(i, ".cmdline", p.cmdline, sc),
 		MaxFailures: p.maxFailures,
 		Daemon:      p.daemon,
 		Ephemeral:   p.ephemeral,
 		MinDuration: secs(p.minDuration),
 		Final:       p.final,
 	}
+	if p.templates == nil && p.resources == nil && p.logger == nil {
+		return out
+	}
+	path := procPath(i)
 	if len(p.templates) > 0 {
 		unknownTemplates(b, path+".template.", p.templates, "max_failures", "daemon", "ephemeral", "min_duration", "final",
 			"resources.cpu", "resources.ram", "resources.disk", "resources.gpu")
@@ -653,7 +682,7 @@ func (b *builder) validateJob(pl *thermos.Job) {
 		case f.path == "cluster":
 		case strings.Contains(f.val, "{{"):
 			// already reported as a template problem
-		case !goodIdentifier.MatchString(f.val):
+		case !goodIdentifier(f.val):
 			b.errs.add(f.path, ErrInvalid, fmt.Sprintf("invalid %s %q: use only letters, digits, '_', '-' and '.'", f.what, f.val))
 		case len(f.val) > 255:
 			b.errs.add(f.path, ErrInvalid, fmt.Sprintf("%s is %d characters long: the scheduler allows at most 255", f.what, len(f.val)))
@@ -781,11 +810,17 @@ func (b *builder) validateTask(t *thermos.Task) {
 	seen := make(map[string]int, len(t.Processes))
 	for i := range t.Processes {
 		p := &t.Processes[i]
-		path := "task.processes[" + strconv.Itoa(i) + "]"
+		if p.Name != "" && goodProcessName(p.Name) && p.Cmdline != "" && p.MaxFailures >= 0 && p.MinDuration >= 0 {
+			if _, dup := seen[p.Name]; !dup {
+				seen[p.Name] = i
+				continue
+			}
+		}
+		path := procPath(i)
 		switch {
 		case p.Name == "":
 			b.errs.add(path+".name", ErrRequired, "every process needs a name")
-		case !goodProcessName.MatchString(p.Name) && !strings.Contains(p.Name, "{{"):
+		case !goodProcessName(p.Name) && !strings.Contains(p.Name, "{{"):
 			b.errs.add(path+".name", ErrInvalid, fmt.Sprintf("invalid process name %q: it may not contain '/' nor start with '.'", p.Name))
 		}
 		if k, dup := seen[p.Name]; dup && p.Name != "" {

@@ -184,8 +184,16 @@ func (j Job) WithHealthCheck(h HealthCheck) Job { j.healthCheck = h.clone(); ret
 // DisableLifecycle).
 func (j Job) WithLifecycle(l Lifecycle) Job { j.lifecycle = l.clone(); return j }
 
-// WithAnnounce returns j announced in ZooKeeper with a.
-func (j Job) WithAnnounce(a Announcer) Job { a = a.clone(); j.announce = &a; return j }
+// WithAnnounce returns j announced in ZooKeeper with a. An empty
+// PrimaryPort means Aurora's default, "http".
+func (j Job) WithAnnounce(a Announcer) Job {
+	a = a.clone()
+	if a.PrimaryPort == "" {
+		a.PrimaryPort = "http"
+	}
+	j.announce = &a
+	return j
+}
 
 // WithUpdate returns j with another update configuration.
 func (j Job) WithUpdate(u Update) Job { j.update = u.clone(); return j }

@@ -255,9 +255,29 @@ func (n *jobNode) jobName() string {
 	return n.j.key.Name
 }
 
-// standardBindings are the deprecated names Aurora's client binds before
-// interpolating (AuroraConfig.standard_bindings).
-var standardBindings = map[string]any{
-	"mesos":   map[string]any{"role": "{{role}}", "cluster": "{{cluster}}"},
-	"thermos": map[string]any{"user": "{{role}}"},
+// stdNode holds the deprecated names Aurora's client binds before
+// interpolating (AuroraConfig.standard_bindings): {{mesos.role}} and
+// {{thermos.user}} are {{role}}, {{mesos.cluster}} is {{cluster}}. The
+// values are substituted as written and resolved where they are used.
+type stdNode struct{ ns string }
+
+func (n stdNode) child(name string, _ bool) (node, bool) {
+	switch n.ns {
+	case "":
+		if name == "mesos" || name == "thermos" {
+			return stdNode{ns: name}, true
+		}
+	case "mesos":
+		switch name {
+		case "role":
+			return leaf{val: "{{role}}"}, true
+		case "cluster":
+			return leaf{val: "{{cluster}}"}, true
+		}
+	case "thermos":
+		if name == "user" {
+			return leaf{val: "{{role}}"}, true
+		}
+	}
+	return nil, false
 }

@@ -418,12 +418,17 @@ func (r *renderer) render(s string, sc *scope) (string, error) {
 		if b.Len() > maxExpansion {
 			return s, errTemplateTooLarge
 		}
-		s = b.String()
+		next := b.String()
+		if next == s {
+			// A reference that resolves to itself.
+			return s, errTemplateTooDeep
+		}
+		s = next
 		if !strings.Contains(s, "{{") {
 			return s, nil
 		}
 	}
-	return s, nil
+	return s, errTemplateTooDeep
 }
 
 // refProblem classifies what is left in a rendered string.

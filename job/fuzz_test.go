@@ -1,0 +1,42 @@
+package job_test
+
+import (
+	"testing"
+
+	"github.com/nixrealis/nixrealis/job"
+)
+
+// FuzzRender checks that rendering never panics, always terminates, and is
+// idempotent on its output: whatever Render leaves in place (run-time
+// references) renders to itself again.
+func FuzzRender(f *testing.F) {
+	for _, s := range []string{
+		"plain", "{{a}}", "{{b}}", "{{a{{c}}}}", "{{&a}}", "{{n.k}} {{n[k]}}", "{{{a}}}", "{{a}}}}{{",
+		"{{mesos.instance}} {{thermos.ports[http]}} {{thermos.ports.http}}", "{{ x }}", "{{&}}", "{{&&}}",
+		"{{self}}", "{{loop1}}", "{{x}}",
+	} {
+		f.Add(s, "v")
+	}
+	f.Add("{{x}}", "{{x}}{{x}}")
+	f.Add("{{x}}", "{{a}}-{{n.k}}")
+	f.Fuzz(func(t *testing.T, s, x string) {
+		vars := job.Vars{
+			"a": "A", "b": "{{a}}", "c": "b", "ab": "AB",
+			"n":     job.Vars{"k": "v", "ref": "{{k}}"},
+			"self":  "{{self}}",
+			"loop1": "{{loop2}}", "loop2": "{{loop1}}",
+			"x": x,
+		}
+		out, err := job.Render(s, vars)
+		if err != nil {
+			return
+		}
+		again, err := job.Render(out, vars)
+		if err != nil {
+			t.Fatalf("Render(%q) = %q, but rendering that fails: %v", s, out, err)
+		}
+		if again != out {
+			t.Fatalf("Render(%q) = %q, but Render(%q) = %q", s, out, out, again)
+		}
+	})
+}
