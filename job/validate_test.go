@@ -81,7 +81,7 @@ func TestBuildValidation(t *testing.T) {
 		},
 		{
 			name: "only unknown processes are ignored", reason: "Thermos silently accepts it",
-			job:  okJob(okTask(a, b).WithConstraints(job.Order("x", "y"))),
+			job: okJob(okTask(a, b).WithConstraints(job.Order("x", "y"))),
 		},
 		{
 			name: "empty order",
