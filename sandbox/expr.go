@@ -75,6 +75,7 @@ type Package struct {
 	set       PackageSet
 	attrPath  []string
 	storePath string
+	refs      bool // every store path the value refers to
 }
 
 // Attr is the package at the dotted attribute path (e.g. "hello",
@@ -89,6 +90,15 @@ func (s PackageSet) Attr(path ...string) Package {
 	return Package{set: s, attrPath: append([]string(nil), path...)}
 }
 
+// References is every store path the value at the attribute path in s
+// refers to: the outputs of the derivations interpolated into its strings
+// (e.g. "${pkgs.python}/bin/python" in a nix-aurora cmdline) and the
+// source files it copied. This is how a job written in Nix ships exactly
+// what its command lines use. An empty path means the whole value.
+func (s PackageSet) References(path ...string) Package {
+	return Package{set: s, attrPath: append([]string(nil), path...), refs: true}
+}
+
 // StorePath is an already-built package by its store path. It must be
 // valid in the client's store when the sandbox is evaluated (Nix checks
 // it) and is shipped with the sandbox's closure.
@@ -99,6 +109,9 @@ func (p Package) String() string {
 	if p.storePath != "" {
 		return p.storePath
 	}
+	if p.refs {
+		return "references of " + p.set.String() + "#" + strings.Join(p.attrPath, ".")
+	}
 	return p.set.String() + "#" + strings.Join(p.attrPath, ".")
 }
 
@@ -106,7 +119,7 @@ func (p Package) validate(field string) error {
 	if p.storePath != "" {
 		return checkStorePath(field, p.storePath)
 	}
-	if len(p.attrPath) == 0 {
+	if len(p.attrPath) == 0 && !p.refs {
 		return fmt.Errorf("%w: %s has no attribute path; use sandbox.Attr(\"hello\") or sandbox.StorePath(\"/nix/store/...\")", ErrInvalid, field)
 	}
 	for i, a := range p.attrPath {
@@ -174,6 +187,7 @@ type jsonPackage struct {
 	Set       string   `json:"set,omitempty"`
 	AttrPath  []string `json:"attrPath,omitempty"`
 	StorePath string   `json:"storePath,omitempty"`
+	Refs      bool     `json:"refs,omitempty"`
 }
 
 type jsonSpec struct {
@@ -247,12 +261,16 @@ func (s Spec) JSON(exprDir string) ([]byte, error) {
 			}
 			js.Sets[id] = j
 		}
-		key := id + "\x00" + strings.Join(p.attrPath, "\x00")
+		key := fmt.Sprint(id, p.refs, "\x00", strings.Join(p.attrPath, "\x00"))
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		js.Packages = append(js.Packages, jsonPackage{Set: id, AttrPath: p.attrPath})
+		attrPath := p.attrPath
+		if attrPath == nil {
+			attrPath = []string{}
+		}
+		js.Packages = append(js.Packages, jsonPackage{Set: id, AttrPath: attrPath, Refs: p.refs})
 	}
 	return json.MarshalIndent(js, "", "  ")
 }

@@ -12,13 +12,15 @@
 #   shell   = "/bin/sh";  path = "/bin:/usr/bin";   # the builder and its PATH
 #   sets    = { "<id>" = { nixPath = "nixpkgs"; } or { file = "/abs/file.nix"; }; };
 #   packages = [ { set = "<id>"; attrPath = [ "a" "b" ]; }
+#                { set = "<id>"; attrPath = [ "job" ]; refs = true; }
 #                { storePath = "/nix/store/…"; } ];
 # }
 #
 # The output has bin/ with a symlink to every program in the packages' bin/
 # directories (the first package providing a name wins) and pkgs/ with a
 # symlink to every package, so each named package is referenced by the output
-# and therefore part of its runtime closure.
+# and therefore part of its runtime closure. A package listed twice (or
+# referenced twice) is linked once.
 { spec }:
 let
   s = builtins.fromJSON spec;
@@ -34,11 +36,22 @@ let
 
   select = set: path: builtins.foldl' (acc: n: acc.${n}) set path;
 
-  load = p:
-    if p ? storePath then builtins.storePath p.storePath
-    else select sets.${p.set} p.attrPath;
+  # refsOf gives every store path a value refers to (its string context):
+  # the outputs of the derivations it mentions and the sources it copied.
+  # (nix-instantiate has written those derivations by now, so importing a
+  # .drv yields the derivation.)
+  refsOf = v:
+    let ctx = builtins.getContext (builtins.toJSON v);
+    in builtins.concatLists (builtins.attrValues (builtins.mapAttrs (path: c:
+      (if c ? outputs then map (o: (import path).${o}) c.outputs else [ ])
+      ++ (if c.path or false then [ (builtins.storePath path) ] else [ ])) ctx));
 
-  packages = map load s.packages;
+  load = p:
+    if p ? storePath then [ (builtins.storePath p.storePath) ]
+    else if p.refs or false then refsOf (select sets.${p.set} p.attrPath)
+    else [ (select sets.${p.set} p.attrPath) ];
+
+  packages = builtins.concatMap load s.packages;
 in
 derivation {
   name = s.name;
@@ -51,6 +64,7 @@ derivation {
     set -f
     mkdir -p "$out/bin" "$out/pkgs"
     for p in $packages; do
+      [ ! -L "$out/pkgs/''${p##*/}" ] || continue
       ln -s "$p" "$out/pkgs/''${p##*/}"
       if [ -d "$p/bin" ]; then
         set +f
