@@ -120,7 +120,8 @@ func TestSignedCacheToAgent(t *testing.T) {
 
 	// Realise into an empty agent store from the cache, key trusted.
 	var agentEvents eventLog
-	a, agentDir := agent(t, agentEvents.add)
+	var tracker nix.Tracker
+	a, agentDir := agent(t, func(ev nix.Event) { agentEvents.add(ev); tracker.Update(ev) })
 	root := filepath.Join(t.TempDir(), "sandbox", ".gcroots", "sandbox")
 	require.NoError(t, os.MkdirAll(filepath.Dir(root), 0o755))
 	got, err := a.Realise(ctx, nix.RealiseOptions{
@@ -166,6 +167,12 @@ func TestSignedCacheToAgent(t *testing.T) {
 	assert.LessOrEqual(t, bytesDone, bytesExpected)
 	assert.Equal(t, int64(3), pathsDone)
 	assert.Equal(t, int64(3), pathsExpected)
+	var narTotal int64
+	for _, pi := range append(infos, blobInfo...) {
+		narTotal += pi.NarSize
+	}
+	st := tracker.Status()
+	assert.Equal(t, nix.Status{PathsDone: 3, PathsExpected: 3, BytesDone: narTotal, BytesExpected: narTotal}, st)
 
 	// Realising again is idempotent (the root is replaced).
 	_, err = a.Realise(ctx, nix.RealiseOptions{AddRoot: root, Substituters: []string{cache}, TrustedPublicKeys: []string{public}}, out)

@@ -170,7 +170,8 @@ func TestBuild(t *testing.T) {
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var events eventLog
-	n := nix.Nix{Progress: events.add}
+	var tracker nix.Tracker
+	n := nix.Nix{Progress: func(ev nix.Event) { events.add(ev); tracker.Update(ev) }}
 	drvs, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
 	require.NoError(t, err)
 	root := filepath.Join(t.TempDir(), "result")
@@ -204,6 +205,10 @@ func TestBuild(t *testing.T) {
 	assert.Contains(t, built, string(drvs[0]))
 	assert.Equal(t, int64(2), done)
 	assert.Equal(t, int64(2), expected)
+	st := tracker.Status()
+	assert.Equal(t, int64(2), st.BuildsDone)
+	assert.Equal(t, int64(2), st.BuildsExpected)
+	assert.Empty(t, st.Running, "nothing runs after Build returns")
 }
 
 func TestBuildFailure(t *testing.T) {
