@@ -1,0 +1,408 @@
+package auroratest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+)
+
+// DefaultAllowedEnvironments is Aurora's default -allowed_job_environments.
+const DefaultAllowedEnvironments = `^(prod|devel|test|staging\d*)$`
+
+// Tier is one of Aurora's tiers (-tier_config). A tier that is neither
+// preemptible nor revocable is a production tier.
+type Tier struct {
+	Preemptible, Revocable bool
+}
+
+// DefaultTiers returns Aurora's default tier configuration (tiers.json):
+// preemptible (the default tier), preferred (production) and revocable.
+func DefaultTiers() map[string]Tier {
+	return map[string]Tier{
+		"preemptible": {Preemptible: true},
+		"preferred":   {},
+		"revocable":   {Preemptible: true, Revocable: true},
+	}
+}
+
+// A Server is an in-process Aurora scheduler serving Aurora's Thrift API on
+// a loopback address, for tests. It is modelled on
+// net/http/httptest.Server: NewServer returns a running server, its URL is
+// in the URL field, Close stops it.
+//
+// The exported configuration fields may be changed after
+// NewUnstartedServer and before Start; they must not be changed afterwards.
+// Their zero values mean Aurora's defaults.
+type Server struct {
+	// URL is the scheduler's base URL, of the form http://127.0.0.1:port
+	// with no trailing slash. gorealis' SchedulerUrl turns it into
+	// URL + "/api".
+	URL string
+
+	// Executor runs the tasks. nil means a NopExecutor, which marks tasks
+	// RUNNING without running anything.
+	Executor Executor
+
+	// TimeScale makes the scheduler's clock run TimeScale times faster
+	// than real time: with TimeScale 1000 a 45 s update watch lasts 45 ms.
+	// Timestamps reported to clients are on the scaled clock. Zero means 1.
+	TimeScale float64
+
+	// Cluster is the cluster name in every response's ServerInfo
+	// (-cluster_name). Empty means "devcluster".
+	Cluster string
+
+	// Username and Password turn on HTTP basic authentication
+	// (-http_authentication_mechanism=BASIC) when Username is not empty:
+	// calls that change state then need these credentials and are
+	// answered HTTP 401 without them, as Aurora does; read-only calls stay
+	// open. With authentication off the audit user is "UNSECURE".
+	Username, Password string
+
+	// AllowedEnvironments is -allowed_job_environments. nil means
+	// DefaultAllowedEnvironments.
+	AllowedEnvironments *regexp.Regexp
+
+	// Tiers and DefaultTier are -tier_config. nil means DefaultTiers()
+	// with default tier "preemptible".
+	Tiers       map[string]Tier
+	DefaultTier string
+
+	// Executors names the executors the scheduler accepts in
+	// TaskConfig.executorConfig.name. nil means {"AuroraExecutor"}.
+	Executors []string
+
+	// Hosts names the simulated agents tasks are spread over. nil means
+	// {"agent-one", "agent-two", "agent-three"}.
+	Hosts []string
+
+	// Flags of the same name in Aurora; all default to false.
+	AllowGPUResource      bool // -allow_gpu_resource
+	EnableMesosFetcher    bool // -enable_mesos_fetcher
+	AllowContainerVolumes bool // -allow_container_volumes
+	AllowDockerParameters bool // -allow_docker_parameters
+	SLAAwareKillNonProd   bool // -sla_aware_kill_non_prod
+	// AllowDocker adds DOCKER to -allowed_container_types (default MESOS).
+	AllowDocker bool
+	// DockerWithoutExecutor is -require_docker_use_executor=false.
+	DockerWithoutExecutor bool
+
+	// MaxTasksPerJob is -max_tasks_per_job; zero means 4000.
+	MaxTasksPerJob int
+	// MaxUpdateInstanceFailures is -max_update_instance_failures; zero
+	// means 20000.
+	MaxUpdateInstanceFailures int
+	// MinRequiredInstancesForSLA is -min_required_instances_for_sla_check;
+	// zero means 20.
+	MinRequiredInstancesForSLA int
+
+	// ZooKeeper lists ZooKeeper servers (host:port) to register the
+	// scheduler with, as Aurora does (an ephemeral sequential member_
+	// node under ZKPath). nil means no registration.
+	ZooKeeper []string
+	// ZKPath is -serverset_path; empty means "/aurora/scheduler".
+	ZKPath string
+
+	// Logger receives the scheduler's log lines. nil discards them.
+	Logger *slog.Logger
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	listener net.Listener
+	http     *http.Server
+	zk       io.Closer
+	ctx      context.Context
+	cancel   context.CancelFunc
+	loopDone chan struct{}
+	kick     chan struct{}
+	inflight sync.WaitGroup
+
+	realStart time.Time
+	epoch     time.Time
+	scale     float64
+
+	st *state
+}
+
+// An Option configures a Server before it starts.
+type Option func(*Server)
+
+// WithExecutor sets the Server's Executor.
+func WithExecutor(e Executor) Option { return func(s *Server) { s.Executor = e } }
+
+// WithTimeScale sets the Server's TimeScale.
+func WithTimeScale(scale float64) Option { return func(s *Server) { s.TimeScale = scale } }
+
+// WithBasicAuth turns on basic authentication with one user.
+func WithBasicAuth(user, password string) Option {
+	return func(s *Server) { s.Username, s.Password = user, password }
+}
+
+// WithCluster sets the cluster name.
+func WithCluster(name string) Option { return func(s *Server) { s.Cluster = name } }
+
+// WithHosts sets the simulated agent hosts.
+func WithHosts(hosts ...string) Option { return func(s *Server) { s.Hosts = hosts } }
+
+// NewServer starts and returns a new Server configured by opts. The caller
+// should call Close when finished, to shut it down. It panics if it cannot
+// listen on a loopback address.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer()
+	for _, o := range opts {
+		o(s)
+	}
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a new Server that is not yet started: change
+// its fields, then call Start.
+func NewUnstartedServer() *Server {
+	return &Server{}
+}
+
+// Start starts the server. It panics if the server was already started or
+// if it cannot listen on a loopback address; it also panics if ZooKeeper
+// registration was asked for and fails.
+func (s *Server) Start() {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		panic("auroratest: Server already started")
+	}
+	s.started = true
+	s.applyDefaults()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+			s.mu.Unlock()
+			panic(fmt.Sprintf("auroratest: failed to listen on a port: %v", err))
+		}
+	}
+	s.listener = l
+	s.URL = "http://" + l.Addr().String()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.kick = make(chan struct{}, 1)
+	s.loopDone = make(chan struct{})
+	s.realStart = time.Now()
+	s.epoch = s.realStart
+	s.st = newState(s)
+	mux := http.NewServeMux()
+	mux.Handle("/api", s.apiHandler())
+	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	mux.HandleFunc("/leaderhealth", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go s.http.Serve(l)
+	go s.loop()
+	s.mu.Unlock()
+
+	if s.ZooKeeper != nil {
+		tcp := l.Addr().(*net.TCPAddr)
+		c, err := registerZK(s.ZooKeeper, s.ZKPath, tcp.IP.String(), tcp.Port)
+		if err != nil {
+			s.Close()
+			panic(fmt.Sprintf("auroratest: ZooKeeper registration: %v", err))
+		}
+		s.mu.Lock()
+		s.zk = c
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) applyDefaults() {
+	if s.Executor == nil {
+		s.Executor = &NopExecutor{}
+	}
+	s.scale = s.TimeScale
+	if s.scale <= 0 {
+		s.scale = 1
+	}
+	if s.Cluster == "" {
+		s.Cluster = "devcluster"
+	}
+	if s.AllowedEnvironments == nil {
+		s.AllowedEnvironments = regexp.MustCompile(DefaultAllowedEnvironments)
+	}
+	if s.Tiers == nil {
+		s.Tiers = DefaultTiers()
+		if s.DefaultTier == "" {
+			s.DefaultTier = "preemptible"
+		}
+	}
+	if s.Executors == nil {
+		s.Executors = []string{aurora.AURORA_EXECUTOR_NAME}
+	}
+	if len(s.Hosts) == 0 {
+		s.Hosts = []string{"agent-one", "agent-two", "agent-three"}
+	}
+	if s.MaxTasksPerJob <= 0 {
+		s.MaxTasksPerJob = 4000
+	}
+	if s.MaxUpdateInstanceFailures <= 0 {
+		s.MaxUpdateInstanceFailures = 20000
+	}
+	if s.MinRequiredInstancesForSLA <= 0 {
+		s.MinRequiredInstancesForSLA = 20
+	}
+	if s.ZKPath == "" {
+		s.ZKPath = "/aurora/scheduler"
+	}
+}
+
+// Close shuts the server down: it stops accepting calls, waits for the
+// calls in flight to finish, stops the executor's tasks (by cancelling the
+// context given to Launch) and deregisters from ZooKeeper. Close may be
+// called more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if !s.started || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	zk := s.zk
+	s.mu.Unlock()
+
+	if zk != nil {
+		zk.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.http.Shutdown(ctx)
+	s.inflight.Wait()
+	s.cancel()
+	<-s.loopDone
+}
+
+// ClientOptions returns the gorealis options that point a client at this
+// server: SchedulerUrl, basic auth when the server has it, a back-off of a
+// few milliseconds instead of gorealis' default 10 s and 50 s, and a quiet
+// logger.
+func (s *Server) ClientOptions() []realis.ClientOption {
+	opts := []realis.ClientOption{
+		realis.SchedulerUrl(s.URL),
+		realis.BackOff(realis.Backoff{Steps: 3, Duration: 5 * time.Millisecond, Factor: 2, Jitter: 0.1}),
+		realis.SetLogger(realis.NoopLogger{}),
+		realis.TimeoutMS(20000),
+	}
+	if s.Username != "" {
+		opts = append(opts, realis.BasicAuth(s.Username, s.Password))
+	}
+	return opts
+}
+
+// now returns the scheduler's (scaled) time.
+func (s *Server) now() time.Time {
+	return s.epoch.Add(time.Duration(float64(time.Since(s.realStart)) * s.scale))
+}
+
+// realDuration converts a duration on the scheduler's clock into real time.
+func (s *Server) realDuration(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.scale)
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Info(fmt.Sprintf(format, args...))
+	}
+}
+
+// wake asks the scheduling loop to run soon.
+func (s *Server) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+type ctxKey int
+
+const userKey ctxKey = 0
+
+// readOnly lists the methods of Aurora's ReadOnlyScheduler service: they
+// need no authentication.
+var readOnly = map[string]bool{
+	"getRoleSummary": true, "getJobSummary": true, "getTasksStatus": true,
+	"getTasksWithoutConfigs": true, "getPendingReason": true, "getConfigSummary": true,
+	"getJobs": true, "getQuota": true, "populateJobConfig": true,
+	"getJobUpdateSummaries": true, "getJobUpdateDetails": true, "getJobUpdateDiff": true,
+	"getTierConfigs": true,
+}
+
+const (
+	mediaJSON   = "application/vnd.apache.thrift.json"
+	mediaBinary = "application/vnd.apache.thrift.binary"
+)
+
+func (s *Server) apiHandler() http.Handler {
+	proc := aurora.NewAuroraAdminProcessor(&api{s: s})
+	jsonF := thrift.NewTJSONProtocolFactory()
+	binF := thrift.NewTBinaryProtocolFactoryDefault()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		var in thrift.TProtocolFactory
+		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		switch strings.TrimSpace(strings.ToLower(ct)) {
+		case "", "application/x-thrift", "application/json", mediaJSON:
+			in = jsonF
+		case mediaBinary:
+			in = binF
+		default:
+			http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
+			return
+		}
+		out, outType := thrift.TProtocolFactory(jsonF), mediaJSON
+		if strings.HasPrefix(r.Header.Get("Accept"), mediaBinary) {
+			out, outType = binF, mediaBinary
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		user := "UNSECURE"
+		if s.Username != "" {
+			name, _, _, _ := in.GetProtocol(thrift.NewStreamTransportR(bytes.NewReader(body))).ReadMessageBegin(r.Context())
+			u, p, ok := r.BasicAuth()
+			authed := ok && u == s.Username && p == s.Password
+			if !authed && !readOnly[name] {
+				w.Header().Set("WWW-Authenticate", `Basic realm="Apache Aurora Scheduler"`)
+				http.Error(w, "unauthenticated", http.StatusUnauthorized)
+				return
+			}
+			if authed {
+				user = u
+			}
+		}
+		ctx := context.WithValue(r.Context(), userKey, user)
+		var buf bytes.Buffer
+		tr := thrift.NewStreamTransport(bytes.NewReader(body), &buf)
+		if _, err := proc.Process(ctx, in.GetProtocol(tr), out.GetProtocol(tr)); err != nil {
+			s.logf("api: %v", err)
+		}
+		w.Header().Set("Content-Type", outType)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Write(buf.Bytes())
+	})
+}

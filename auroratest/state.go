@@ -1,0 +1,672 @@
+package auroratest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+)
+
+// jobKey is a comparable job key.
+type jobKey struct{ role, env, name string }
+
+func keyOf(k *aurora.JobKey) jobKey {
+	if k == nil {
+		return jobKey{}
+	}
+	return jobKey{k.Role, k.Environment, k.Name}
+}
+
+func (k jobKey) thrift() *aurora.JobKey {
+	return &aurora.JobKey{Role: k.role, Environment: k.env, Name: k.name}
+}
+
+// String is Aurora's canonical form role/env/name.
+func (k jobKey) String() string { return k.role + "/" + k.env + "/" + k.name }
+
+// javaString is the Java toString of an IJobKey, as Aurora's messages
+// print it.
+func (k jobKey) javaString() string {
+	return fmt.Sprintf("IJobKey{role=%s, environment=%s, name=%s}", k.role, k.env, k.name)
+}
+
+// config is a validated, populated TaskConfig, never mutated once stored,
+// with its canonical (order-insensitive) serialisation as identity.
+type config struct {
+	tc  *aurora.TaskConfig
+	key string
+}
+
+// taskRec is one task (one run of one instance).
+type taskRec struct {
+	id        string
+	job       jobKey
+	instance  int32
+	cfg       *config
+	status    aurora.ScheduleStatus
+	events    []*aurora.TaskEvent
+	host      string
+	slaveID   string
+	ports     map[string]int32
+	failures  int32
+	ancestor  string
+	partition int32
+	killing   bool      // went through KILLING (a permanent kill)
+	throttle  time.Time // THROTTLED until then
+	reason    string    // message of the latest event
+}
+
+func (t *taskRec) lastEventTime() int64 {
+	if len(t.events) == 0 {
+		return 0
+	}
+	return t.events[len(t.events)-1].Timestamp
+}
+
+// state is everything the scheduler stores, guarded by state.mu... which
+// is the server's single lock: s.st is only touched with lock held.
+type state struct {
+	s       *Server
+	tasks   []*taskRec
+	byID    map[string]*taskRec
+	cron    map[jobKey]*aurora.JobConfiguration
+	updates []*update
+	ports   map[int32]bool
+
+	launches []LaunchedTask
+	kills    []string
+	hostNext int
+}
+
+func newState(s *Server) *state {
+	return &state{
+		s:     s,
+		byID:  map[string]*taskRec{},
+		cron:  map[jobKey]*aurora.JobConfiguration{},
+		ports: map[int32]bool{},
+	}
+}
+
+var (
+	activeStates   = setOf(aurora.ACTIVE_STATES)
+	liveStates     = setOf(aurora.LIVE_STATES)
+	terminalStates = setOf(aurora.TERMINAL_STATES)
+	assignedStates = setOf(aurora.SLAVE_ASSIGNED_STATES)
+)
+
+func setOf(l []aurora.ScheduleStatus) map[aurora.ScheduleStatus]bool {
+	m := map[aurora.ScheduleStatus]bool{}
+	for _, s := range l {
+		m[s] = true
+	}
+	return m
+}
+
+// transitions is Aurora's task state machine (TaskStateMachine.java).
+var transitions = map[aurora.ScheduleStatus][]aurora.ScheduleStatus{
+	aurora.ScheduleStatus_INIT:      {aurora.ScheduleStatus_PENDING, aurora.ScheduleStatus_THROTTLED},
+	aurora.ScheduleStatus_THROTTLED: {aurora.ScheduleStatus_PENDING, aurora.ScheduleStatus_KILLING},
+	aurora.ScheduleStatus_PENDING:   {aurora.ScheduleStatus_ASSIGNED, aurora.ScheduleStatus_KILLING},
+	aurora.ScheduleStatus_ASSIGNED: {aurora.ScheduleStatus_STARTING, aurora.ScheduleStatus_RUNNING, aurora.ScheduleStatus_FINISHED,
+		aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_KILLED,
+		aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PREEMPTING},
+	aurora.ScheduleStatus_STARTING: {aurora.ScheduleStatus_RUNNING, aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_FAILED,
+		aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_KILLED,
+		aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PREEMPTING, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_RUNNING: {aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING,
+		aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_KILLED, aurora.ScheduleStatus_LOST,
+		aurora.ScheduleStatus_PREEMPTING, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_RESTARTING: {aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_KILLING,
+		aurora.ScheduleStatus_KILLED, aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_DRAINING: {aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_KILLING,
+		aurora.ScheduleStatus_KILLED, aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_PREEMPTING: {aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_KILLING,
+		aurora.ScheduleStatus_KILLED, aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_KILLING: {aurora.ScheduleStatus_FINISHED, aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_KILLED,
+		aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_PARTITIONED},
+	aurora.ScheduleStatus_PARTITIONED: {aurora.ScheduleStatus_LOST, aurora.ScheduleStatus_FAILED, aurora.ScheduleStatus_FINISHED,
+		aurora.ScheduleStatus_RUNNING, aurora.ScheduleStatus_ASSIGNED, aurora.ScheduleStatus_STARTING, aurora.ScheduleStatus_RESTARTING,
+		aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING, aurora.ScheduleStatus_KILLING},
+}
+
+func allowed(from, to aurora.ScheduleStatus) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+var nonTaskIDChars = regexp.MustCompile(`[^\w-]`)
+
+// insertTask adds a PENDING task for instance of job with cfg (Aurora's
+// StateManagerImpl.insertPendingTasks and reschedule).
+func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *taskRec, throttle time.Duration) *taskRec {
+	id := fmt.Sprintf("%s-%s-%s-%d-%s", job.role, job.env, job.name, instance, newUUID())
+	t := &taskRec{
+		id:       nonTaskIDChars.ReplaceAllString(id, "-"),
+		job:      job,
+		instance: instance,
+		cfg:      cfg,
+		status:   aurora.ScheduleStatus_INIT,
+	}
+	if ancestor != nil {
+		t.ancestor = ancestor.id
+		t.failures = ancestor.failures
+		if ancestor.status == aurora.ScheduleStatus_FAILED {
+			t.failures++
+		}
+		t.partition = ancestor.partition
+	}
+	st.tasks = append(st.tasks, t)
+	st.byID[t.id] = t
+	if throttle > 0 {
+		t.throttle = st.s.now().Add(throttle)
+		st.record(t, aurora.ScheduleStatus_THROTTLED, "Rescheduled, penalized for "+throttle.String()+".")
+	} else {
+		st.record(t, aurora.ScheduleStatus_PENDING, "")
+	}
+	return t
+}
+
+func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
+	ev := &aurora.TaskEvent{Timestamp: st.s.now().UnixMilli(), Status: to, Scheduler: thrift.StringPtr("auroratest")}
+	if msg != "" {
+		ev.Message = thrift.StringPtr(msg)
+	}
+	// Keep events ordered even when the clock does not advance.
+	if n := len(t.events); n > 0 && ev.Timestamp < t.events[n-1].Timestamp {
+		ev.Timestamp = t.events[n-1].Timestamp
+	}
+	t.events = append(t.events, ev)
+	t.status = to
+	t.reason = msg
+	if to == aurora.ScheduleStatus_KILLING {
+		t.killing = true
+	}
+}
+
+// changeState moves t to the state to, applying Aurora's side effects:
+// illegal transitions are ignored, PENDING tasks killed are deleted,
+// KILLING and RESTARTING tasks are killed through the executor, and
+// terminated tasks are rescheduled as Aurora's TaskStateMachine does. It
+// reports whether the transition happened.
+func (st *state) changeState(t *taskRec, to aurora.ScheduleStatus, msg string) bool {
+	from := t.status
+	if !allowed(from, to) {
+		st.s.logf("ignoring illegal transition of %s from %v to %v", t.id, from, to)
+		return false
+	}
+	if to == aurora.ScheduleStatus_KILLING && (from == aurora.ScheduleStatus_PENDING || from == aurora.ScheduleStatus_THROTTLED) {
+		st.delete(t)
+		return true
+	}
+	st.record(t, to, msg)
+	switch to {
+	case aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING:
+		st.kills = append(st.kills, t.id)
+	}
+	if terminalStates[to] {
+		st.releasePorts(t)
+		st.maybeReschedule(t, from)
+		st.taskTerminated(t)
+	}
+	st.s.wake()
+	return true
+}
+
+// maybeReschedule implements the rescheduling rules of Aurora's
+// TaskStateMachine for a task that just terminated coming from from.
+func (st *state) maybeReschedule(t *taskRec, from aurora.ScheduleStatus) {
+	to := t.status
+	resched := false
+	switch from {
+	case aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING:
+		resched = true
+	case aurora.ScheduleStatus_KILLING:
+		resched = false
+	default:
+		switch to {
+		case aurora.ScheduleStatus_KILLED, aurora.ScheduleStatus_LOST:
+			resched = true
+		case aurora.ScheduleStatus_FINISHED:
+			resched = t.cfg.tc.IsService
+		case aurora.ScheduleStatus_FAILED:
+			max := t.cfg.tc.MaxTaskFailures
+			resched = t.cfg.tc.IsService || max == -1 || t.failures < max-1
+		}
+	}
+	if !resched {
+		return
+	}
+	var penalty time.Duration
+	if to == aurora.ScheduleStatus_FAILED || (to == aurora.ScheduleStatus_FINISHED && from != aurora.ScheduleStatus_RESTARTING) {
+		// Flapping: a task that ran less than flappingThreshold is
+		// penalised before it is scheduled again (Aurora's
+		// RescheduleCalculator, with its default delays).
+		if ran := st.s.now().Sub(time.UnixMilli(t.events[0].Timestamp)); ran < flappingThreshold {
+			penalty = initialFlappingDelay
+		}
+	}
+	st.insertTask(t.job, t.instance, t.cfg, t, penalty)
+}
+
+const (
+	flappingThreshold    = 5 * time.Minute
+	initialFlappingDelay = 30 * time.Second
+)
+
+func (st *state) delete(t *taskRec) {
+	st.releasePorts(t)
+	delete(st.byID, t.id)
+	for i, x := range st.tasks {
+		if x == t {
+			st.tasks = append(st.tasks[:i], st.tasks[i+1:]...)
+			break
+		}
+	}
+}
+
+func (st *state) releasePorts(t *taskRec) {
+	for _, p := range t.ports {
+		delete(st.ports, p)
+	}
+}
+
+// activeTasks returns the active tasks of job, ordered by instance.
+func (st *state) activeTasks(job jobKey) []*taskRec {
+	var out []*taskRec
+	for _, t := range st.tasks {
+		if t.job == job && activeStates[t.status] {
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].instance < out[j].instance })
+	return out
+}
+
+// activeTask returns the active task of one instance, or nil.
+func (st *state) activeTask(job jobKey, instance int32) *taskRec {
+	var found *taskRec
+	for _, t := range st.tasks {
+		if t.job == job && t.instance == instance && activeStates[t.status] {
+			found = t
+		}
+	}
+	return found
+}
+
+func (st *state) hasTasks(job jobKey) bool {
+	for _, t := range st.tasks {
+		if t.job == job {
+			return true
+		}
+	}
+	return false
+}
+
+// step does one round of the scheduler's work: throttled tasks become
+// PENDING, PENDING tasks are assigned to hosts (and handed to the
+// executor), and active updates are evaluated. It reports whether there is
+// time-dependent work left.
+func (st *state) step() bool {
+	now := st.s.now()
+	busy := false
+	for _, t := range st.tasks {
+		if t.status == aurora.ScheduleStatus_THROTTLED {
+			if !now.Before(t.throttle) {
+				st.changeState(t, aurora.ScheduleStatus_PENDING, "")
+			} else {
+				busy = true
+			}
+		}
+	}
+	for _, t := range st.tasks {
+		if t.status == aurora.ScheduleStatus_PENDING {
+			st.assign(t)
+		}
+	}
+	for _, u := range st.updates {
+		if u.active() {
+			u.evaluate()
+			busy = busy || u.active()
+		}
+	}
+	return busy
+}
+
+// assign moves t to ASSIGNED on the least loaded host, allocates its named
+// ports and queues its launch.
+func (st *state) assign(t *taskRec) {
+	load := map[string]int{}
+	for _, x := range st.tasks {
+		if assignedStates[x.status] {
+			load[x.host]++
+		}
+	}
+	hosts := st.s.Hosts
+	best := ""
+	for i := range hosts {
+		h := hosts[(st.hostNext+i)%len(hosts)]
+		if best == "" || load[h] < load[best] {
+			best = h
+		}
+	}
+	st.hostNext++
+	t.host = best
+	for i, h := range hosts {
+		if h == best {
+			t.slaveID = fmt.Sprintf("auroratest-agent-S%d", i)
+		}
+	}
+	t.ports = map[string]int32{}
+	for _, r := range t.cfg.tc.Resources {
+		if r.NamedPort != nil {
+			t.ports[*r.NamedPort] = st.freePort()
+		}
+	}
+	st.record(t, aurora.ScheduleStatus_ASSIGNED, "")
+	st.launches = append(st.launches, LaunchedTask{
+		TaskID:       t.id,
+		Role:         t.job.role,
+		Environment:  t.job.env,
+		Name:         t.job.name,
+		Instance:     t.instance,
+		Host:         t.host,
+		Ports:        clonePorts(t.ports),
+		ExecutorName: t.cfg.tc.GetExecutorConfig().GetName(),
+		Data:         t.cfg.tc.GetExecutorConfig().GetData(),
+		Config:       clone(t.cfg.tc),
+	})
+}
+
+func clonePorts(m map[string]int32) map[string]int32 {
+	out := make(map[string]int32, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// freePort returns a loopback port that is free now and not allocated to
+// another active task.
+func (st *state) freePort() int32 {
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			break
+		}
+		p := int32(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		if !st.ports[p] {
+			st.ports[p] = true
+			return p
+		}
+	}
+	// No free port could be found: fall back to a high port nobody holds.
+	for p := int32(31000); ; p++ {
+		if !st.ports[p] {
+			st.ports[p] = true
+			return p
+		}
+	}
+}
+
+// report applies a status update from the executor.
+func (s *Server) report(u StatusUpdate) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st == nil {
+		return
+	}
+	t := s.st.byID[u.TaskID]
+	if t == nil || terminalStates[t.status] {
+		return
+	}
+	if u.Status == t.status {
+		return
+	}
+	s.st.changeState(t, u.Status, u.Message)
+}
+
+// loop is the scheduler's single background goroutine: it runs step and
+// hands launches and kills to the executor, outside the lock, in order.
+func (s *Server) loop() {
+	defer close(s.loopDone)
+	const tick = 2 * time.Millisecond
+	timer := time.NewTimer(tick)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		busy := s.st.step()
+		launches, kills := s.st.launches, s.st.kills
+		s.st.launches, s.st.kills = nil, nil
+		s.mu.Unlock()
+		for _, l := range launches {
+			id := l.TaskID
+			s.Executor.Launch(s.ctx, l, func(u StatusUpdate) {
+				if u.TaskID == "" {
+					u.TaskID = id
+				}
+				s.report(u)
+			})
+		}
+		for _, id := range kills {
+			s.Executor.Kill(id)
+		}
+		if len(launches) > 0 || len(kills) > 0 {
+			continue
+		}
+		var wait <-chan time.Time
+		if busy {
+			timer.Reset(tick)
+			wait = timer.C
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.kick:
+		case <-wait:
+		}
+	}
+}
+
+// scheduledTask renders t for the API. withData false strips the
+// executor data, as getTasksWithoutConfigs does.
+func (t *taskRec) scheduledTask(withData bool) *aurora.ScheduledTask {
+	tc := clone(t.cfg.tc)
+	if !withData && tc.ExecutorConfig != nil {
+		tc.ExecutorConfig.Data = ""
+	}
+	events := make([]*aurora.TaskEvent, len(t.events))
+	for i, e := range t.events {
+		events[i] = clone(e)
+	}
+	ports := clonePorts(t.ports)
+	return &aurora.ScheduledTask{
+		AssignedTask: &aurora.AssignedTask{
+			TaskId:        t.id,
+			SlaveId:       t.slaveID,
+			SlaveHost:     t.host,
+			Task:          tc,
+			AssignedPorts: ports,
+			InstanceId:    t.instance,
+		},
+		Status:           t.status,
+		FailureCount:     t.failures,
+		TaskEvents:       events,
+		AncestorId:       t.ancestor,
+		TimesPartitioned: t.partition,
+	}
+}
+
+// matches is Aurora's TaskStore query filter.
+func (t *taskRec) matches(q *aurora.TaskQuery) bool {
+	if q == nil {
+		return true
+	}
+	if q.Role != nil && *q.Role != "" && *q.Role != t.job.role {
+		return false
+	}
+	if q.Environment != nil && *q.Environment != t.job.env {
+		return false
+	}
+	if q.JobName != nil && *q.JobName != t.job.name {
+		return false
+	}
+	if len(q.JobKeys) > 0 {
+		ok := false
+		for _, k := range q.JobKeys {
+			if keyOf(k) == t.job {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(q.TaskIds) > 0 && !contains(q.TaskIds, t.id) {
+		return false
+	}
+	if len(q.Statuses) > 0 && !contains(q.Statuses, t.status) {
+		return false
+	}
+	if len(q.SlaveHosts) > 0 && !contains(q.SlaveHosts, t.host) {
+		return false
+	}
+	if len(q.InstanceIds) > 0 && !contains(q.InstanceIds, t.instance) {
+		return false
+	}
+	return true
+}
+
+func contains[T comparable](l []T, v T) bool {
+	for _, x := range l {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// query returns the tasks matching q, with offset and limit applied.
+func (st *state) query(q *aurora.TaskQuery) []*taskRec {
+	var out []*taskRec
+	for _, t := range st.tasks {
+		if t.matches(q) {
+			out = append(out, t)
+		}
+	}
+	if q != nil && q.Offset != nil && *q.Offset > 0 {
+		if int(*q.Offset) >= len(out) {
+			out = nil
+		} else {
+			out = out[*q.Offset:]
+		}
+	}
+	if q != nil && q.Limit != nil && *q.Limit > 0 && int(*q.Limit) < len(out) {
+		out = out[:*q.Limit]
+	}
+	return out
+}
+
+// canonical returns the order-insensitive identity of a populated task
+// config: sets (resources, constraints, metadata, URIs, values) are
+// sorted, empty collections treated as absent.
+func canonical(tc *aurora.TaskConfig) string {
+	c := clone(tc)
+	ser := thrift.NewTSerializer()
+	sortBy := func(n int, less func(i, j int) bool, swap func(i, j int)) {
+		sort.Sort(sorter{n, less, swap})
+	}
+	keyOfStruct := func(v thrift.TStruct) string {
+		b, _ := ser.Write(context.Background(), v)
+		return string(b)
+	}
+	for _, con := range c.Constraints {
+		if con.Constraint != nil && con.Constraint.Value != nil {
+			sort.Strings(con.Constraint.Value.Values)
+		}
+	}
+	sortStructs(c.Resources, keyOfStruct, sortBy)
+	sortStructs(c.Constraints, keyOfStruct, sortBy)
+	sortStructs(c.Metadata, keyOfStruct, sortBy)
+	sortStructs(c.MesosFetcherUris, keyOfStruct, sortBy)
+	if len(c.TaskLinks) == 0 {
+		c.TaskLinks = nil
+	}
+	b, err := ser.Write(context.Background(), c)
+	if err != nil {
+		// Configs are validated before they get here; a config that
+		// cannot be written still gets a unique identity.
+		return "unserialisable:" + newUUID()
+	}
+	return string(b)
+}
+
+type sorter struct {
+	n    int
+	less func(i, j int) bool
+	swap func(i, j int)
+}
+
+func (s sorter) Len() int           { return s.n }
+func (s sorter) Less(i, j int) bool { return s.less(i, j) }
+func (s sorter) Swap(i, j int)      { s.swap(i, j) }
+
+func sortStructs[T thrift.TStruct](l []T, key func(thrift.TStruct) string, sortBy func(int, func(i, j int) bool, func(i, j int))) {
+	keys := make([]string, len(l))
+	for i, v := range l {
+		keys[i] = key(v)
+	}
+	sortBy(len(l), func(i, j int) bool { return keys[i] < keys[j] }, func(i, j int) {
+		keys[i], keys[j] = keys[j], keys[i]
+		l[i], l[j] = l[j], l[i]
+	})
+}
+
+// newConfig wraps a populated task config.
+func newConfig(tc *aurora.TaskConfig) *config {
+	return &config{tc: tc, key: canonical(tc)}
+}
+
+// toRanges turns sorted instance ids into Aurora ranges.
+func toRanges(ids []int32) []*aurora.Range {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var out []*aurora.Range
+	for _, id := range ids {
+		if n := len(out); n > 0 && out[n-1].Last+1 == id {
+			out[n-1].Last = id
+			continue
+		}
+		out = append(out, &aurora.Range{First: id, Last: id})
+	}
+	return out
+}
+
+// javaSet formats instance ids as Java prints a sorted set: [1, 2, 3].
+func javaSet(ids []int32) string {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
