@@ -16,7 +16,7 @@ type Tracker struct {
 	order    []uint64 // start order of live activities
 	builds   map[uint64][4]int64
 	copies   map[uint64][4]int64
-	narBytes map[uint64]int64 // ActRealise's expected NAR bytes, by activity
+	narBytes map[uint64]int64               // ActRealise's expected NAR bytes, by activity
 	bytes    struct{ done, expected int64 } // finished ActCopyPath activities
 	copied   int64                          // finished ActCopyPath activities
 }
