@@ -241,7 +241,10 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
-		out, err := s.FourLetter("srvr")
+		// A short timeout per try: ZooKeeper 3.8.0 leaves a command
+		// connection open when it answers before its database is loaded
+		// (a NullPointerException closing the socket).
+		out, err := s.fourLetter("srvr", 300*time.Millisecond)
 		switch {
 		case err == nil && strings.Contains(out, "Mode: standalone"):
 			return nil
@@ -264,12 +267,16 @@ func (s *Server) waitReady(timeout time.Duration) error {
 // FourLetter sends one of ZooKeeper's four-letter commands ("ruok", "srvr",
 // "stat", "mntr", "cons", "conf", "envi" are enabled) and returns the reply.
 func (s *Server) FourLetter(cmd string) (string, error) {
-	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	return s.fourLetter(cmd, 5*time.Second)
+}
+
+func (s *Server) fourLetter(cmd string, timeout time.Duration) (string, error) {
+	c, err := net.DialTimeout("tcp", s.Addr, timeout)
 	if err != nil {
 		return "", fmt.Errorf("zktest: %s: %w", cmd, err)
 	}
 	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return "", fmt.Errorf("zktest: %s: %w", cmd, err)
 	}
 	if _, err := io.WriteString(c, cmd); err != nil {

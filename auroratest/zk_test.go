@@ -1,0 +1,318 @@
+package auroratest
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/samuel/go-zookeeper/zk"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/internal/zktest"
+)
+
+// startZK starts a real ZooKeeper for one test. Its 100ms tick caps
+// sessions at 2s, so an expiry takes seconds, not Aurora's 15s.
+func startZK(t *testing.T) *zktest.Server {
+	t.Helper()
+	testenv.NeedZooKeeper(t)
+	s, err := zktest.Start(t.TempDir(), zktest.WithTickTime(100*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// zkClient is an independent ZooKeeper session for looking at the tree.
+func zkClient(t *testing.T, addr string) *zk.Conn {
+	t.Helper()
+	c, events, err := zk.Connect([]string{addr}, 2*time.Second, zk.WithLogger(zkQuiet{}))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == zk.StateHasSession {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("no ZooKeeper session with %s", addr)
+		}
+	}
+}
+
+// members returns the member_ children of path.
+func members(t *testing.T, c *zk.Conn, path string) []string {
+	t.Helper()
+	children, _, err := c.Children(path)
+	if err == zk.ErrNoNode {
+		return nil
+	}
+	require.NoError(t, err)
+	var m []string
+	for _, ch := range children {
+		if strings.HasPrefix(ch, "member_") {
+			m = append(m, ch)
+		}
+	}
+	return m
+}
+
+// leader asks gorealis where the scheduler is, as a client with
+// realis.ZKUrl does, with a short back-off.
+func leader(addr, path string) (string, error) {
+	return realis.LeaderFromZKOpts(
+		realis.ZKEndpoints(addr), realis.ZKPath(path),
+		realis.ZKBackoff(realis.Backoff{Steps: 2, Duration: 10 * time.Millisecond, Factor: 1}),
+		realis.ZKTimeout(2*time.Second))
+}
+
+// wantJSON is Aurora's ServiceInstance for 127.0.0.1:port, byte for byte
+// as Gson writes it (JsonCodec: fields in declaration order, no spaces).
+func wantJSON(port int) string {
+	return fmt.Sprintf(`{"serviceEndpoint":{"host":"127.0.0.1","port":%d},`+
+		`"additionalEndpoints":{"http":{"host":"127.0.0.1","port":%d}},"status":"ALIVE"}`, port, port)
+}
+
+var memberName = regexp.MustCompile(`^member_[0-9]{10}$`)
+
+func TestRegisterZK(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+	const port = 8081
+
+	// go-zookeeper logs every connection through package log unless given
+	// a logger: registration must stay silent.
+	var logged bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&logged)
+	defer log.SetOutput(prev)
+
+	reg, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", port)
+	require.NoError(t, err)
+
+	m := members(t, look, "/aurora/scheduler")
+	require.Len(t, m, 1)
+	assert.Regexp(t, memberName, m[0])
+	data, stat, err := look.Get("/aurora/scheduler/" + m[0])
+	require.NoError(t, err)
+	assert.Equal(t, wantJSON(port), string(data))
+	assert.NotZero(t, stat.EphemeralOwner, "member node is not ephemeral")
+	assert.Equal(t, "/aurora/scheduler/"+m[0], reg.(*zkRegistration).Node())
+	for _, p := range []string{"/aurora", "/aurora/scheduler"} {
+		_, st, err := look.Get(p)
+		require.NoError(t, err, p)
+		assert.Zero(t, st.EphemeralOwner, "%s must be persistent", p)
+	}
+
+	// gorealis finds it both ways a client can ask.
+	url, err := leader(zs.Addr, "/aurora/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8081", url)
+	url, err = realis.LeaderFromZK(realis.Cluster{Name: "devcluster", ZK: zs.Addr, SchedZKPath: "/aurora/scheduler"})
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8081", url)
+
+	require.NoError(t, reg.Close())
+	assert.Empty(t, members(t, look, "/aurora/scheduler"), "member node outlived Close")
+	ok, _, err := look.Exists("/aurora/scheduler")
+	require.NoError(t, err)
+	assert.True(t, ok, "Close removed the parent path, which Aurora keeps")
+	_, err = leader(zs.Addr, "/aurora/scheduler")
+	assert.ErrorContains(t, err, "no leader found")
+	assert.NoError(t, reg.Close(), "second Close")
+
+	assert.Empty(t, logged.String(), "registration wrote to the log")
+}
+
+func TestRegisterZKPaths(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+	tests := []struct {
+		name, path string
+		wantNode   *regexp.Regexp
+	}{
+		{"deep path created", "/clusters/eu/west/aurora/scheduler", regexp.MustCompile(`^/clusters/eu/west/aurora/scheduler/member_[0-9]{10}$`)},
+		{"existing parent", "/clusters/eu", regexp.MustCompile(`^/clusters/eu/member_[0-9]{10}$`)},
+		{"root", "/", regexp.MustCompile(`^/member_[0-9]{10}$`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, err := registerZK(zs.Servers(), tt.path, "127.0.0.1", 9000)
+			require.NoError(t, err)
+			node := reg.(*zkRegistration).Node()
+			assert.Regexp(t, tt.wantNode, node)
+			data, _, err := look.Get(node)
+			require.NoError(t, err)
+			assert.Equal(t, wantJSON(9000), string(data))
+			require.NoError(t, reg.Close())
+			ok, _, err := look.Exists(node)
+			require.NoError(t, err)
+			assert.False(t, ok)
+		})
+	}
+}
+
+// Two schedulers under one path each get their own sequence number, as
+// Aurora's (leader and a stale one) would.
+func TestRegisterZKTwoSchedulers(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+	a, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 1111)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 2222)
+	require.NoError(t, err)
+	defer b.Close()
+	m := members(t, look, "/aurora/scheduler")
+	assert.ElementsMatch(t, []string{"member_0000000000", "member_0000000001"}, m)
+
+	require.NoError(t, a.Close())
+	url, err := leader(zs.Addr, "/aurora/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:2222", url)
+}
+
+// After the session expires (the network is cut for longer than the
+// session timeout), the node comes back under a new session.
+func TestRegisterZKSessionExpiry(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+	proxy, err := zktest.NewProxy(zs.Addr)
+	require.NoError(t, err)
+	defer proxy.Close()
+
+	reg, err := registerZKTimeouts([]string{proxy.Addr}, "/aurora/scheduler", "127.0.0.1", 8081, 400*time.Millisecond, 10*time.Second)
+	require.NoError(t, err)
+	defer reg.Close()
+	first := reg.Node()
+	require.NotEmpty(t, first)
+	_, st, err := look.Get(first)
+	require.NoError(t, err)
+	firstOwner := st.EphemeralOwner
+
+	proxy.Cut()
+	require.Eventually(t, func() bool { return len(members(t, look, "/aurora/scheduler")) == 0 },
+		10*time.Second, 20*time.Millisecond, "the server never expired the cut-off session")
+	proxy.Restore()
+
+	var again string
+	require.Eventually(t, func() bool {
+		m := members(t, look, "/aurora/scheduler")
+		if len(m) != 1 {
+			return false
+		}
+		again = "/aurora/scheduler/" + m[0]
+		return true
+	}, 15*time.Second, 20*time.Millisecond, "the registration did not come back after the session expired")
+	assert.NotEqual(t, first, again)
+	data, st, err := look.Get(again)
+	require.NoError(t, err)
+	assert.Equal(t, wantJSON(8081), string(data))
+	assert.NotEqual(t, firstOwner, st.EphemeralOwner)
+	url, err := leader(zs.Addr, "/aurora/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8081", url)
+
+	require.NoError(t, reg.Close())
+	assert.Empty(t, members(t, look, "/aurora/scheduler"))
+}
+
+// Someone deleting the node (an operator, a cleanup script) does not end
+// the registration: Curator's PersistentNode re-creates it, and so do we.
+func TestRegisterZKNodeDeleted(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+	reg, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 8081)
+	require.NoError(t, err)
+	defer reg.Close()
+	first := reg.(*zkRegistration).Node()
+	require.NoError(t, look.Delete(first, -1))
+
+	require.Eventually(t, func() bool {
+		m := members(t, look, "/aurora/scheduler")
+		return len(m) == 1 && "/aurora/scheduler/"+m[0] != first
+	}, 10*time.Second, 20*time.Millisecond, "the deleted node was not re-created")
+	url, err := leader(zs.Addr, "/aurora/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8081", url)
+}
+
+func TestRegisterZKBadArguments(t *testing.T) {
+	tests := []struct {
+		name    string
+		servers []string
+		path    string
+		host    string
+		port    int
+		want    []string
+	}{
+		{"no servers", []string{}, "/aurora/scheduler", "h", 1, []string{"ZooKeeper: no servers given"}},
+		{"comma list in one element", []string{"a:2181,b:2181"}, "/aurora/scheduler", "h", 1, []string{`ZooKeeper[0] "a:2181,b:2181": want one host:port address per element`}},
+		{"empty server", []string{""}, "/aurora/scheduler", "h", 1, []string{`ZooKeeper[0] ""`}},
+		{"empty path", []string{"127.0.0.1:2181"}, "", "h", 1, []string{`ZKPath "": empty`}},
+		{"relative path", []string{"127.0.0.1:2181"}, "aurora/scheduler", "h", 1, []string{`ZKPath "aurora/scheduler": must start with "/"`}},
+		{"trailing slash", []string{"127.0.0.1:2181"}, "/aurora/", "h", 1, []string{`ZKPath "/aurora/": must not end with "/"`}},
+		{"double slash", []string{"127.0.0.1:2181"}, "/aurora//scheduler", "h", 1, []string{`ZKPath "/aurora//scheduler": empty element`}},
+		{"dot dot", []string{"127.0.0.1:2181"}, "/aurora/../x", "h", 1, []string{`ZKPath "/aurora/../x": relative element ".."`}},
+		{"control character", []string{"127.0.0.1:2181"}, "/aurora\x01", "h", 1, []string{`invalid character U+0001`}},
+		{"no host", []string{"127.0.0.1:2181"}, "/a", "", 1, []string{"empty host"}},
+		{"bad port", []string{"127.0.0.1:2181"}, "/a", "h", 0, []string{"port 0 out of range 1-65535"}},
+		{"everything wrong", nil, "x", "", 70000, []string{"no servers", `must start with "/"`, "empty host", "port 70000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, err := registerZK(tt.servers, tt.path, tt.host, tt.port)
+			require.Error(t, err)
+			assert.Nil(t, reg)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// An unreachable ZooKeeper fails registration after the wait instead of
+// hanging the scheduler's Start.
+func TestRegisterZKUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	start := time.Now()
+	reg, err := registerZKTimeouts([]string{addr}, "/aurora/scheduler", "127.0.0.1", 8081, time.Second, 300*time.Millisecond)
+	require.Error(t, err)
+	assert.Nil(t, reg)
+	assert.Contains(t, err.Error(), "ZooKeeper ["+addr+"]: no registration under /aurora/scheduler within 300ms")
+	// Close of the failed registration must not wait for the unreachable
+	// server for long (go-zookeeper's own close waits at most 1s).
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestZKServiceInstanceJSON(t *testing.T) {
+	tests := []struct {
+		host string
+		port int
+		want string
+	}{
+		{"127.0.0.1", 8081, wantJSON(8081)},
+		{"aurora.local", 443, `{"serviceEndpoint":{"host":"aurora.local","port":443},"additionalEndpoints":{"http":{"host":"aurora.local","port":443}},"status":"ALIVE"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+":"+strconv.Itoa(tt.port), func(t *testing.T) {
+			got, err := zkServiceInstanceJSON(tt.host, tt.port)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(got))
+		})
+	}
+}
