@@ -117,8 +117,12 @@ func (b *builder) build() Spec {
 	tsc = tsc.push(tn)
 	tn.sc = tsc
 	jn.task = tn
-	psc := make([]*scope, len(t.processes))
-	tn.procs = make([]*processNode, len(t.processes))
+	// One allocation each for all process scopes and nodes.
+	n := len(t.processes)
+	psc := make([]*scope, n)
+	tn.procs = make([]*processNode, n)
+	pnodes := make([]processNode, n)
+	pscopes := make([]scope, n)
 	for i := range t.processes {
 		p := &t.processes[i]
 		sc := tsc
@@ -126,8 +130,10 @@ func (b *builder) build() Spec {
 			checkVars(fmt.Sprintf("task.processes[%d].bind[%d]", i, k), v, &b.errs)
 			sc = sc.push(varsNode{v: v})
 		}
-		pn := &processNode{p: p}
-		sc = sc.push(pn)
+		pn := &pnodes[i]
+		pn.p = p
+		pscopes[i] = scope{parent: sc, root: pn}
+		sc = &pscopes[i]
 		pn.sc = sc
 		psc[i] = sc
 		tn.procs[i] = pn
@@ -157,9 +163,14 @@ func (b *builder) str(path, s string, sc *scope) string {
 	if !strings.Contains(s, "{{") {
 		return s
 	}
+	return b.strLazy(s, sc, func() string { return path })
+}
+
+// strLazy is str with the path computed only if there is a problem.
+func (b *builder) strLazy(s string, sc *scope, path func() string) string {
 	out, err := b.r.render(s, sc)
 	if err != nil {
-		b.errs.addErr(path, err)
+		b.errs.addErr(path(), err)
 		return out
 	}
 	if !strings.Contains(out, "{{") {
@@ -175,7 +186,7 @@ func (b *builder) str(path, s string, sc *scope) string {
 		if len(p.unbound) > 0 && strings.Contains(s, "{{&") {
 			err = fmt.Errorf("%w (Aurora's client interpolates more than once, so {{&x}} is not an escape: it becomes {{x}} and must then be bound)", err)
 		}
-		b.errs.addErr(path, err)
+		b.errs.addErr(path(), err)
 	}
 	return out
 }
@@ -327,7 +338,7 @@ func (b *builder) strAt(i int, field, s string, sc *scope) string {
 	if !strings.Contains(s, "{{") {
 		return s
 	}
-	return b.str(procPath(i)+field, s, sc)
+	return b.strLazy(s, sc, func() string { return procPath(i) + field })
 }
 
 func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {

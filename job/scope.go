@@ -261,22 +261,33 @@ func (n *jobNode) jobName() string {
 // values are substituted as written and resolved where they are used.
 type stdNode struct{ ns string }
 
+// Pre-boxed nodes, so that looking up {{mesos.instance}} allocates nothing.
+var (
+	stdMesos   node = stdNode{ns: "mesos"}
+	stdThermos node = stdNode{ns: "thermos"}
+	stdRole    node = leaf{val: "{{role}}"}
+	stdCluster node = leaf{val: "{{cluster}}"}
+)
+
 func (n stdNode) child(name string, _ bool) (node, bool) {
 	switch n.ns {
 	case "":
-		if name == "mesos" || name == "thermos" {
-			return stdNode{ns: name}, true
+		switch name {
+		case "mesos":
+			return stdMesos, true
+		case "thermos":
+			return stdThermos, true
 		}
 	case "mesos":
 		switch name {
 		case "role":
-			return leaf{val: "{{role}}"}, true
+			return stdRole, true
 		case "cluster":
-			return leaf{val: "{{cluster}}"}, true
+			return stdCluster, true
 		}
 	case "thermos":
 		if name == "user" {
-			return leaf{val: "{{role}}"}, true
+			return stdRole, true
 		}
 	}
 	return nil, false
