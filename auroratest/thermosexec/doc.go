@@ -1,0 +1,63 @@
+// Package thermosexec is a local Thermos executor for auroratest: it runs
+// each task's Thermos payload on this machine with real processes and
+// Thermos' semantics, so a job created through gorealis really runs.
+//
+// An Executor implements auroratest.Executor. For each launched task it
+//
+//   - decodes the payload (thermos.Unmarshal) and binds the run-time
+//     templates Thermos binds: {{thermos.ports[NAME]}} (the assigned ports,
+//     plus the announce portmap's aliases), {{thermos.task_id}},
+//     {{thermos.user}}, {{mesos.instance}} and {{mesos.hostname}}; any other
+//     reference fails the task with a message naming it and its field;
+//   - creates the task's sandbox, one directory per task under its agent's
+//     sandbox root, and runs each process as Thermos does: /bin/bash -c
+//     cmdline in the sandbox, with only HOME (the sandbox), USER, LOGNAME and
+//     the executor's PATH, plus BASH_ENV=.thermos_profile when that file
+//     exists, each process leading its own process group; output goes to
+//     .logs/<process>/<run>/stdout and stderr (or as the process's logger
+//     says: console, both, none, rotation);
+//   - schedules the processes as Thermos' TaskPlanner does: order constraints
+//     (a partial order), max_concurrency, per-process max_failures with
+//     min_duration between runs, daemons restarted on success, ephemeral
+//     processes not waited for, the task's max_failures; then CLEANING
+//     (SIGTERM to the process groups still running) and FINALIZING (SIGKILL
+//     for what is left, then the final processes) within finalization_wait;
+//   - reports STARTING, RUNNING (for a task with a health check only once
+//     it is healthy, as Aurora's executor does) and FINISHED, or FAILED with
+//     the failing process named, or KILLED.
+//
+// Kill runs the task's HTTP lifecycle when it has one (graceful shutdown
+// endpoint, wait, shutdown endpoint, wait), then SIGTERM, final processes
+// and SIGKILL after the preemption wait. When a task ends no process of it
+// is left: each run's process group is killed when its bash exits, and any
+// process still working in the sandbox is killed at the end.
+//
+// Health checks follow Aurora's executor: a shell check always, an HTTP
+// check when the task has a port named "health"; initial_interval_secs,
+// interval_secs, timeout_secs, max_consecutive_failures and
+// min_consecutive_successes as in its ThreadedHealthChecker. An unhealthy
+// task is shut down like a killed one and reported FAILED with
+// "Failed health check! <reason>".
+//
+// # Simulated agents
+//
+// Each host (LaunchedTask.Host) is a simulated agent with its own sandbox
+// root and, optionally, its own Nix store (Agent.Store, the root of a
+// chroot store as given to `nix --store`). The payload names /nix/store
+// paths; so that a process on that agent sees the agent's store there, and
+// not the client's, the agent's processes run in a private mount namespace
+// with the agent's Store/nix bind-mounted over /nix (store and database
+// together, so nix-store run by init_sandbox realises paths into the
+// agent's store). This needs root, as the project's tests and CI have. An
+// agent without a Store runs with the host's /nix.
+//
+// # Time
+//
+// TimeScale multiplies every duration the payload gives (min_duration,
+// finalization_wait, health check timings, lifecycle waits) so tests keep
+// Aurora's semantics while running fast; the processes run in real time.
+//
+// What the executor does not simulate: running processes as the role user
+// (they run as the executor's user, which {{thermos.user}} names),
+// resource limits, checkpoints and recovery after an executor restart.
+package thermosexec

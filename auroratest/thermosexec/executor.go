@@ -1,0 +1,264 @@
+package thermosexec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+)
+
+// DefaultPreemptionWait is how long Aurora's executor gives a killed task
+// (SIGTERM, then final processes) before it SIGKILLs what is left
+// (thermos_task_runner.py THERMOS_PREEMPTION_WAIT, one minute).
+const DefaultPreemptionWait = time.Minute
+
+// Agent is one simulated Mesos agent.
+type Agent struct {
+	// SandboxRoot holds one sandbox directory per task, named after the
+	// task id. Empty means <Executor.Root>/<host>/sandboxes.
+	SandboxRoot string
+	// Store is the root of the agent's own Nix store, as given to
+	// `nix --store`: its files are under Store/nix/store and its database
+	// under Store/nix/var/nix. The task's processes run in a private mount
+	// namespace with Store/nix bind-mounted over /nix, so they see this
+	// agent's store (and nix-store run by init_sandbox writes into it) at
+	// /nix/store. Empty means the host's /nix. The directory is created
+	// when missing.
+	Store string
+}
+
+// Executor runs the tasks auroratest assigns as Aurora's Thermos executor
+// would, with real processes on this machine. It implements
+// auroratest.Executor.
+//
+// Set the fields before the first Launch and do not change them after.
+// The zero value works: sandboxes then go under os.TempDir().
+type Executor struct {
+	// Root is where agents without a SandboxRoot keep their sandboxes:
+	// Root/<host>/sandboxes/<task id>. Empty means
+	// os.TempDir()/thermosexec.
+	Root string
+	// Agents configures the simulated agents by host name
+	// (LaunchedTask.Host). A host not listed runs with the host's /nix and
+	// the default sandbox root.
+	Agents map[string]Agent
+	// TimeScale multiplies every duration of the payload (min_duration,
+	// finalization_wait, health check intervals and timeouts, lifecycle
+	// waits) and PreemptionWait, so tests run Aurora's timings fast. The
+	// processes themselves run in real time. 0 means 1.
+	TimeScale float64
+	// PreemptionWait is how long a killed task has (after the lifecycle
+	// endpoints) for SIGTERM to take effect and its final processes to run
+	// before everything is SIGKILLed. 0 means DefaultPreemptionWait.
+	PreemptionWait time.Duration
+	// Console receives the output of processes whose logger destination is
+	// "console" or "both" (Aurora's executor passes it to its own stdout
+	// and stderr). Nil discards it.
+	Console io.Writer
+	// Logger, when set, gets a line for each process and task transition.
+	Logger *slog.Logger
+
+	mu    sync.Mutex
+	tasks map[string]*task
+	wg    sync.WaitGroup
+}
+
+var _ auroratest.Executor = (*Executor)(nil)
+
+// Launch starts running t in the background and returns at once. It reports
+// STARTING, RUNNING once the task is running (and healthy, when it has a
+// health check) and one terminal state: FINISHED, FAILED (the message names
+// what failed) or KILLED. When ctx is done the task is killed.
+func (e *Executor) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
+	tk := newTask(e, t, report)
+	e.mu.Lock()
+	if e.tasks == nil {
+		e.tasks = map[string]*task{}
+	}
+	if _, dup := e.tasks[t.TaskID]; dup {
+		e.mu.Unlock()
+		report(auroratest.StatusUpdate{TaskID: t.TaskID, Status: lost, Message: "Task already running on this executor: " + t.TaskID})
+		return
+	}
+	e.tasks[t.TaskID] = tk
+	e.wg.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.wg.Done()
+		tk.run(ctx)
+	}()
+}
+
+// Kill kills the task: the lifecycle endpoints when it has them, then
+// SIGTERM, its final processes, and SIGKILL for whatever is left after the
+// preemption wait. It returns at once; the task reports KILLED when done.
+// Killing an unknown or finished task does nothing.
+func (e *Executor) Kill(taskID string) {
+	e.mu.Lock()
+	tk := e.tasks[taskID]
+	e.mu.Unlock()
+	if tk != nil {
+		tk.kill("Instructed to kill task.")
+	}
+}
+
+// Close kills every task still running and waits until all have ended and
+// no process of theirs is left.
+func (e *Executor) Close() {
+	e.mu.Lock()
+	tasks := make([]*task, 0, len(e.tasks))
+	for _, t := range e.tasks {
+		tasks = append(tasks, t)
+	}
+	e.mu.Unlock()
+	for _, t := range tasks {
+		t.kill("Told to shut down executor.")
+	}
+	e.wg.Wait()
+}
+
+// Wait blocks until the task has reached its terminal state and all its
+// processes are gone, or ctx is done. It returns the terminal update.
+func (e *Executor) Wait(ctx context.Context, taskID string) (auroratest.StatusUpdate, error) {
+	e.mu.Lock()
+	tk := e.tasks[taskID]
+	e.mu.Unlock()
+	if tk == nil {
+		return auroratest.StatusUpdate{}, fmt.Errorf("thermosexec: no task %q was launched", taskID)
+	}
+	select {
+	case <-tk.done:
+		return tk.final, nil
+	case <-ctx.Done():
+		return auroratest.StatusUpdate{}, ctx.Err()
+	}
+}
+
+// Task returns what the executor knows of a launched task, or false when
+// no task with that id was launched.
+func (e *Executor) Task(taskID string) (TaskInfo, bool) {
+	e.mu.Lock()
+	tk := e.tasks[taskID]
+	e.mu.Unlock()
+	if tk == nil {
+		return TaskInfo{}, false
+	}
+	return tk.info(), true
+}
+
+// TaskInfo is a snapshot of one launched task.
+type TaskInfo struct {
+	// TaskID is the scheduler's task id.
+	TaskID string
+	// Host is the agent it runs on.
+	Host string
+	// Sandbox is the task's sandbox directory (the processes' HOME and
+	// working directory); logs are under Sandbox/.logs.
+	Sandbox string
+	// Ports is the resolved port map the templates were bound with.
+	Ports map[string]int
+	// State is the last state reported (STARTING, RUNNING, FINISHED, ...).
+	State string
+	// Message is the message of the last report.
+	Message string
+	// Runs lists every process run so far, in start order.
+	Runs []ProcessRun
+}
+
+// ProcessRun is one run of one process.
+type ProcessRun struct {
+	// Process is the process name.
+	Process string
+	// Run is the run number (0 for the first), as in .logs/<process>/<run>.
+	Run int
+	// State is one of the Process* states.
+	State ProcessState
+	// PID is the process id of the process's bash, which leads its own
+	// process group.
+	PID int
+	// ExitCode is the exit status, or -1 when a signal ended the run.
+	ExitCode int
+	// Start and Stop are when the run started and ended (Stop is zero while
+	// it runs).
+	Start, Stop time.Time
+}
+
+// ProcessState is the state of a process run, named as in Thermos.
+type ProcessState string
+
+// Process run states.
+const (
+	ProcessRunning ProcessState = "RUNNING"
+	ProcessSuccess ProcessState = "SUCCESS"
+	ProcessFailed  ProcessState = "FAILED"
+	ProcessKilled  ProcessState = "KILLED"
+	ProcessLost    ProcessState = "LOST"
+)
+
+// Runs returns the runs of the named process, in order.
+func (ti TaskInfo) RunsOf(process string) []ProcessRun {
+	var out []ProcessRun
+	for _, r := range ti.Runs {
+		if r.Process == process {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *Executor) scale() float64 {
+	if e.TimeScale <= 0 {
+		return 1
+	}
+	return e.TimeScale
+}
+
+func (e *Executor) preemptionWait() time.Duration {
+	w := e.PreemptionWait
+	if w <= 0 {
+		w = DefaultPreemptionWait
+	}
+	return time.Duration(float64(w) * e.scale())
+}
+
+func (e *Executor) agent(host string) (Agent, string) {
+	a := e.Agents[host]
+	root := a.SandboxRoot
+	if root == "" {
+		base := e.Root
+		if base == "" {
+			base = filepath.Join(os.TempDir(), "thermosexec")
+		}
+		root = filepath.Join(base, safeName(host), "sandboxes")
+	}
+	return a, root
+}
+
+func (e *Executor) logf(msg string, args ...any) {
+	if e.Logger != nil {
+		e.Logger.Info(msg, args...)
+	}
+}
+
+// safeName makes s usable as one path element.
+func safeName(s string) string {
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c == '/' || c == 0 {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func cloneRuns(r []ProcessRun) []ProcessRun { return slices.Clone(r) }

@@ -1,0 +1,275 @@
+package thermosexec_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/thermos"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets the test binary play a service inside a task: a cmdline
+// "GO_THERMOSEXEC_HELPER=http <test binary> <port> [health-body]" serves
+// HTTP on 127.0.0.1:<port> until /quitquitquit or /abortabortabort.
+func TestMain(m *testing.M) {
+	switch os.Getenv("GO_THERMOSEXEC_HELPER") {
+	case "":
+		os.Exit(m.Run())
+	case "http":
+		serveHelper(os.Args[1:])
+	default:
+		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv("GO_THERMOSEXEC_HELPER"))
+		os.Exit(2)
+	}
+}
+
+// serveHelper serves / (the process's environment summary), /health
+// (args[1], default "ok"), and the lifecycle endpoints, which it records in
+// lifecycle.log in its working directory before exiting.
+func serveHelper(args []string) {
+	port := args[0]
+	health := "ok"
+	if len(args) > 1 {
+		health = args[1]
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	fmt.Println("listening on", ln.Addr())
+	quit := make(chan int, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		wd, _ := os.Getwd()
+		fmt.Fprintf(w, "hello from %s home=%s", wd, os.Getenv("HOME"))
+	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, health) })
+	record := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			f, _ := os.OpenFile("lifecycle.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			fmt.Fprintf(f, "%s %s\n", r.Method, r.URL.Path)
+			f.Close()
+			fmt.Fprint(w, "bye")
+			quit <- code
+		}
+	}
+	mux.HandleFunc("/quitquitquit", record(0))
+	mux.HandleFunc("/abortabortabort", record(1))
+	go func() { _ = http.Serve(ln, mux) }()
+	code := <-quit
+	time.Sleep(20 * time.Millisecond) // let the answer go out
+	os.Exit(code)
+}
+
+// helperCmd is a cmdline that runs the test binary as the HTTP helper.
+func helperCmd(t testing.TB, args ...string) string {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	return "GO_THERMOSEXEC_HELPER=http exec " + strconv.Quote(exe) + " " + strings.Join(args, " ")
+}
+
+// newJob returns a payload job with the given processes and no health
+// check port, ready for changes.
+func newJob(procs ...thermos.Process) *thermos.Job {
+	j := thermos.NewJob()
+	j.Role, j.Environment, j.Name, j.Cluster = "www-data", "test", "job", "devcluster"
+	j.Task.Name = "task"
+	j.Task.Processes = procs
+	j.Task.Resources = &thermos.Resources{CPU: 0.1, RAM: 16 << 20, Disk: 16 << 20}
+	return j
+}
+
+func proc(name, cmdline string, mod ...func(*thermos.Process)) thermos.Process {
+	p := thermos.NewProcess(name, cmdline)
+	p.MinDuration = 1
+	for _, m := range mod {
+		m(&p)
+	}
+	return p
+}
+
+func order(names ...string) thermos.Constraint { return thermos.Constraint{Order: names} }
+
+// recorder collects the status updates of a task.
+type recorder struct {
+	mu      sync.Mutex
+	updates []auroratest.StatusUpdate
+	changed chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)} }
+
+func (r *recorder) report(u auroratest.StatusUpdate) {
+	r.mu.Lock()
+	r.updates = append(r.updates, u)
+	r.mu.Unlock()
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) statuses() []aurora.ScheduleStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []aurora.ScheduleStatus
+	for _, u := range r.updates {
+		out = append(out, u.Status)
+	}
+	return out
+}
+
+// waitFor waits until status s was reported and returns its update.
+func (r *recorder) waitFor(t testing.TB, s aurora.ScheduleStatus, timeout time.Duration) auroratest.StatusUpdate {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		r.mu.Lock()
+		for _, u := range r.updates {
+			if u.Status == s {
+				r.mu.Unlock()
+				return u
+			}
+		}
+		got := fmt.Sprint(r.updates)
+		r.mu.Unlock()
+		select {
+		case <-r.changed:
+		case <-deadline:
+			t.Fatalf("no %v update within %v; got %s", s, timeout, got)
+		}
+	}
+}
+
+// newExecutor returns an executor with a fast clock whose tasks are all
+// killed (and checked for leftovers) at the end of the test.
+func newExecutor(t testing.TB) *thermosexec.Executor {
+	e := &thermosexec.Executor{Root: t.TempDir(), TimeScale: 0.01, PreemptionWait: 5 * time.Minute}
+	t.Cleanup(e.Close)
+	return e
+}
+
+var taskSeq struct {
+	sync.Mutex
+	n int
+}
+
+// launch starts j as instance 0 of a new task on host "agent-1".
+func launch(t testing.TB, e *thermosexec.Executor, j *thermos.Job, ports map[string]int32) (string, *recorder) {
+	t.Helper()
+	return launchOn(t, e, j, ports, "agent-1", 0)
+}
+
+func launchOn(t testing.TB, e *thermosexec.Executor, j *thermos.Job, ports map[string]int32, host string, instance int32) (string, *recorder) {
+	t.Helper()
+	data, err := thermos.Marshal(j)
+	require.NoError(t, err)
+	taskSeq.Lock()
+	taskSeq.n++
+	id := fmt.Sprintf("%s-%s-%s-%d-%d", j.Role, j.Environment, j.Name, instance, taskSeq.n)
+	taskSeq.Unlock()
+	r := newRecorder()
+	e.Launch(t.Context(), auroratest.LaunchedTask{
+		TaskID: id, Role: j.Role, Environment: j.Environment, Name: j.Name,
+		Instance: instance, Host: host, Ports: ports,
+		ExecutorName: "AuroraExecutor", Data: string(data),
+	}, r.report)
+	return id, r
+}
+
+// wait waits for the task's terminal update.
+func wait(t testing.TB, e *thermosexec.Executor, id string, timeout time.Duration) auroratest.StatusUpdate {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	u, err := e.Wait(ctx, id)
+	require.NoError(t, err, "task %s did not end", id)
+	return u
+}
+
+// freePorts allocates n free loopback ports.
+func freePorts(t testing.TB, names ...string) map[string]int32 {
+	t.Helper()
+	out := map[string]int32{}
+	for _, n := range names {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		out[n] = int32(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+	}
+	return out
+}
+
+func readLog(t testing.TB, sandbox, process string, run int, stream string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sandbox, ".logs", process, strconv.Itoa(run), stream))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// liveInGroup lists the live (not zombie) processes of process group pgid.
+func liveInGroup(pgid int) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(stat), ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			out = append(out, e.Name()+" "+string(stat[:i+1]))
+		}
+	}
+	return out
+}
+
+// procsIn lists the live processes whose working directory is under dir
+// (a zombie has none).
+func procsIn(dir string) []string {
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			cmd, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// lockedWriter is a strings.Builder safe for concurrent writers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
