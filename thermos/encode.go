@@ -700,3 +700,64 @@ func (e *encoder) process(b []byte, p *Process) []byte {
 	b = append(b, '}')
 	return b
 }
+
+// MarshalConfig writes a whole job object (see Config): the payload's fields
+// plus "instances" and "update_config", as Aurora's --read-json and
+// nix-aurora's config.json carry them. UnmarshalConfig reads it back.
+func MarshalConfig(c *Config) ([]byte, error) {
+	if c == nil || c.Job == nil {
+		return nil, &FieldError{Err: fmt.Errorf("nil Config or Config.Job: %w", ErrInvalid)}
+	}
+	b, err := Marshal(c.Job)
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // reopen the top-level object
+	u := &c.UpdateConfig
+	b = append(b, `, "instances": `...)
+	b = strconv.AppendInt(b, int64(c.Instances), 10)
+	b = append(b, `, "update_config": {`...)
+	first := true
+	var e encoder
+	b = e.intField(b, &first, "batch_size", int64(u.BatchSize), nil)
+	b = e.intField(b, &first, "max_per_shard_failures", int64(u.MaxPerShardFailures), nil)
+	b = e.intField(b, &first, "max_total_failures", int64(u.MaxTotalFailures), nil)
+	if u.PulseIntervalSecs != nil {
+		b = e.intField(b, &first, "pulse_interval_secs", int64(*u.PulseIntervalSecs), nil)
+	}
+	b = e.boolField(b, &first, "rollback_on_failure", u.RollbackOnFailure, nil)
+	b = e.boolField(b, &first, "sla_aware", u.SLAAware, nil)
+	if s := u.UpdateStrategy; s != nil {
+		b = key(b, &first, "update_strategy")
+		if n := count(s.Queue != nil, s.Batch != nil, s.VariableBatch != nil); n != 1 {
+			e.path.push("update_config")
+			e.path.push("update_strategy")
+			e.choiceError(n, "Queue, Batch or VariableBatch")
+			return nil, e.err
+		}
+		f := true
+		b = append(b, '{')
+		switch {
+		case s.Queue != nil:
+			b = e.intField(b, &f, "batch_size", int64(s.Queue.BatchSize), nil)
+		case s.Batch != nil:
+			b = e.boolField(b, &f, "autopause_after_batch", s.Batch.AutopauseAfterBatch, nil)
+			b = e.intField(b, &f, "batch_size", int64(s.Batch.BatchSize), nil)
+		default:
+			b = e.boolField(b, &f, "autopause_after_batch", s.VariableBatch.AutopauseAfterBatch, nil)
+			b = key(b, &f, "batch_sizes")
+			b = append(b, '[')
+			for i, n := range s.VariableBatch.BatchSizes {
+				if i > 0 {
+					b = append(b, ", "...)
+				}
+				b = strconv.AppendInt(b, int64(n), 10)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	b = e.boolField(b, &first, "wait_for_batch_completion", u.WaitForBatchCompletion, nil)
+	b = e.intField(b, &first, "watch_secs", int64(u.WatchSecs), nil)
+	return append(b, "}}"...), nil
+}

@@ -337,3 +337,31 @@ func TestTypesMatchContract(t *testing.T) {
 	assert.Equal(t, []string{"Name", "Cmdline", "Resources", "MaxFailures", "Daemon", "Ephemeral", "MinDuration", "Final", "Logger", "Templates"}, fields(thermos.Process{}))
 	assert.Equal(t, []string{"Name", "Processes", "Constraints", "Resources", "MaxFailures", "MaxConcurrency", "FinalizationWait", "User", "Templates"}, fields(thermos.Task{}))
 }
+
+func TestMarshalConfigRoundTrip(t *testing.T) {
+	pulse := 10
+	strategies := []*thermos.UpdateStrategy{
+		nil,
+		{Queue: &thermos.QueueUpdateStrategy{BatchSize: 2}},
+		{Batch: &thermos.BatchUpdateStrategy{BatchSize: 3, AutopauseAfterBatch: true}},
+		{VariableBatch: &thermos.VariableBatchUpdateStrategy{BatchSizes: []int{1, 5}, AutopauseAfterBatch: true}},
+	}
+	for _, s := range strategies {
+		c := &thermos.Config{Job: minimal(), Instances: 5, UpdateConfig: thermos.DefaultUpdateConfig()}
+		c.UpdateConfig.UpdateStrategy = s
+		c.UpdateConfig.PulseIntervalSecs = &pulse
+		c.UpdateConfig.SLAAware = true
+		out, err := thermos.MarshalConfig(c)
+		require.NoError(t, err)
+		back, err := thermos.UnmarshalConfig(out)
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, c, back)
+	}
+	c := &thermos.Config{Job: minimal(), UpdateConfig: thermos.UpdateConfig{UpdateStrategy: &thermos.UpdateStrategy{}}}
+	_, err := thermos.MarshalConfig(c)
+	var fe *thermos.FieldError
+	require.True(t, errors.As(err, &fe))
+	assert.Equal(t, "update_config.update_strategy", fe.Path)
+	_, err = thermos.MarshalConfig(nil)
+	assert.ErrorIs(t, err, thermos.ErrInvalid)
+}
