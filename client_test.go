@@ -1,0 +1,473 @@
+package nixrealis_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/thermos"
+)
+
+// failingExecutor runs tasks the way a Mesos agent's Thermos executor
+// reports them, without running processes: a task whose payload has a
+// process whose command line contains "exit 1" fails after starting; every
+// other task runs until killed.
+type failingExecutor struct {
+	mu      sync.Mutex
+	reports map[string]func(auroratest.StatusUpdate)
+}
+
+func (e *failingExecutor) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
+	fail := false
+	if p, err := thermos.Unmarshal([]byte(t.Data)); err == nil {
+		for _, pr := range p.Task.Processes {
+			fail = fail || strings.Contains(pr.Cmdline, "exit 1")
+		}
+	}
+	e.mu.Lock()
+	if e.reports == nil {
+		e.reports = map[string]func(auroratest.StatusUpdate){}
+	}
+	e.reports[t.TaskID] = report
+	e.mu.Unlock()
+	report(auroratest.StatusUpdate{TaskID: t.TaskID, Status: aurora.ScheduleStatus_STARTING})
+	if fail {
+		report(auroratest.StatusUpdate{TaskID: t.TaskID, Status: aurora.ScheduleStatus_FAILED, Message: "process main failed: exit status 1"})
+		return
+	}
+	report(auroratest.StatusUpdate{TaskID: t.TaskID, Status: aurora.ScheduleStatus_RUNNING})
+}
+
+func (e *failingExecutor) Kill(taskID string) {
+	e.mu.Lock()
+	report := e.reports[taskID]
+	delete(e.reports, taskID)
+	e.mu.Unlock()
+	if report != nil {
+		report(auroratest.StatusUpdate{TaskID: taskID, Status: aurora.ScheduleStatus_KILLED, Message: "killed"})
+	}
+}
+
+func newServer(t testing.TB) *auroratest.Server {
+	t.Helper()
+	srv := auroratest.NewServer(auroratest.WithExecutor(&failingExecutor{}), auroratest.WithTimeScale(1000))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newClient(t testing.TB, realisOpts []realis.ClientOption, opts ...nixrealis.Option) *nixrealis.Client {
+	t.Helper()
+	opts = append([]nixrealis.Option{nixrealis.WithPollInterval(5 * time.Millisecond), nixrealis.WithOwner("tester")}, opts...)
+	c, err := nixrealis.Dial(realisOpts, opts...)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+var testKey = job.Key{Cluster: "devcluster", Role: "vagrant", Environment: "devel", Name: "hello"}
+
+func helloJob(cmdline string, instances int) job.Job {
+	task := job.NewTask("hello", job.NewProcess("main", cmdline)).
+		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
+	u := job.DefaultUpdate()
+	u.Watch = 5 * time.Second
+	return job.New(testKey, task).WithInstances(instances).WithUpdate(u)
+}
+
+func helloService(cmdline string, instances int) job.Job {
+	return helloJob(cmdline, instances).WithService(true)
+}
+
+func ctxFor(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// jobCount counts the scheduler's jobs named like testKey.
+func jobCount(t testing.TB, srv *auroratest.Server) int {
+	t.Helper()
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	defer r.Close()
+	_, res, err := r.GetJobs(testKey.Role)
+	require.NoError(t, err)
+	n := 0
+	for _, c := range res.Configs {
+		if c.Key.Name == testKey.Name && c.Key.Environment == testKey.Environment {
+			n++
+		}
+	}
+	return n
+}
+
+func activeTasks(t testing.TB, srv *auroratest.Server) []*aurora.ScheduledTask {
+	t.Helper()
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	defer r.Close()
+	ts, err := r.GetTasksWithoutConfigs(&aurora.TaskQuery{
+		JobKeys:  []*aurora.JobKey{{Role: testKey.Role, Environment: testKey.Environment, Name: testKey.Name}},
+		Statuses: aurora.ACTIVE_STATES,
+	})
+	require.NoError(t, err)
+	return ts
+}
+
+func TestCreateStatusKill(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var stages []nixrealis.Stage
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(func(p nixrealis.Progress) {
+		mu.Lock()
+		stages = append(stages, p.Stage)
+		mu.Unlock()
+	}))
+	ctx := ctxFor(t, 30*time.Second)
+
+	created, err := c.Create(ctx, helloJob("echo hello; sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Equal(t, "hello", created.Key.Name)
+	assert.Nil(t, created.Update)
+
+	st, err := c.Status(ctx, testKey)
+	require.NoError(t, err)
+	require.Len(t, st.ByState[aurora.ScheduleStatus_RUNNING], 2)
+	assert.Equal(t, []int32{0, 1}, []int32{st.Tasks[0].Instance, st.Tasks[1].Instance})
+	assert.Nil(t, st.ActiveUpdate)
+
+	_, err = c.Create(ctx, helloJob("echo hello", 2))
+	assert.ErrorIs(t, err, nixrealis.ErrAlreadyExists)
+
+	require.NoError(t, c.Kill(ctx, testKey, []int32{1, 1}))
+	st, err = c.Status(ctx, testKey)
+	require.NoError(t, err)
+	assert.Len(t, st.ByState[aurora.ScheduleStatus_RUNNING], 1)
+	assert.Len(t, st.ByState[aurora.ScheduleStatus_KILLED], 1)
+
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+	assert.Empty(t, activeTasks(t, srv))
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, stages, nixrealis.StageSubmit)
+	assert.Contains(t, stages, nixrealis.StageWait)
+	assert.Contains(t, stages, nixrealis.StageDone)
+}
+
+func TestCreateRejected(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 30*time.Second)
+	// An environment the scheduler does not allow (Aurora's default
+	// -allowed_job_environments) is rejected with Aurora's message.
+	_, err := c.Create(ctx, helloJob("true", 1).WithEnvironment("qa"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrRejected)
+	var oe *nixrealis.OpError
+	require.ErrorAs(t, err, &oe)
+	assert.NotEmpty(t, oe.Message)
+	assert.Equal(t, aurora.ResponseCode_INVALID_REQUEST, *oe.Code)
+
+	// A job that does not build never reaches the scheduler.
+	_, err = c.Create(ctx, helloJob("true", 0))
+	assert.ErrorIs(t, err, nixrealis.ErrInvalidJob)
+	var fe *job.FieldError
+	assert.ErrorAs(t, err, &fe)
+}
+
+func TestServiceUpdateLifecycle(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 60*time.Second)
+
+	created, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+	require.NotNil(t, created.Update, "a service is created through an update")
+
+	// Unchanged: a successful no-op.
+	res, err := c.Update(ctx, helloService("echo v1; sleep 1000", 2))
+	require.NoError(t, err)
+	assert.True(t, res.NoOp)
+
+	d, err := c.Diff(ctx, helloService("echo v1; sleep 1000", 2))
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+
+	// Changed cmdline: diff shows it, the update rolls forward.
+	d, err = c.Diff(ctx, helloService("echo v2; sleep 1000", 3))
+	require.NoError(t, err)
+	assert.True(t, d.Changed)
+	assert.Contains(t, d.Text, "-")
+	assert.Contains(t, d.Text, "echo v2")
+	assert.Contains(t, d.Text, "would add 2")
+
+	res, err = c.Update(ctx, helloService("echo v2; sleep 1000", 2))
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, res.Status)
+	require.NotNil(t, res.Key)
+	info, err := c.UpdateInfo(ctx, *res.Key)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, info.Update.Summary.State.Status)
+
+	d, err = c.Diff(ctx, helloService("echo v2; sleep 1000", 2))
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+
+	// A failing update rolls back and says so.
+	res, err = c.Update(ctx, helloService("exit 1", 2))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrUpdateFailed)
+	require.NotNil(t, res)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_BACK, res.Status)
+	d, err = c.Diff(ctx, helloService("echo v2; sleep 1000", 2))
+	require.NoError(t, err)
+	assert.False(t, d.Changed, "after the rollback the v2 config runs again: %s", d.Text)
+
+	// Restart replaces every task.
+	before := activeTasks(t, srv)
+	require.NoError(t, c.Restart(ctx, testKey, nil, nixrealis.Wait()))
+	after := activeTasks(t, srv)
+	require.Len(t, after, 2)
+	for _, a := range after {
+		for _, b := range before {
+			assert.NotEqual(t, b.AssignedTask.TaskId, a.AssignedTask.TaskId)
+		}
+		assert.Equal(t, aurora.ScheduleStatus_RUNNING, a.Status)
+	}
+
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+}
+
+func TestKillWithActiveUpdate(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 60*time.Second)
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+
+	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2), nixrealis.NoWait())
+	require.NoError(t, err)
+	require.NotNil(t, res.Key)
+	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
+
+	err = c.Kill(ctx, testKey, nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrUpdateInProgress)
+	assert.Contains(t, err.Error(), res.Key.ID)
+
+	st, err := c.Status(ctx, testKey)
+	require.NoError(t, err)
+	require.NotNil(t, st.ActiveUpdate)
+	assert.Equal(t, res.Key.ID, st.ActiveUpdate.ID)
+
+	require.NoError(t, c.Kill(ctx, testKey, nil, nixrealis.AbortActiveUpdate()))
+	assert.Empty(t, activeTasks(t, srv))
+}
+
+func TestInspect(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	out, err := c.Inspect(ctxFor(t, 10*time.Second), helloJob("echo hello\necho bye", 3))
+	require.NoError(t, err)
+	for _, want := range []string{
+		"Job level information\n",
+		"  name:       'hello'\n",
+		"  role:       'vagrant'\n",
+		"  cluster:    'devcluster'\n",
+		"  instances:  '3'\n",
+		"Task level information\n",
+		"Process 'main':\n",
+		"  cmdline:\n    echo hello\n    echo bye\n",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.Equal(t, 0, jobCount(t, srv), "inspect sends nothing")
+}
+
+// faultProxy sits between gorealis and the scheduler and can lose answers
+// or refuse connections, as a scheduler that goes away does.
+type faultProxy struct {
+	URL string
+	// dropAnswer, when set, makes the next request whose body contains it
+	// reach the scheduler but lose its answer (the connection closes).
+	dropAnswer atomic.Value // string
+	// down refuses every request (the connection closes unanswered).
+	down    atomic.Bool
+	srv       *http.Server
+	dropped   atomic.Int32
+	forwarded atomic.Int32
+}
+
+func newFaultProxy(t testing.TB, target string) *faultProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	p := &faultProxy{}
+	p.dropAnswer.Store("")
+	rp := httputil.NewSingleHostReverseProxy(u)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p.URL = "http://" + l.Addr().String()
+	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hangUp := func() {
+			p.dropped.Add(1)
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}
+		if p.down.Load() {
+			hangUp()
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if s := p.dropAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.dropAnswer.CompareAndSwap(s, "") {
+			req, _ := http.NewRequest(r.Method, target+r.URL.Path, strings.NewReader(string(body)))
+			req.Header = r.Header.Clone()
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			hangUp()
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		rp.ServeHTTP(w, r)
+		p.forwarded.Add(1)
+	})}
+	go p.srv.Serve(l)
+	t.Cleanup(func() { p.srv.Close() })
+	return p
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func proxyOptions(p *faultProxy, backoff realis.Backoff) []realis.ClientOption {
+	return []realis.ClientOption{
+		realis.SchedulerUrl(p.URL),
+		realis.BackOff(backoff),
+		realis.SetLogger(realis.NoopLogger{}),
+		realis.TimeoutMS(5000),
+	}
+}
+
+// TestCreateAnswerLost: the createJob reaches the scheduler but its answer
+// is lost; gorealis retries and the scheduler says "already exists". The
+// client ends with exactly one job and no error.
+func TestCreateAnswerLost(t *testing.T) {
+	srv := newServer(t)
+	p := newFaultProxy(t, srv.URL)
+	var logs syncBuffer
+	c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 4, Duration: 10 * time.Millisecond, Factor: 2}),
+		nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	p.dropAnswer.Store("createJob")
+
+	ctx := ctxFor(t, 30*time.Second)
+	_, err := c.Create(ctx, helloJob("sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), p.dropped.Load(), "the fault was injected")
+	assert.Contains(t, logs.String(), "the job is ours", "gorealis retried and got \"already exists\"")
+	assert.Equal(t, 1, jobCount(t, srv))
+	assert.Len(t, activeTasks(t, srv), 2)
+}
+
+// TestCreateSchedulerAwayAndBack: the scheduler is away when the create
+// starts and comes back within gorealis' retries.
+func TestCreateSchedulerAwayAndBack(t *testing.T) {
+	srv := newServer(t)
+	p := newFaultProxy(t, srv.URL)
+	c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 8, Duration: 20 * time.Millisecond, Factor: 2}))
+	p.down.Store(true)
+	time.AfterFunc(150*time.Millisecond, func() { p.down.Store(false) })
+
+	ctx := ctxFor(t, 30*time.Second)
+	_, err := c.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Positive(t, p.dropped.Load())
+	assert.Equal(t, 1, jobCount(t, srv))
+	assert.Len(t, activeTasks(t, srv), 1)
+}
+
+// TestCreateSchedulerStaysAway: with gorealis retrying longer than the
+// caller waits, the call ends at the caller's deadline with a clear error.
+func TestCreateSchedulerStaysAway(t *testing.T) {
+	srv := newServer(t)
+	p := newFaultProxy(t, srv.URL)
+	p.down.Store(true)
+
+	c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 50, Duration: 200 * time.Millisecond, Factor: 1}))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Create(ctx, helloJob("sleep 1000", 1))
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second, "returns at the deadline, no hang")
+	assert.ErrorIs(t, err, nixrealis.ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	// The abandoned gorealis call goes on retrying in the background; let
+	// it through so that it ends with this test.
+	p.down.Store(false)
+	require.Eventually(t, func() bool { return p.forwarded.Load() > 0 }, 10*time.Second, 10*time.Millisecond)
+	p.down.Store(true)
+
+	// With gorealis giving up first, the error says the scheduler is
+	// unreachable.
+	c2 := newClient(t, proxyOptions(p, realis.Backoff{Steps: 2, Duration: 5 * time.Millisecond, Factor: 1}))
+	_, err = c2.Create(ctxFor(t, 10*time.Second), helloJob("sleep 1000", 1))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrUnreachable)
+	assert.False(t, errors.Is(err, nixrealis.ErrRejected))
+	p.down.Store(false)
+	assert.Equal(t, 0, jobCount(t, srv))
+}
+
+func TestNew(t *testing.T) {
+	_, err := nixrealis.New(nil)
+	assert.Error(t, err)
+	srv := newServer(t)
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	defer r.Close()
+	c, err := nixrealis.New(r)
+	require.NoError(t, err)
+	assert.Same(t, r, c.Realis())
+	st, err := c.Status(ctxFor(t, 10*time.Second), testKey)
+	require.NoError(t, err)
+	assert.Empty(t, st.Tasks)
+}

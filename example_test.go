@@ -1,0 +1,62 @@
+package nixrealis_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/job"
+)
+
+// Example creates a job on auroratest, the in-process Aurora scheduler,
+// waits until its instances run, lists them and kills the job.
+func Example() {
+	srv := auroratest.NewServer()
+	defer srv.Close()
+
+	// Dial takes gorealis' options; the server provides the ones that
+	// point at it. The default poll interval is one second.
+	c, err := nixrealis.Dial(srv.ClientOptions(), nixrealis.WithPollInterval(10*time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	task := job.NewTask("hello", job.NewProcess("hello", "echo hello world; sleep 3600")).
+		WithResources(job.NewResources(0.5, 64*job.MiB, 64*job.MiB))
+	j := job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "devel", Name: "hello"}, task).
+		WithInstances(2)
+
+	created, err := c.Create(ctx, j, nixrealis.Wait())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("created", created.Key)
+
+	st, err := c.Status(ctx, created.Key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range st.Tasks {
+		fmt.Println("instance", t.Instance, t.Status)
+	}
+
+	if err := c.Kill(ctx, created.Key, nil); err != nil {
+		log.Fatal(err)
+	}
+	st, err = c.Status(ctx, created.Key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("killed:", len(st.ByState[st.Tasks[0].Status]), "tasks", st.Tasks[0].Status)
+	// Output:
+	// created devcluster/www-data/devel/hello
+	// instance 0 RUNNING
+	// instance 1 RUNNING
+	// killed: 2 tasks KILLED
+}

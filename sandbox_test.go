@@ -1,0 +1,180 @@
+package nixrealis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/nix"
+	"github.com/nixrealis/nixrealis/sandbox"
+)
+
+// nixWorld is a client machine with a cluster signing key and a file://
+// binary cache.
+type nixWorld struct {
+	n        *nix.Nix
+	secret   string
+	pub      string
+	cacheURL string
+}
+
+func newNixWorld(t testing.TB) *nixWorld {
+	t.Helper()
+	testenv.NeedNix(t)
+	dir := t.TempDir()
+	w := &nixWorld{n: &nix.Nix{}, secret: filepath.Join(dir, "cluster.sec"), cacheURL: "file://" + filepath.Join(dir, "cache")}
+	require.NoError(t, w.n.GenerateKey(context.Background(), "cluster-1", w.secret, filepath.Join(dir, "cluster.pub")))
+	pub, err := sandbox.PublicKey(w.secret)
+	require.NoError(t, err)
+	w.pub = pub
+	return w
+}
+
+func (w *nixWorld) preparer(set sandbox.PackageSet, attr string) nixrealis.Sandbox {
+	return nixrealis.Sandbox{
+		Packages: sandbox.Packages{"main": {set.Attr(attr)}},
+		Options:  sandbox.Options{Nix: w.n, Agent: sandbox.Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}},
+		Cache:    sandbox.Cache{URL: w.cacheURL, SecretKeyFile: w.secret},
+	}
+}
+
+func examplePackages(t testing.TB) sandbox.PackageSet {
+	abs, err := filepath.Abs("examples/hello/default.nix")
+	require.NoError(t, err)
+	return sandbox.File(abs)
+}
+
+// TestCreateWithSandbox creates a job whose software comes from Nix: the
+// sandbox is evaluated, built, signed and pushed to the cache before the
+// job is created, and the payload starts with init_sandbox.
+func TestCreateWithSandbox(t *testing.T) {
+	w := newNixWorld(t)
+	srv := newServer(t)
+	var mu sync.Mutex
+	var nixEvents, stages int
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(w.preparer(examplePackages(t), "hello")),
+		nixrealis.WithProgress(func(p nixrealis.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			stages++
+			if p.Nix != nil {
+				nixEvents++
+			}
+		}))
+	ctx := ctxFor(t, 2*time.Minute)
+
+	j := helloJob("hello {{mesos.instance}}; sleep 1000", 1)
+	out, err := c.Inspect(ctx, j)
+	require.NoError(t, err)
+	assert.Contains(t, out, "Process 'init_sandbox':")
+
+	created, err := c.Create(ctx, j, nixrealis.Wait())
+	require.NoError(t, err)
+	p := created.Spec.Payload
+	require.GreaterOrEqual(t, len(p.Task.Processes), 2)
+	assert.Equal(t, sandbox.InitProcessName, p.Task.Processes[0].Name)
+	assert.Equal(t, "hello {{mesos.instance}}; sleep 1000", p.Task.Processes[1].Cmdline, "run-time templates stay in the payload")
+
+	// The running config is the sandboxed one, and the cache holds it.
+	d, err := c.Diff(ctx, j)
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+	mu.Lock()
+	assert.Positive(t, nixEvents, "Nix events reach the progress callback")
+	mu.Unlock()
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+}
+
+// TestCreateCacheNotWritable: publishing fails, with a clear error, before
+// anything reaches the scheduler.
+func TestCreateCacheNotWritable(t *testing.T) {
+	w := newNixWorld(t)
+	srv := newServer(t)
+	prep := w.preparer(examplePackages(t), "hello")
+	prep.Cache.URL = "file:///dev/null/cache"
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(prep))
+	_, err := c.Create(ctxFor(t, 2*time.Minute), helloJob("hello", 1))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrNixFailed)
+	assert.Contains(t, err.Error(), "/dev/null/cache")
+	assert.Equal(t, 0, jobCount(t, srv))
+}
+
+// TestCreateCancelledDuringBuild: cancelling the context during the Nix
+// build returns context.Canceled and leaves no Nix process behind.
+func TestCreateCancelledDuringBuild(t *testing.T) {
+	w := newNixWorld(t)
+	srv := newServer(t)
+	nonce := fmt.Sprintf("nixrealis-cancel-%d", time.Now().UnixNano())
+	slow := sandbox.Expr(fmt.Sprintf(`{ slow = builtins.derivation {
+  name = "slow"; system = builtins.currentSystem; builder = "/bin/sh";
+  args = [ "-c" "echo %s; /bin/sleep 60; /bin/mkdir -p $out/bin" ];
+}; }`, nonce))
+	started := make(chan struct{})
+	var once sync.Once
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(w.preparer(slow, "slow")),
+		nixrealis.WithProgress(func(p nixrealis.Progress) {
+			if p.Nix != nil && p.Nix.Activity == nix.ActBuild {
+				once.Do(func() { close(started) })
+			}
+		}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-started:
+		case <-time.After(20 * time.Second):
+		}
+		cancel()
+	}()
+	start := time.Now()
+	_, err := c.Create(ctx, helloJob("slow", 1))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 50*time.Second)
+	assert.Equal(t, 0, jobCount(t, srv))
+	assert.Empty(t, processesMentioning(t, nonce), "no nix or builder process left")
+}
+
+// processesMentioning lists the pids whose command line contains s.
+func processesMentioning(t testing.TB, s string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	var pids []string
+	self := fmt.Sprint(os.Getpid())
+	for _, e := range entries {
+		if e.Name() == self {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// TestNixErrorMessage: an evaluation error names Nix's message.
+func TestNixErrorMessage(t *testing.T) {
+	w := newNixWorld(t)
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(w.preparer(examplePackages(t), "no-such-package")))
+	_, err := c.Create(ctxFor(t, time.Minute), helloJob("hello", 1))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nixrealis.ErrNixFailed)
+	assert.Contains(t, err.Error(), "no-such-package")
+	var ne *nix.Error
+	assert.True(t, errors.As(err, &ne), "the nix.Error stays reachable: %v", err)
+}
