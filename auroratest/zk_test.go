@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/samuel/go-zookeeper/zk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -315,4 +317,86 @@ func TestZKServiceInstanceJSON(t *testing.T) {
 			assert.Equal(t, tt.want, string(got))
 		})
 	}
+}
+
+// The whole path a user takes: a scheduler started with ZooKeeper set is
+// found by a gorealis client that knows only ZooKeeper, and answers real
+// calls; after Close it is gone from ZooKeeper.
+func TestServerDiscoveredThroughZooKeeper(t *testing.T) {
+	zs := startZK(t)
+	look := zkClient(t, zs.Addr)
+
+	srv := NewUnstartedServer()
+	srv.TimeScale = 1000
+	srv.ZooKeeper = zs.Servers()
+	srv.Start()
+	defer srv.Close()
+
+	m := members(t, look, "/aurora/scheduler")
+	require.Len(t, m, 1)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	port, err := strconv.Atoi(u.Port())
+	require.NoError(t, err)
+	data, _, err := look.Get("/aurora/scheduler/" + m[0])
+	require.NoError(t, err)
+	assert.Equal(t, wantJSON(port), string(data))
+	got, err := leader(zs.Addr, "/aurora/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL, got)
+
+	// gorealis prefers ZooKeeper to a scheduler URL, so with a dead URL
+	// the calls below only work if the client found srv through ZooKeeper.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	deadURL := "http://" + dead.Addr().String()
+	require.NoError(t, dead.Close())
+	r, err := realis.NewRealisClient(append(srv.ClientOptions(),
+		realis.SchedulerUrl(deadURL), realis.ZKUrl(zs.Addr))...)
+	require.NoError(t, err)
+	defer r.Close()
+
+	job := realis.NewJob().
+		Environment("prod").Role("vagrant").Name("zk").
+		ExecutorName(aurora.AURORA_EXECUTOR_NAME).ExecutorData(`{"name": "zk"}`).
+		CPU(0.25).RAM(64).Disk(100).IsService(true).InstanceCount(2)
+	resp, err := r.CreateJob(job)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.ResponseCode_OK, resp.ResponseCode)
+	_, jobs, err := r.GetJobs("vagrant")
+	require.NoError(t, err)
+	require.Len(t, jobs.Configs, 1)
+	assert.Equal(t, "zk", jobs.Configs[0].Key.Name)
+	ok, err := (&realis.Monitor{Client: r}).Instances(job.JobKey(), 2, 1, 10)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	srv.Close()
+	assert.Empty(t, members(t, look, "/aurora/scheduler"), "the scheduler stayed registered after Close")
+	_, err = leader(zs.Addr, "/aurora/scheduler")
+	assert.ErrorContains(t, err, "no leader found")
+}
+
+// ZKPath moves the registration; gorealis finds it with ZookeeperOptions.
+func TestServerZKPath(t *testing.T) {
+	zs := startZK(t)
+	srv := NewUnstartedServer()
+	srv.ZooKeeper = zs.Servers()
+	srv.ZKPath = "/clusters/test/scheduler"
+	srv.Start()
+	defer srv.Close()
+
+	got, err := leader(zs.Addr, "/clusters/test/scheduler")
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL, got)
+	_, err = leader(zs.Addr, "/aurora/scheduler")
+	assert.Error(t, err, "registered under the default path too")
+
+	r, err := realis.NewRealisClient(append(srv.ClientOptions(), realis.ZookeeperOptions(
+		realis.ZKEndpoints(zs.Addr), realis.ZKPath("/clusters/test/scheduler")))...)
+	require.NoError(t, err)
+	defer r.Close()
+	resp, _, err := r.GetJobs("vagrant")
+	require.NoError(t, err)
+	assert.Equal(t, aurora.ResponseCode_OK, resp.ResponseCode)
 }
