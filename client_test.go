@@ -312,7 +312,7 @@ type faultProxy struct {
 	// reach the scheduler but lose its answer (the connection closes).
 	dropAnswer atomic.Value // string
 	// down refuses every request (the connection closes unanswered).
-	down    atomic.Bool
+	down      atomic.Bool
 	srv       *http.Server
 	dropped   atomic.Int32
 	forwarded atomic.Int32
