@@ -108,20 +108,18 @@ var ErrNotEvent = errors.New("not an @nix event")
 const eventPrefix = "@nix "
 
 type rawEvent struct {
-	Action string          `json:"action"`
-	ID     *json.Number    `json:"id"`
-	Level  *int            `json:"level"`
-	Type   *int            `json:"type"`
-	Text   string          `json:"text"`
-	Msg    string          `json:"msg"`
-	RawMsg string          `json:"raw_msg"`
-	Fields []any           `json:"fields"`
-	File   *string         `json:"file"`
-	Line   *int            `json:"line"`
-	Column *int            `json:"column"`
-	Phase  string          `json:"phase"`
-	Trace  json.RawMessage `json:"trace"`
-	Parent *json.Number    `json:"parent"`
+	Action string            `json:"action"`
+	ID     json.Number       `json:"id"`
+	Level  *int              `json:"level"`
+	Type   *int              `json:"type"`
+	Text   string            `json:"text"`
+	Msg    string            `json:"msg"`
+	RawMsg string            `json:"raw_msg"`
+	Fields []json.RawMessage `json:"fields"`
+	File   *string           `json:"file"`
+	Line   *int              `json:"line"`
+	Column *int              `json:"column"`
+	Phase  string            `json:"phase"`
 }
 
 // ParseEvent parses one stderr line of Nix's internal-json log. A line
@@ -134,13 +132,11 @@ func ParseEvent(line []byte) (Event, error) {
 		return Event{}, ErrNotEvent
 	}
 	var raw rawEvent
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(body, &raw); err != nil {
 		return Event{}, fmt.Errorf("nix: malformed @nix event: %w", err)
 	}
 	ev := Event{Action: Action(raw.Action)}
-	if raw.ID != nil {
+	if raw.ID != "" {
 		id, err := strconv.ParseUint(raw.ID.String(), 10, 64)
 		if err != nil {
 			return Event{}, fmt.Errorf("nix: malformed @nix event: id %s: %w", raw.ID, err)
@@ -199,21 +195,31 @@ func ParseEvent(line []byte) (Event, error) {
 	return ev, nil
 }
 
-// normFields turns JSON numbers into int64 and keeps strings; anything
-// else is an error (Nix writes only these two kinds).
-func normFields(in []any) ([]any, error) {
+// normFields turns JSON numbers into int64 and strings into strings with
+// ANSI escapes removed; anything else is an error (Nix writes only these
+// two kinds).
+func normFields(in []json.RawMessage) ([]any, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
 	out := make([]any, len(in))
 	for i, f := range in {
-		switch v := f.(type) {
-		case string:
-			out[i] = StripANSI(v)
-		case json.Number:
-			n, err := v.Int64()
+		if len(f) == 0 {
+			return nil, fmt.Errorf("field %d: empty", i)
+		}
+		switch c := f[0]; {
+		case c == '"':
+			var s string
+			if bytes.IndexByte(f, '\\') < 0 {
+				s = string(f[1 : len(f)-1]) // validated by json.Unmarshal
+			} else if err := json.Unmarshal(f, &s); err != nil {
+				return nil, fmt.Errorf("field %d: %w", i, err)
+			}
+			out[i] = StripANSI(s)
+		case c == '-' || ('0' <= c && c <= '9'):
+			n, err := strconv.ParseInt(string(f), 10, 64)
 			if err != nil {
-				fl, ferr := v.Float64()
+				fl, ferr := strconv.ParseFloat(string(f), 64)
 				if ferr != nil {
 					return nil, fmt.Errorf("field %d: %w", i, err)
 				}
@@ -221,7 +227,7 @@ func normFields(in []any) ([]any, error) {
 			}
 			out[i] = n
 		default:
-			return nil, fmt.Errorf("field %d: unexpected %T", i, f)
+			return nil, fmt.Errorf("field %d: unexpected %s", i, f)
 		}
 	}
 	return out, nil
