@@ -270,3 +270,22 @@ func TestInitSandboxFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestInitSandboxDiskFull realises a 10 MB closure into an agent store on a
+// 4 MiB tmpfs.
+func TestInitSandboxDiskFull(t *testing.T) {
+	w := newWorld(t)
+	tiny := filepath.Join(w.dir, "tiny")
+	require.NoError(t, os.MkdirAll(tiny, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", tiny).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", tiny).Run() })
+	p := w.sandbox(t, "disk-full", "closure10m")
+	w.push(t, p)
+	script, err := InitCommand(string(p.Out), w.agent())
+	require.NoError(t, err)
+	r := runInit(t, script, filepath.Join(w.dir, "task"), filepath.Join(tiny, "agent"))
+	assert.Equal(t, ExitDiskFull, r.code)
+	assert.Equal(t, "init_sandbox: disk full: no space left on device while realising "+string(p.Out)+"\n", r.stderr)
+}
