@@ -450,7 +450,7 @@ func (a *api) StartJobUpdate(ctx context.Context, request *aurora.JobUpdateReque
 	st.updates = append(st.updates, u)
 	return a.ok(&aurora.Result_{StartJobUpdateResult_: &aurora.StartJobUpdateResult_{
 		Key:           u.key(),
-		UpdateSummary: &aurora.JobUpdateSummary{Key: u.key(), User: u.user, Metadata: clone(u.metadata)},
+		UpdateSummary: u.summary(),
 	}}), nil
 }
 

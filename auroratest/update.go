@@ -253,6 +253,9 @@ func (u *update) evaluate() {
 		u.setStatus(to, "", "Pulses from external service have timed out.")
 		return
 	}
+	if u.checkFailed() {
+		return
+	}
 	groups := u.groups()
 	queue := u.settings.UpdateStrategy.QueueStrategy != nil
 	if queue {
@@ -285,13 +288,7 @@ func (u *update) evaluate() {
 			u.evaluateInstance(i)
 		}
 	}
-	if u.failed > int(u.settings.MaxFailedInstances) {
-		msg := "Latest failure: " + u.lastFailure
-		if u.forward && u.settings.RollbackOnFailure {
-			u.setStatus(aurora.JobUpdateStatus_ROLLING_BACK, "", msg)
-		} else {
-			u.setStatus(aurora.JobUpdateStatus_FAILED, "", msg)
-		}
+	if u.checkFailed() {
 		return
 	}
 	done := func(g []int32) bool {
@@ -326,6 +323,22 @@ func (u *update) evaluate() {
 			u.setStatus(aurora.JobUpdateStatus_ROLLED_BACK, "", "")
 		}
 	}
+}
+
+// checkFailed ends the pass when more instances failed than the update
+// tolerates: a forward pass rolls back (if asked to) or fails, a rollback
+// fails.
+func (u *update) checkFailed() bool {
+	if u.failed <= int(u.settings.MaxFailedInstances) {
+		return false
+	}
+	msg := "Latest failure: " + u.lastFailure
+	if u.forward && u.settings.RollbackOnFailure {
+		u.setStatus(aurora.JobUpdateStatus_ROLLING_BACK, "", msg)
+	} else {
+		u.setStatus(aurora.JobUpdateStatus_FAILED, "", msg)
+	}
+	return true
 }
 
 // evaluateInstance is Aurora's InstanceUpdater.evaluate for one working
