@@ -689,7 +689,11 @@ func (b *builder) validateJob(pl *thermos.Job) {
 	} {
 		switch {
 		case f.val == "":
-			b.errs.add(f.path, ErrRequired, fmt.Sprintf("the job needs a %s: set it in the job.Key", f.what))
+			article := "a"
+			if f.what == "environment" {
+				article = "an"
+			}
+			b.errs.add(f.path, ErrRequired, fmt.Sprintf("the job needs %s %s: set Key.%s%s", article, f.what, strings.ToUpper(f.what[:1]), f.what[1:]))
 		case f.path == "cluster":
 		case strings.Contains(f.val, "{{"):
 			// already reported as a template problem

@@ -62,7 +62,7 @@ func ExampleJob_Build_errors() {
 	fmt.Println(errors.Is(err, job.ErrUnbound), errors.Is(err, job.ErrInvalidPlan))
 	// Output:
 	// task.processes[1].cmdline: unbound template variable {{greeting}}: bind a value with Bind(job.Vars{...}) or remove the reference (only {{mesos.instance}}, {{mesos.hostname}}, {{thermos.task_id}} and {{thermos.ports[NAME]}} may stay for run time)
-	// cluster: required: the job needs a cluster: set it in the job.Key
+	// cluster: required: the job needs a cluster: set Key.Cluster
 	// task.resources: required: the task must specify resources: call Task.WithResources(job.NewResources(cpu, ram, disk))
 	// task.processes[1].name: invalid: invalid process name "b/c": it may not contain '/' nor start with '.'
 	// task.constraints[0]: invalid plan: process b/c may not depend upon daemon process a: a daemon never finishes, so drop this order constraint or make a not a daemon

@@ -40,3 +40,28 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBuild checks that Build never panics on arbitrary strings in the
+// fields users write, and that a successful build marshals.
+func FuzzBuild(f *testing.F) {
+	f.Add("devcluster", "www-data", "devel", "hello", "p", "echo {{name}} {{mesos.instance}}", "a,b", "http")
+	f.Add("", "www data", "", "", "", "", "limit:x", "80")
+	f.Add("c", "r", "e", "{{task.name}}", "{{x}}", "{{&y}}", "!", "{{primary_port}}")
+	f.Fuzz(func(t *testing.T, cluster, role, env, name, proc, cmd, constraint, port string) {
+		p := job.NewProcess(proc, cmd)
+		task := job.NewTask("", p, job.NewProcess(proc+"2", cmd)).
+			WithConstraints(job.Order(proc, proc+"2"), job.Order(constraint)).
+			WithResources(job.NewResources(1, job.MiB, job.MiB))
+		j := job.New(job.Key{Cluster: cluster, Role: role, Environment: env, Name: name}, task).
+			WithConstraint("c", constraint).
+			WithAnnounce(job.Announcer{PrimaryPort: port, Portmap: map[string]string{port: constraint}}).
+			Bind(job.Vars{"x": cmd})
+		spec, err := j.Build()
+		if err != nil {
+			return
+		}
+		if _, err := spec.ExecutorData(); err != nil {
+			t.Fatalf("built job does not marshal: %v", err)
+		}
+	})
+}

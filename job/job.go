@@ -94,6 +94,26 @@ func (j Job) Task() Task { return j.task }
 // Instances returns the instance count.
 func (j Job) Instances() int { return j.instances }
 
+// Update returns the job's update configuration.
+func (j Job) Update() Update { return j.update.clone() }
+
+// HealthCheck returns the job's health check configuration.
+func (j Job) HealthCheck() HealthCheck { return j.healthCheck.clone() }
+
+// Announce returns the job's announcer and whether it is announced.
+func (j Job) Announce() (Announcer, bool) {
+	if j.announce == nil {
+		return Announcer{}, false
+	}
+	return j.announce.clone(), true
+}
+
+// Constraints returns a copy of the job's scheduling constraints.
+func (j Job) Constraints() map[string]string { return maps.Clone(j.constraints) }
+
+// Metadata returns a copy of the job's metadata.
+func (j Job) Metadata() []Metadata { return slices.Clone(j.metadata) }
+
 // WithKey returns j under another key.
 func (j Job) WithKey(k Key) Job { j.key = k; return j }
 

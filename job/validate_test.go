@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/thermos"
 )
 
 func okTask(procs ...job.Process) job.Task {
@@ -46,7 +47,7 @@ func TestBuildValidation(t *testing.T) {
 			want: []wantErr{
 				{"cluster", job.ErrRequired, "needs a cluster"},
 				{"role", job.ErrRequired, "needs a role"},
-				{"environment", job.ErrRequired, "needs a environment"},
+				{"environment", job.ErrRequired, "needs an environment"},
 				{"name", job.ErrRequired, ""},
 				{"task.resources", job.ErrRequired, "must specify resources"},
 				{"task.processes[0].name", job.ErrRequired, "needs a name"},
@@ -443,4 +444,26 @@ func TestCombineConcatSemantics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 30, sc.Payload.Task.FinalizationWait, "concat sums the waits")
 	assert.Equal(t, 1.0, sc.Payload.Task.Resources.CPU, "concat takes the maximum")
+}
+
+func TestZeroValuesDoNotPanic(t *testing.T) {
+	assert.NotPanics(t, func() {
+		_, err := job.Job{}.Build()
+		assert.Error(t, err)
+		_, err = job.New(job.Key{}, job.Task{}).Build()
+		assert.Error(t, err)
+		_, err = job.New(key("devel", "z"), job.NewTask("", job.Process{}).WithResources(job.Resources{})).
+			WithContainer(job.Container{}).WithSLAPolicy(job.SLAPolicy{}).
+			WithUpdate(job.Update{Strategy: &job.UpdateStrategy{}}).
+			WithHealthCheck(job.HealthCheck{}).WithLifecycle(job.Lifecycle{}).Build()
+		assert.Error(t, err)
+		_ = job.Combine()
+		_ = job.Concat()
+		_, err = job.FromThermos(nil)
+		assert.ErrorIs(t, err, job.ErrRequired)
+		j, err := job.FromThermos(&thermos.Job{})
+		require.NoError(t, err)
+		_, err = j.Build()
+		assert.Error(t, err)
+	})
 }
