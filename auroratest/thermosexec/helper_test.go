@@ -107,6 +107,7 @@ func order(names ...string) thermos.Constraint { return thermos.Constraint{Order
 type recorder struct {
 	mu      sync.Mutex
 	updates []auroratest.StatusUpdate
+	times   []time.Time
 	changed chan struct{}
 }
 
@@ -115,6 +116,7 @@ func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)}
 func (r *recorder) report(u auroratest.StatusUpdate) {
 	r.mu.Lock()
 	r.updates = append(r.updates, u)
+	r.times = append(r.times, time.Now())
 	r.mu.Unlock()
 	select {
 	case r.changed <- struct{}{}:
@@ -130,6 +132,18 @@ func (r *recorder) statuses() []aurora.ScheduleStatus {
 		out = append(out, u.Status)
 	}
 	return out
+}
+
+// at returns when status s was first reported (zero if never).
+func (r *recorder) at(s aurora.ScheduleStatus) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, u := range r.updates {
+		if u.Status == s {
+			return r.times[i]
+		}
+	}
+	return time.Time{}
 }
 
 // waitFor waits until status s was reported and returns its update.
