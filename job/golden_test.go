@@ -3,8 +3,11 @@ package job_test
 import (
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -136,17 +139,19 @@ func TestGoldenFromThermos(t *testing.T) {
 
 // TestGoldenErrors covers every err_* case of the oracle: each is written
 // with this package's API and Build must reject it for the same reason.
-func TestGoldenErrors(t *testing.T) {
+type goldenErrorCase struct {
+	name     string
+	job      job.Job
+	wantErr  error
+	wantPath string
+	wantText string
+}
+
+func goldenErrorCases() []goldenErrorCase {
 	res := job.NewResources(1, 64*job.MB, 64*job.MB)
 	task := func(procs ...job.Process) job.Task { return job.NewTask("", procs...).WithResources(res) }
 	p := job.NewProcess("p", "true")
-	tests := []struct {
-		name     string
-		job      job.Job
-		wantErr  error
-		wantPath string
-		wantText string
-	}{
+	return []goldenErrorCase{
 		{
 			name:    "err_invalid_role",
 			job:     job.New(job.Key{Cluster: "devcluster", Role: "www data", Environment: "devel", Name: "bad"}, task(p)),
@@ -226,7 +231,10 @@ func TestGoldenErrors(t *testing.T) {
 			wantErr: job.ErrInvalid, wantPath: "task.processes[0].cmdline", wantText: "write {{thermos.ports[http]}}",
 		},
 	}
-	for _, tt := range tests {
+}
+
+func TestGoldenErrors(t *testing.T) {
+	for _, tt := range goldenErrorCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			// The oracle has this error case.
 			readGolden(t, tt.name+".error.json")
@@ -245,6 +253,27 @@ func TestGoldenErrors(t *testing.T) {
 			assert.Len(t, unjoin(err), 1, "exactly one problem expected, got:\n%v", err)
 		})
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/errors.golden")
+
+// TestErrorMessages pins the full text of Build's errors for the oracle's
+// error cases in testdata/errors.golden (regenerate with -update), so that a
+// change to a message is a reviewed change.
+func TestErrorMessages(t *testing.T) {
+	var b strings.Builder
+	for _, tt := range goldenErrorCases() {
+		_, err := tt.job.Build()
+		require.Error(t, err, tt.name)
+		fmt.Fprintf(&b, "<<< %s\n%v\n>>>\n", tt.name, err)
+	}
+	path := filepath.Join("testdata", "errors.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./job -run TestErrorMessages -update")
+	assert.Equal(t, string(want), b.String())
 }
 
 func unjoin(err error) []error {
