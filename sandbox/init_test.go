@@ -115,6 +115,7 @@ func requireInitOK(t testing.TB, r initResult) {
 }
 
 func TestInitSandboxRealisesPushedClosure(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "realise", "hello", "tools", "data", "lib.greeter")
 	w.push(t, p)
@@ -153,6 +154,7 @@ func TestInitSandboxRealisesPushedClosure(t *testing.T) {
 }
 
 func TestInitSandboxTwiceInOneSandbox(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "twice", "hello")
 	w.push(t, p)
@@ -178,6 +180,7 @@ func TestInitSandboxTwiceInOneSandbox(t *testing.T) {
 }
 
 func TestInitSandboxConcurrentOnOneAgent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "concurrent", "hello", "tools", "data")
 	w.push(t, p)
@@ -199,6 +202,7 @@ func TestInitSandboxConcurrentOnOneAgent(t *testing.T) {
 }
 
 func TestInitSandboxGCRoot(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "gcroot", "hello")
 	w.push(t, p)
@@ -227,6 +231,7 @@ func TestInitSandboxGCRoot(t *testing.T) {
 }
 
 func TestInitSandboxFailures(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "failures", "hello")
 	w.push(t, p)
@@ -274,6 +279,7 @@ func TestInitSandboxFailures(t *testing.T) {
 // TestInitSandboxDiskFull realises a 10 MB closure into an agent store on a
 // 4 MiB tmpfs.
 func TestInitSandboxDiskFull(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	tiny := filepath.Join(w.dir, "tiny")
 	require.NoError(t, os.MkdirAll(tiny, 0o755))

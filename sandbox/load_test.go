@@ -17,6 +17,7 @@ import (
 // a sandbox with every package its command lines use, pushes it, and runs
 // it on a simulated agent.
 func TestLoadNixAuroraJob(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	l, err := Load(ctx, w.n, "testdata/nix-aurora-job.nix", "hello")
@@ -61,6 +62,7 @@ func TestLoadNixAuroraJob(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	_, err := Load(ctx, w.n, "testdata/nix-aurora-job.nix", "nope")

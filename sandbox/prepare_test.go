@@ -98,6 +98,7 @@ func testJob(procs ...job.Process) job.Job {
 }
 
 func TestPrepareEvaluatesWithoutBuilding(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	pkgs := File("testdata/pkgs.nix")
 	j := testJob(
@@ -136,6 +137,7 @@ func TestPrepareEvaluatesWithoutBuilding(t *testing.T) {
 }
 
 func TestPrepareRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	j := testJob(job.NewProcess("web", "hello"), job.NewProcess(InitProcessName, "true"))
 	_, err := Prepare(context.Background(), j, Packages{
 		"nope": {Attr("hello")},
@@ -158,6 +160,7 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 // to the cluster's cache, and run the payload's init_sandbox and then a
 // process on a simulated agent, the way Thermos would.
 func TestPrepareBuildPushInit(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	j := testJob(job.NewProcess("web", "hello && greeter"))
@@ -181,6 +184,7 @@ func TestPrepareBuildPushInit(t *testing.T) {
 }
 
 func TestPushRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	err := Push(context.Background(), Paths{Drv: "/nix/store/x"}, Cache{URL: "not a url"}, PushOptions{})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalid))
@@ -190,6 +194,7 @@ func TestPushRejectsBadInput(t *testing.T) {
 }
 
 func TestPushUnreachableCache(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := w.sandbox(t, "push-unreachable", "hello")
 	err := Push(context.Background(), p, Cache{URL: "http://127.0.0.1:9", SecretKeyFile: w.secret}, PushOptions{Nix: w.n})
