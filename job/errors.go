@@ -53,7 +53,10 @@ type detailError struct {
 	msg  string
 }
 
+// Error returns the message.
 func (e *detailError) Error() string { return e.msg }
+
+// Unwrap returns the sentinel.
 func (e *detailError) Unwrap() error { return e.kind }
 
 // UnboundError lists template variables left unbound in one field.

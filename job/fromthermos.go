@@ -220,3 +220,16 @@ func UpdateFromThermos(u thermos.UpdateConfig) Update {
 	}
 	return out
 }
+
+// FromConfig is FromThermos for a whole job object (thermos.UnmarshalConfig):
+// it also takes the instance count and update_config.
+func FromConfig(c *thermos.Config) (Job, error) {
+	if c == nil {
+		return Job{}, &FieldError{Err: &detailError{kind: ErrRequired, msg: "required: FromConfig needs a config, got nil"}}
+	}
+	j, err := FromThermos(c.Job)
+	if err != nil {
+		return Job{}, err
+	}
+	return j.WithInstances(c.Instances).WithUpdate(UpdateFromThermos(c.UpdateConfig)), nil
+}

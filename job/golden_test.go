@@ -282,3 +282,33 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestConfigRoundTrip writes whole job objects (payload, instances and
+// update_config) and reads them back with FromConfig.
+func TestConfigRoundTrip(t *testing.T) {
+	for _, c := range goldenCases {
+		if c.cliRejects || c.name == "custom_executor" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := c.job().Bind(c.bind).Build()
+			require.NoError(t, err)
+			data, err := thermos.MarshalConfig(spec.Config())
+			require.NoError(t, err)
+			cfg, err := thermos.UnmarshalConfig(data)
+			require.NoError(t, err)
+			j, err := job.FromConfig(cfg)
+			require.NoError(t, err)
+			again, err := j.Build()
+			require.NoError(t, err)
+			assert.Equal(t, spec.Instances, again.Instances)
+			assert.Equal(t, spec.Update, again.Update)
+			assert.Equal(t, spec.Ports, again.Ports)
+			want, err := spec.ExecutorData()
+			require.NoError(t, err)
+			got, err := again.ExecutorData()
+			require.NoError(t, err)
+			jsoncmp.Equal(t, want, got)
+		})
+	}
+}

@@ -1,5 +1,7 @@
 package job
 
+import "github.com/nixrealis/nixrealis/thermos"
+
 // Tier is one scheduler tier, as getTierConfigs reports it.
 type Tier struct {
 	Name        string
@@ -57,4 +59,10 @@ func (s Spec) WithTiers(t Tiers) Spec {
 	}
 	s.Payload = &p
 	return s
+}
+
+// Config returns the whole job object (payload plus instances and
+// update_config) for thermos.MarshalConfig. It shares the payload with s.
+func (s Spec) Config() *thermos.Config {
+	return &thermos.Config{Job: s.Payload, Instances: s.Instances, UpdateConfig: s.Update}
 }
