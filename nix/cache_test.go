@@ -1,6 +1,8 @@
 package nix_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +65,7 @@ func buildClosure(t *testing.T, n *nix.Nix, attr string, args map[string]string)
 }
 
 func TestSignedCacheToAgent(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var client nix.Nix
@@ -178,6 +181,32 @@ func TestSignedCacheToAgent(t *testing.T) {
 	_, err = a.Realise(ctx, nix.RealiseOptions{AddRoot: root, Substituters: []string{cache}, TrustedPublicKeys: []string{public}}, out)
 	require.NoError(t, err)
 
+	// The root holds the closure against the agent's garbage collector;
+	// removing the sandbox frees it.
+	gc := func() {
+		t.Helper()
+		out, err := a.Command(ctx, "nix-store", "--store", agentDir, "--gc").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	gc()
+	for _, p := range append(closure, blob) {
+		assert.DirExists(t, filepath.Join(agentDir, string(p)), "rooted path survives GC")
+	}
+	require.NoError(t, os.RemoveAll(filepath.Dir(filepath.Dir(root))))
+	gc()
+	for _, p := range append(closure, blob) {
+		assert.NoDirExists(t, filepath.Join(agentDir, string(p)), "unrooted path collected")
+	}
+
+	// The same cache over HTTP (loopback), for Go's check and for Nix.
+	srv := httptest.NewServer(http.FileServer(http.Dir(cacheDir)))
+	defer srv.Close()
+	require.NoError(t, nix.VerifyCache(ctx, srv.URL, public, out, blob))
+	h, hDir := agent(t, nil)
+	_, err = h.Realise(ctx, nix.RealiseOptions{Substituters: []string{srv.URL}, TrustedPublicKeys: []string{public}}, out)
+	require.NoError(t, err)
+	assert.DirExists(t, filepath.Join(hDir, string(out)))
+
 	// Untrusted key: refused by Nix, with the named error.
 	b, _ := agent(t, nil)
 	_, err = b.Realise(ctx, nix.RealiseOptions{Substituters: []string{cache}, TrustedPublicKeys: []string{otherPublic}}, out)
@@ -195,6 +224,7 @@ func TestSignedCacheToAgent(t *testing.T) {
 }
 
 func TestUnsignedCacheRefused(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var client nix.Nix
@@ -216,6 +246,7 @@ func TestUnsignedCacheRefused(t *testing.T) {
 }
 
 func TestRealiseMissingAndUnreachable(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var client nix.Nix
@@ -240,6 +271,7 @@ func TestRealiseMissingAndUnreachable(t *testing.T) {
 }
 
 func TestSign(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix

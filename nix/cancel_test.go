@@ -21,6 +21,7 @@ import (
 // shell script in Nix.Dir) that ignores SIGINT and leaves a child behind:
 // after WaitDelay, the whole process group must get SIGKILL.
 func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pids")
 	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\necho $$ $! > '" + pidFile + "'\nwait\n"
@@ -65,6 +66,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 }
 
 func TestCommand(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	n := nix.Nix{Env: []string{"NIX_TEST_MARKER=1"}}
 	out, err := n.Command(t.Context(), "nix-store", "--version").Output()

@@ -8,7 +8,8 @@
 // then satisfies errors.Is(err, context.Canceled) (or DeadlineExceeded).
 //
 // Every command runs with --log-format internal-json. Its stderr is parsed
-// line by line into [Event] values for a progress bar ([Nix.Progress]);
+// line by line into [Event] values for a progress bar ([Nix.Progress]; a
+// [Tracker] sums them into builds, paths and bytes done and expected);
 // Nix's messages, with ANSI escapes removed, go to [Nix.Stderr] and into
 // the returned [*Error]. An evaluation error keeps Nix's own text and its
 // position (file:line:column); a failed build is errors.Is(err,

@@ -44,12 +44,14 @@ type Nix struct {
 	// Stderr, when set, receives a human-readable copy of Nix's log: its
 	// messages with ANSI escapes removed, build log lines and any stderr
 	// line that is not an internal-json event. Writes happen on a reader
-	// goroutine, one line at a time.
+	// goroutine, one line at a time; commands running at the same time
+	// write concurrently.
 	Stderr io.Writer
 
 	// Progress, when set, is called with every internal-json event, in
 	// order, synchronously from the goroutine reading Nix's stderr. It must
-	// not block: Nix blocks when its stderr pipe is full.
+	// not block: Nix blocks when its stderr pipe is full. Commands running
+	// at the same time call it concurrently.
 	Progress func(Event)
 
 	// WaitDelay is how long a cancelled command may take to exit after

@@ -75,6 +75,7 @@ func exists(p string) bool {
 }
 
 func TestInstantiateOutputPathsWithoutBuilding(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
@@ -99,6 +100,7 @@ func TestOutputPathsRejectsNonDerivation(t *testing.T) {
 }
 
 func TestEval(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
@@ -135,6 +137,7 @@ func TestExprValidation(t *testing.T) {
 }
 
 func TestEvalErrorPosition(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	bad, err := filepath.Abs("testdata/bad-undef.nix")
 	require.NoError(t, err)
@@ -167,6 +170,7 @@ func TestEvalErrorPosition(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var events eventLog
@@ -212,6 +216,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildFailure(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
@@ -231,6 +236,7 @@ func TestBuildFailure(t *testing.T) {
 }
 
 func TestClosure(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
@@ -305,6 +311,7 @@ func processesMentioning(s string) []int {
 }
 
 func TestCancelLeavesNoProcess(t *testing.T) {
+	t.Parallel()
 	testenv.NeedNix(t)
 	pidFile := filepath.Join(t.TempDir(), "pids")
 	var n nix.Nix
