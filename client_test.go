@@ -471,3 +471,102 @@ func TestNew(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, st.Tasks)
 }
+
+func TestCronJob(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 30*time.Second)
+	j := helloJob("echo nightly", 1).WithCron("15 3 * * *").WithCronCollisionPolicy(job.CancelNew)
+	created, err := c.Create(ctx, j, nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Nil(t, created.Update)
+
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	defer r.Close()
+	_, res, err := r.GetJobs(testKey.Role)
+	require.NoError(t, err)
+	require.Len(t, res.Configs, 1)
+	require.NotNil(t, res.Configs[0].CronSchedule)
+	assert.Equal(t, "15 3 * * *", *res.Configs[0].CronSchedule)
+	assert.Equal(t, aurora.CronCollisionPolicy_CANCEL_NEW, res.Configs[0].CronCollisionPolicy)
+	assert.Empty(t, activeTasks(t, srv), "nothing runs before the schedule fires")
+
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+	assert.Equal(t, 0, jobCount(t, srv), "killing a cron job deschedules it")
+}
+
+func TestUpdateControls(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 60*time.Second)
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+
+	// Pause, resume, follow to the end.
+	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2), nixrealis.NoWait(), nixrealis.Message("v2"))
+	require.NoError(t, err)
+	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
+	info, err := c.UpdateInfo(ctx, *res.Key)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLL_FORWARD_PAUSED, info.Update.Summary.State.Status)
+	require.NoError(t, c.Resume(ctx, *res.Key, "go"))
+	res, err = c.Follow(ctx, *res.Key)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, res.Status)
+
+	// Roll back a paused update.
+	res, err = c.Update(ctx, helloService("echo v3; sleep 1000", 2), nixrealis.NoWait())
+	require.NoError(t, err)
+	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
+	require.NoError(t, c.Rollback(ctx, *res.Key, "no"))
+	res, err = c.Follow(ctx, *res.Key)
+	assert.ErrorIs(t, err, nixrealis.ErrUpdateFailed)
+	require.NotNil(t, res)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_BACK, res.Status)
+
+	// An update that waits for pulses goes on only while it gets them.
+	u := job.DefaultUpdate()
+	u.Watch = 5 * time.Second
+	u.PulseInterval = time.Minute
+	pulsed := helloService("echo v4; sleep 1000", 2).WithUpdate(u)
+	res, err = c.Update(ctx, pulsed, nixrealis.NoWait())
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = c.Follow(short, *res.Key)
+	assert.ErrorIs(t, err, nixrealis.ErrTimeout, "without pulses the update blocks")
+	info, err = c.UpdateInfo(ctx, *res.Key)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLL_FORWARD_AWAITING_PULSE, info.Update.Summary.State.Status)
+
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			if err := c.Pulse(ctx, *res.Key); err != nil {
+				t.Errorf("Pulse: %v", err)
+				return
+			}
+		}
+	}()
+	final, err := c.Follow(ctx, *res.Key)
+	close(stop)
+	<-done
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, final.Status)
+
+	// Controls on an unknown update are errors the caller can tell.
+	err = c.Pause(ctx, nixrealis.UpdateKey{Job: testKey, ID: "no-such-update"}, "")
+	require.Error(t, err)
+	t.Logf("pause of an unknown update: %v", err)
+	assert.ErrorIs(t, err, nixrealis.ErrNotFound)
+	var oe *nixrealis.OpError
+	require.ErrorAs(t, err, &oe)
+	assert.Contains(t, oe.Message, "does not exist", "Aurora's message")
+}

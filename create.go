@@ -199,6 +199,13 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 // jobExists reports whether the scheduler knows the job (as a service, ad-hoc
 // or cron job).
 func (c *Client) jobExists(ctx context.Context, op string, k job.Key) (bool, error) {
+	cfg, err := c.jobConfig(ctx, op, k)
+	return cfg != nil, err
+}
+
+// jobConfig returns the scheduler's configuration of the job, nil if it
+// does not know the job.
+func (c *Client) jobConfig(ctx context.Context, op string, k job.Key) (*aurora.JobConfiguration, error) {
 	key := keyString(k)
 	c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", "getJobs")
 	type jobsResult struct {
@@ -210,20 +217,20 @@ func (c *Client) jobExists(ctx context.Context, op string, k job.Key) (bool, err
 		return jobsResult{resp, res}, err
 	})
 	if ctx.Err() != nil {
-		return false, ctxErr(op, key, ctx)
+		return nil, ctxErr(op, key, ctx)
 	}
 	if err := translate(op, key, r.resp, err); err != nil {
-		return false, err
+		return nil, err
 	}
 	if r.res == nil {
-		return false, nil
+		return nil, nil
 	}
 	for _, cfg := range r.res.Configs {
 		if cfg.Key != nil && cfg.Key.Role == k.Role && cfg.Key.Environment == k.Environment && cfg.Key.Name == k.Name {
-			return true, nil
+			return cfg, nil
 		}
 	}
-	return false, nil
+	return nil, nil
 }
 
 // holdsConfig reports whether the scheduler's active tasks of the job carry
@@ -328,7 +335,8 @@ func (c *Client) waitGone(ctx context.Context, op string, k job.Key, instances m
 }
 
 // Kill kills the job, or only the given instances, and waits until they
-// have no active task left (all KILLED, or otherwise terminal). With an
+// have no active task left (all KILLED, or otherwise terminal); killing a
+// whole cron job also deschedules it. With an
 // active update it fails with ErrUpdateInProgress, naming the update, unless
 // AbortActiveUpdate is given: then it aborts the update first.
 func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
@@ -349,6 +357,17 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 	c.report(Progress{Op: "kill", Key: key, Stage: StageSubmit, Message: "killing"})
 	var want map[int32]bool
 	if len(instances) == 0 {
+		// A cron job would start again at its next run: deschedule it.
+		cfg, err := c.jobConfig(ctx, "kill", k)
+		if err != nil {
+			return err
+		}
+		if cfg != nil && cfg.CronSchedule != nil {
+			if _, err := c.respCall(ctx, "kill", key, "descheduleCronJob", func() (*aurora.Response, error) { return c.r.DescheduleCronJob(thriftKey(k)) }); err != nil {
+				return err
+			}
+			c.report(Progress{Op: "kill", Key: key, Stage: StageSubmit, Message: "cron job descheduled"})
+		}
 		_, err = c.respCall(ctx, "kill", key, "killTasks", func() (*aurora.Response, error) { return c.r.KillJob(thriftKey(k)) })
 	} else {
 		want = make(map[int32]bool)

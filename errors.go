@@ -129,7 +129,7 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		switch code {
 		case aurora.ResponseCode_INVALID_REQUEST:
 			kind = ErrRejected
-			if strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") || strings.Contains(msg, "does not exist") {
+			if isNotFoundMessage(msg) {
 				kind = ErrNotFound
 			}
 		case aurora.ResponseCode_JOB_UPDATING_ERROR:
@@ -152,11 +152,27 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		return opErr(op, key, ErrScheduler, "no response from the scheduler", nil)
 	}
 	cause := pkgerrors.Cause(err)
-	if realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) ||
-		strings.Contains(err.Error(), "ran out of retries") || strings.Contains(err.Error(), "connection") {
+	if realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) {
 		return opErr(op, key, ErrUnreachable, "", err)
 	}
-	return opErr(op, key, ErrScheduler, "", err)
+	// gorealis drops the response of most calls when the scheduler refused
+	// them, keeping only Aurora's message as the cause.
+	msg := cause.Error()
+	switch {
+	case strings.Contains(msg, "unexpected response") || strings.Contains(msg, "response from aurora is nil") ||
+		strings.Contains(msg, "unhandled response code"):
+		return opErr(op, key, ErrScheduler, msg, err)
+	case isNotFoundMessage(msg):
+		return opErr(op, key, ErrNotFound, msg, err)
+	}
+	return opErr(op, key, ErrRejected, msg, err)
+}
+
+// isNotFoundMessage recognises the scheduler's messages for an unknown job
+// or update.
+func isNotFoundMessage(msg string) bool {
+	return strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") ||
+		strings.Contains(msg, "does not exist") || strings.Contains(msg, "No jobs found")
 }
 
 // nixErr wraps an error of the Nix step.

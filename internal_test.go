@@ -28,7 +28,8 @@ func TestTranslate(t *testing.T) {
 		{"auth", resp(aurora.ResponseCode_AUTH_FAILED, ""), errors.New(""), ErrAuth, ""},
 		{"error", resp(aurora.ResponseCode_ERROR, "boom"), errors.New("boom"), ErrScheduler, "boom"},
 		{"no update", resp(aurora.ResponseCode_INVALID_REQUEST, "No update found"), errors.New("x"), ErrNotFound, "No update found"},
-		{"retries", nil, pkgerrors.Wrap(errors.New("ran out of retries"), "error sending Create command"), ErrUnreachable, ""},
+		{"refused, response dropped", nil, pkgerrors.Wrap(errors.New("Update does not exist IJobUpdateKey{...}"), "error sending PauseJobUpdate command"), ErrNotFound, "Update does not exist IJobUpdateKey{...}"},
+		{"rejected, response dropped", nil, pkgerrors.Wrap(errors.New("Job not found"), "error"), ErrRejected, "Job not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
