@@ -31,6 +31,12 @@ import (
 // top-level "instances" and "update_config" keys, which a payload never
 // has (use UnmarshalConfig for a whole job). Every error is a *FieldError
 // naming the JSON path.
+//
+// Two legacy shapes that nix-aurora writes are read too: the HTTP checker's
+// endpoint, expected_response and expected_response_code directly in
+// health_check_config (Aurora before 0.11), which become
+// health_checker.http, and update_config.restart_threshold, which Aurora
+// dropped and which is ignored.
 func Unmarshal(data []byte) (*Job, error) {
 	d := decoder{data: data}
 	j := NewJob()
@@ -944,6 +950,10 @@ func (d *decoder) announcer() *Announcer {
 		case "zk_path":
 			s := d.str()
 			a.ZKPath = &s
+		case "port_map":
+			// nix-aurora's Announcer writes this name, which Aurora
+			// rejects.
+			d.failAt("", fmt.Errorf("%w: Aurora's name for it is portmap", ErrUnknownField))
 		default:
 			d.unknown(k)
 		}
@@ -956,12 +966,27 @@ func (d *decoder) announcer() *Announcer {
 
 func (d *decoder) healthCheck(h *HealthCheckConfig) {
 	*h = DefaultHealthCheckConfig()
+	// Aurora before 0.11 (and nix-aurora's HealthCheckConfig) kept the HTTP
+	// checker's fields flat in health_check_config; they map to
+	// health_checker.http.
+	legacy := DefaultHTTPHealthChecker()
+	hasLegacy, hasChecker := false, false
 	d.object(func(k string) {
 		if d.null() {
 			return
 		}
 		switch k {
+		case "endpoint":
+			legacy.Endpoint = d.str()
+			hasLegacy = true
+		case "expected_response":
+			legacy.ExpectedResponse = d.str()
+			hasLegacy = true
+		case "expected_response_code":
+			d.intField(&legacy.ExpectedResponseCode, &legacy.Templates, k)
+			hasLegacy = true
 		case "health_checker":
+			hasChecker = true
 			h.HealthChecker = HealthCheckerConfig{}
 			d.object(func(k string) {
 				if d.null() {
@@ -1020,6 +1045,13 @@ func (d *decoder) healthCheck(h *HealthCheckConfig) {
 			d.unknown(k)
 		}
 	})
+	if hasLegacy && d.err == nil {
+		if hasChecker {
+			d.failAt("health_checker", fmt.Errorf("given together with the legacy flat keys endpoint/expected_response/expected_response_code; move them into health_checker.http: %w", ErrInvalid))
+			return
+		}
+		h.HealthChecker = HealthCheckerConfig{HTTP: legacy}
+	}
 }
 
 func (d *decoder) httpLifecycle() *HTTPLifecycleConfig {
@@ -1342,6 +1374,12 @@ func (d *decoder) updateConfig(u *UpdateConfig) {
 			u.PulseIntervalSecs = &v
 		case "sla_aware":
 			d.boolField(&u.SLAAware, nil, k)
+		case "restart_threshold":
+			// Removed from Aurora long ago but still written by
+			// nix-aurora's UpdateConfig; it has no effect, so it is
+			// read and dropped.
+			var v int
+			d.intField(&v, nil, k)
 		case "update_strategy":
 			u.UpdateStrategy = d.updateStrategy()
 		default:

@@ -231,8 +231,10 @@ func TestGorealisExample(t *testing.T) {
 }
 
 // TestNixAuroraConfig reads a whole job in the shape of nix-aurora's
-// config.json (lib/aurora.nix: builtins.toJSON of the job with instances and
-// update_config, processes without defaults, cpu written as an int).
+// config.json (lib/aurora.nix: builtins.toJSON of the attributes the user
+// passed to Job, with instances and update_config, processes reduced to
+// name and cmdline, cpu written as an int, nix-aurora's flat
+// HealthCheckConfig and UpdateConfig's restart_threshold).
 func TestNixAuroraConfig(t *testing.T) {
 	raw, err := os.ReadFile("testdata/nix_aurora_config.json")
 	require.NoError(t, err)
@@ -251,6 +253,11 @@ func TestNixAuroraConfig(t *testing.T) {
 	assert.Equal(t, thermos.NewProcess("init_sandbox", j.Task.Processes[0].Cmdline), j.Task.Processes[0])
 	assert.Equal(t, thermos.NewProcess("hello_world", "exec ./hello_world"), j.Task.Processes[1])
 	assert.Equal(t, &thermos.Resources{CPU: 1, RAM: thermos.MB, Disk: 8 * thermos.MB}, j.Task.Resources)
+	hc := thermos.DefaultHealthCheckConfig()
+	hc.InitialIntervalSecs = 30
+	hc.HealthChecker.HTTP.Endpoint = "/healthz"
+	hc.HealthChecker.HTTP.ExpectedResponseCode = 200
+	assert.Equal(t, hc, j.HealthCheckConfig)
 
 	// Unmarshal (a payload) refuses the job-level keys.
 	_, err = thermos.Unmarshal(raw)

@@ -125,6 +125,9 @@ func TestUnmarshalErrors(t *testing.T) {
 		{name: "volume without mode", in: `{"container": {"volumes": [{"container_path": "a", "host_path": "b"}]}}`, path: "container.volumes[0].mode", err: thermos.ErrRequired},
 		{name: "metadata without value", in: `{"metadata": [{"key": "k"}]}`, path: "metadata[0].value", err: thermos.ErrRequired},
 		{name: "shell checker without command", in: `{"health_check_config": {"health_checker": {"shell": {}}}}`, path: "health_check_config.health_checker.shell.shell_command", err: thermos.ErrRequired},
+		{name: "legacy health check keys with health_checker", in: `{"health_check_config": {"endpoint": "/h", "health_checker": {}}}`, path: "health_check_config.health_checker", err: thermos.ErrInvalid, msg: "health_checker.http"},
+		{name: "restart_threshold outside update_config", in: `{"restart_threshold": 5}`, path: "restart_threshold", err: thermos.ErrUnknownField},
+		{name: "nix-aurora port_map", in: `{"announce": {"port_map": {}}}`, path: "announce.port_map", err: thermos.ErrUnknownField, msg: "portmap"},
 		{name: "odd key quoted in path", in: `{"task_links": {"a b": 1}}`, path: `task_links."a b"`, err: thermos.ErrType},
 	}
 	for _, tt := range tests {
