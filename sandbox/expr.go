@@ -48,9 +48,9 @@ func NixPath(name string) PackageSet { return PackageSet{nixPath: name} }
 func File(path string) PackageSet { return PackageSet{file: path} }
 
 // Expr is the package set given as Nix source text, e.g.
-// "import ./pkgs.nix { }" is not allowed (no relative paths: the text is
-// evaluated from a file in a temporary directory); use absolute paths or
-// <...> in it.
+// "import <nixpkgs> { overlays = [ ... ]; }". The text is written to a
+// file in the work directory and imported from there, so relative paths in
+// it would resolve against that directory: use absolute paths or <...>.
 func Expr(source string) PackageSet { return PackageSet{expr: source} }
 
 // String describes the set for messages: <nixpkgs>, a file name, or
@@ -145,6 +145,9 @@ type Spec struct {
 	// which need Nix's sandbox off or /bin/sh in sandbox-paths; set them to
 	// store paths of a shell and coreutils to build in Nix's sandbox.
 	Shell, Path string
+	// IncludePath entries are passed to Nix as -I (e.g.
+	// "nixpkgs=/src/nixpkgs") for <...> lookups; empty means NIX_PATH.
+	IncludePath []string
 	// Packages are the packages on the sandbox's bin/, in order of
 	// precedence (a program name provided by two packages links to the
 	// first). Duplicates are dropped.
@@ -306,7 +309,7 @@ func Evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, e
 	if err := os.WriteFile(file, expression, 0o644); err != nil {
 		return Paths{}, fmt.Errorf("sandbox: writing the sandbox expression: %w", err)
 	}
-	drvs, err := n.Instantiate(ctx, nix.Expr{File: file, ArgStr: map[string]string{"spec": string(spec)}})
+	drvs, err := n.Instantiate(ctx, nix.Expr{File: file, ArgStr: map[string]string{"spec": string(spec)}, IncludePath: s.IncludePath})
 	if err != nil {
 		return Paths{}, fmt.Errorf("sandbox: evaluating sandbox %s: %w", s.Name, err)
 	}

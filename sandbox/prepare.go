@@ -26,6 +26,8 @@ type Options struct {
 	Name string
 	// System, Shell and Path are copied into the Spec (see Spec).
 	System, Shell, Path string
+	// IncludePath is copied into the Spec: -I entries for <nixpkgs> etc.
+	IncludePath []string
 	// Agent is how init_sandbox reaches Nix and the cache on the agents.
 	Agent Agent
 	// WorkDir receives the expression and package-set files; empty means
@@ -72,7 +74,7 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 			errs = append(errs, fmt.Errorf("%w: Packages[%q]: the task %q has no process %q", ErrInvalid, name, task.Name(), name))
 		}
 	}
-	spec := Spec{Name: opts.Name, System: opts.System, Shell: opts.Shell, Path: opts.Path}
+	spec := Spec{Name: opts.Name, System: opts.System, Shell: opts.Shell, Path: opts.Path, IncludePath: opts.IncludePath}
 	if spec.Name == "" {
 		k := j.Key()
 		n, err := StoreName(k.Cluster, k.Role, k.Environment, k.Name)

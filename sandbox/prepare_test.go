@@ -201,3 +201,23 @@ func TestPushUnreachableCache(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, nix.ErrCacheUnreachable), "%v", err)
 }
+
+// TestEvaluateNixPathSet looks packages up on the Nix search path: the
+// same package through <testpkgs> and through the file gives the same
+// sandbox.
+func TestEvaluateNixPathSet(t *testing.T) {
+	testenv.NeedNix(t)
+	t.Parallel()
+	ctx := context.Background()
+	viaFile, err := Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", Packages: []Package{File("testdata/pkgs.nix").Attr("hello")}}, "")
+	require.NoError(t, err)
+	viaPath, err := Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
+		Packages: []Package{NixPath("testpkgs").Attr("hello")}}, "")
+	require.NoError(t, err)
+	assert.Equal(t, viaFile, viaPath)
+
+	_, err = Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
+		Packages: []Package{NixPath("testpkgs").Attr("nope")}}, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nope")
+}
