@@ -2,6 +2,7 @@ package auroratest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -24,7 +26,7 @@ import (
 
 // startZK starts a real ZooKeeper for one test. Its 100ms tick caps
 // sessions at 2s, so an expiry takes seconds, not Aurora's 15s.
-func startZK(t *testing.T) *zktest.Server {
+func startZK(t testing.TB) *zktest.Server {
 	t.Helper()
 	testenv.NeedZooKeeper(t)
 	s, err := zktest.Start(t.TempDir(), zktest.WithTickTime(100*time.Millisecond))
@@ -34,7 +36,7 @@ func startZK(t *testing.T) *zktest.Server {
 }
 
 // zkClient is an independent ZooKeeper session for looking at the tree.
-func zkClient(t *testing.T, addr string) *zk.Conn {
+func zkClient(t testing.TB, addr string) *zk.Conn {
 	t.Helper()
 	c, events, err := zk.Connect([]string{addr}, 2*time.Second, zk.WithLogger(zkQuiet{}))
 	require.NoError(t, err)
@@ -53,7 +55,7 @@ func zkClient(t *testing.T, addr string) *zk.Conn {
 }
 
 // members returns the member_ children of path.
-func members(t *testing.T, c *zk.Conn, path string) []string {
+func members(t testing.TB, c *zk.Conn, path string) []string {
 	t.Helper()
 	children, _, err := c.Children(path)
 	if err == zk.ErrNoNode {
@@ -399,4 +401,82 @@ func TestServerZKPath(t *testing.T) {
 	resp, _, err := r.GetJobs("vagrant")
 	require.NoError(t, err)
 	assert.Equal(t, aurora.ResponseCode_OK, resp.ResponseCode)
+}
+
+// FuzzZKServiceInstanceJSON checks that whatever host and port the node is
+// written with, gorealis' decoding (its serviceInstance shape) reads back
+// exactly one "http" endpoint with that host and port.
+func FuzzZKServiceInstanceJSON(f *testing.F) {
+	f.Add("127.0.0.1", 8081)
+	f.Add("aurora.local", 443)
+	f.Add("h\"<&>\u2028", 1)
+	f.Add("\xff", 65535)
+	f.Add("\xd7\xd7", 8130)
+	f.Fuzz(func(t *testing.T, host string, port int) {
+		data, err := zkServiceInstanceJSON(host, port)
+		require.NoError(t, err)
+		// gorealis' serviceInstance, field for field (zk.go).
+		var got struct {
+			Service struct {
+				Host string `json:"host"`
+				Port int    `json:"port"`
+			} `json:"serviceEndpoint"`
+			AdditionalEndpoints map[string]struct {
+				Host string `json:"host"`
+				Port int    `json:"port"`
+			} `json:"additionalEndpoints"`
+			Status string `json:"status"`
+		}
+		require.NoError(t, json.Unmarshal(data, &got))
+		// encoding/json writes each invalid UTF-8 byte as U+FFFD.
+		var w strings.Builder
+		for i := 0; i < len(host); {
+			r, size := utf8.DecodeRuneInString(host[i:])
+			w.WriteRune(r) // utf8.RuneError for an invalid byte
+			i += size
+		}
+		want := w.String()
+		require.Len(t, got.AdditionalEndpoints, 1)
+		ep, ok := got.AdditionalEndpoints["http"]
+		require.True(t, ok)
+		assert.Equal(t, want, ep.Host)
+		assert.Equal(t, port, ep.Port)
+		assert.Equal(t, want, got.Service.Host)
+		assert.Equal(t, port, got.Service.Port)
+		assert.Equal(t, "ALIVE", got.Status)
+	})
+}
+
+// BenchmarkRegisterZK measures one scheduler registration and its removal
+// (session, parent check, create, watch, delete, close) against a real
+// ZooKeeper.
+func BenchmarkRegisterZK(b *testing.B) {
+	zs := startZK(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		reg, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 8081)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := reg.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLeaderFromZK measures what a gorealis client pays to find the
+// registered scheduler (realis.LeaderFromZKOpts: connect, list, get).
+func BenchmarkLeaderFromZK(b *testing.B) {
+	zs := startZK(b)
+	reg, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 8081)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reg.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := leader(zs.Addr, "/aurora/scheduler"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -168,6 +168,7 @@ dataDir=%s
 clientPort=%d
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
+forceSync=no
 admin.enableServer=false
 4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,conf,envi
 `, s.TickTime.Milliseconds(), dataDir, port)
