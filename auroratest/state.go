@@ -337,9 +337,18 @@ func (st *state) step() bool {
 			}
 		}
 	}
+	var load map[string]int
 	for _, t := range st.tasks {
 		if t.status == aurora.ScheduleStatus_PENDING {
-			st.assign(t)
+			if load == nil {
+				load = map[string]int{}
+				for _, x := range st.tasks {
+					if assignedStates[x.status] {
+						load[x.host]++
+					}
+				}
+			}
+			st.assign(t, load)
 		}
 	}
 	for _, u := range st.updates {
@@ -352,14 +361,8 @@ func (st *state) step() bool {
 }
 
 // assign moves t to ASSIGNED on the least loaded host, allocates its named
-// ports and queues its launch.
-func (st *state) assign(t *taskRec) {
-	load := map[string]int{}
-	for _, x := range st.tasks {
-		if assignedStates[x.status] {
-			load[x.host]++
-		}
-	}
+// ports and queues its launch. load counts the tasks on each host.
+func (st *state) assign(t *taskRec, load map[string]int) {
 	hosts := st.s.Hosts
 	best := ""
 	for i := range hosts {
@@ -369,6 +372,7 @@ func (st *state) assign(t *taskRec) {
 		}
 	}
 	st.hostNext++
+	load[best]++
 	t.host = best
 	for i, h := range hosts {
 		if h == best {

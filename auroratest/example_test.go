@@ -1,0 +1,62 @@
+package auroratest_test
+
+import (
+	"fmt"
+	"log"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+)
+
+// ExampleServer creates a job through gorealis, waits for its instances
+// to run, reads their status and kills it.
+func ExampleServer() {
+	srv := auroratest.NewServer()
+	defer srv.Close()
+
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	job := realis.NewJob().
+		Environment("prod").Role("vagrant").Name("hello").
+		ExecutorName(aurora.AURORA_EXECUTOR_NAME).
+		ExecutorData(`{"task": {"name": "hello"}}`).
+		CPU(0.25).RAM(64).Disk(100).
+		InstanceCount(2)
+	if _, err := r.CreateJob(job); err != nil {
+		log.Fatal(err)
+	}
+
+	m := realis.Monitor{Client: r}
+	if ok, err := m.Instances(job.JobKey(), 2, 1, 30); !ok || err != nil {
+		log.Fatal("instances not running: ", err)
+	}
+	tasks, err := r.GetTasksWithoutConfigs(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{job.JobKey()}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range tasks {
+		fmt.Println(t.AssignedTask.InstanceId, t.Status, t.AssignedTask.Task.GetTier())
+	}
+
+	if _, err := r.KillJob(job.JobKey()); err != nil {
+		log.Fatal(err)
+	}
+	if ok, err := m.Instances(job.JobKey(), 0, 1, 30); !ok || err != nil {
+		log.Fatal("instances still live: ", err)
+	}
+	killed, err := r.GetInstanceIds(job.JobKey(), []aurora.ScheduleStatus{aurora.ScheduleStatus_KILLED})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("killed:", len(killed))
+	// Output:
+	// 0 RUNNING preemptible
+	// 1 RUNNING preemptible
+	// killed: 2
+}
