@@ -467,3 +467,24 @@ func TestZeroValuesDoNotPanic(t *testing.T) {
 		assert.Error(t, err)
 	})
 }
+
+func TestFromThermosTemplates(t *testing.T) {
+	payload := []byte(`{"name": "j", "role": "r", "cluster": "c", "environment": "devel",
+		"task": {"name": "t", "processes": [{"name": "p", "cmdline": "x", "max_failures": "{{mesos.instance}}"}],
+		         "resources": {"cpu": 1.0, "ram": 1048576, "disk": 1048576}},
+		"health_check_config": {"interval_secs": "{{mesos.instance}}"}}`)
+	p, err := thermos.Unmarshal(payload)
+	require.NoError(t, err)
+	_, err = job.FromThermos(p)
+	var fe *job.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "health_check_config.interval_secs", fe.Path)
+	assert.ErrorIs(t, err, job.ErrTemplateInNumericField)
+
+	p.HealthCheckConfig.Templates = nil
+	j, err := job.FromThermos(p)
+	require.NoError(t, err)
+	_, err = j.Build()
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "task.processes[0].max_failures", fe.Path, "kept as a template, rejected like the CLI does")
+}
