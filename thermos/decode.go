@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -91,7 +92,8 @@ type decoder struct {
 	path pathStack
 	err  error
 	// scratch buffer for unescaping strings
-	buf []byte
+	buf   []byte
+	depth int
 }
 
 func (d *decoder) failAt(key string, err error) {
@@ -190,9 +192,14 @@ func (d *decoder) object(field func(key string)) {
 		d.typeErr("an object")
 		return
 	}
+	if !d.enter() {
+		return
+	}
+	defer d.leave()
 	d.pos++
 	var seenBuf [24]string
 	seen := seenBuf[:0]
+	var seenMap map[string]struct{} // for large objects
 	if d.peek() == '}' {
 		d.pos++
 		return
@@ -206,13 +213,24 @@ func (d *decoder) object(field func(key string)) {
 		if d.err != nil {
 			return
 		}
-		for _, s := range seen {
-			if s == key {
-				d.failAt(key, ErrDuplicateField)
-				return
+		dup := false
+		if seenMap != nil {
+			_, dup = seenMap[key]
+			seenMap[key] = struct{}{}
+		} else {
+			dup = slices.Contains(seen, key)
+			seen = append(seen, key)
+			if len(seen) > len(seenBuf) {
+				seenMap = make(map[string]struct{}, 2*len(seen))
+				for _, s := range seen {
+					seenMap[s] = struct{}{}
+				}
 			}
 		}
-		seen = append(seen, key)
+		if dup {
+			d.failAt(key, ErrDuplicateField)
+			return
+		}
 		if d.peek() != ':' {
 			d.syntax("want ':' after object key")
 			return
@@ -238,6 +256,21 @@ func (d *decoder) object(field func(key string)) {
 	}
 }
 
+// maxDepth bounds the nesting of objects and arrays, so that skipping a
+// deeply nested value cannot exhaust the stack.
+const maxDepth = 1000
+
+func (d *decoder) enter() bool {
+	d.depth++
+	if d.depth > maxDepth {
+		d.syntax(fmt.Sprintf("nesting deeper than %d levels", maxDepth))
+		return false
+	}
+	return true
+}
+
+func (d *decoder) leave() { d.depth-- }
+
 // array parses an array, calling elem for every element with its index
 // pushed on the path.
 func (d *decoder) array(elem func(i int)) {
@@ -248,6 +281,10 @@ func (d *decoder) array(elem func(i int)) {
 		d.typeErr("an array")
 		return
 	}
+	if !d.enter() {
+		return
+	}
+	defer d.leave()
 	d.pos++
 	if d.peek() == ']' {
 		d.pos++

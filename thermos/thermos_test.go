@@ -3,6 +3,7 @@ package thermos_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"reflect"
@@ -128,6 +129,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{name: "legacy health check keys with health_checker", in: `{"health_check_config": {"endpoint": "/h", "health_checker": {}}}`, path: "health_check_config.health_checker", err: thermos.ErrInvalid, msg: "health_checker.http"},
 		{name: "restart_threshold outside update_config", in: `{"restart_threshold": 5}`, path: "restart_threshold", err: thermos.ErrUnknownField},
 		{name: "nix-aurora port_map", in: `{"announce": {"port_map": {}}}`, path: "announce.port_map", err: thermos.ErrUnknownField, msg: "portmap"},
+		{name: "duplicate key in large map", in: `{"task_links": {` + manyKeys(100) + `, "k7": ""}}`, path: "task_links.k7", err: thermos.ErrDuplicateField},
 		{name: "odd key quoted in path", in: `{"task_links": {"a b": 1}}`, path: `task_links."a b"`, err: thermos.ErrType},
 	}
 	for _, tt := range tests {
@@ -367,4 +369,25 @@ func TestMarshalConfigRoundTrip(t *testing.T) {
 	assert.Equal(t, "update_config.update_strategy", fe.Path)
 	_, err = thermos.MarshalConfig(nil)
 	assert.ErrorIs(t, err, thermos.ErrInvalid)
+}
+
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: %q", fmt.Sprintf("k%d", i), "v")
+	}
+	return b.String()
+}
+
+func TestUnmarshalDeepNesting(t *testing.T) {
+	in := `{"container": {"x": ` + strings.Repeat("[", 100000) + `}}`
+	_, err := thermos.Unmarshal([]byte(in))
+	require.ErrorIs(t, err, thermos.ErrSyntax)
+	assert.Contains(t, err.Error(), "nesting deeper than 1000 levels")
+	var fe *thermos.FieldError
+	require.True(t, errors.As(err, &fe))
+	assert.True(t, strings.HasPrefix(fe.Path, "container.x[0][0]"), fe.Path)
 }
