@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -67,8 +68,15 @@ func BenchmarkPayload(b *testing.B) {
 		}
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			// Make the next build real: delete the outputs (unrooted).
-			exec.Command("nix-store", "--delete", string(p.Paths.Out), string(slowOut[0])).Run()
+			// Make the next build real: delete the slow package and
+			// everything referring to it (unrooted sandboxes).
+			refs, err := exec.Command("nix-store", "--query", "--referrers-closure", string(slowOut[0])).Output()
+			if err == nil {
+				out, err := exec.Command("nix-store", append([]string{"--delete"}, strings.Fields(string(refs))...)...).CombinedOutput()
+				if err != nil {
+					b.Fatalf("cannot delete %s to rebuild it: %v: %s", slowOut[0], err, out)
+				}
+			}
 			b.StartTimer()
 			p = payload(b)
 			if _, err := n.Build(ctx, nix.BuildOptions{}, p.Paths.Drv); err != nil {

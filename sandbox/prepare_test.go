@@ -168,8 +168,16 @@ func TestPrepareBuildPushInit(t *testing.T) {
 		Options{Nix: w.n, Agent: w.agent()})
 	require.NoError(t, err)
 	require.NoError(t, Push(ctx, p.Paths, Cache{URL: w.cacheURL, SecretKeyFile: w.secret}, PushOptions{Nix: w.n}))
-	// Pushing again skips what the cache holds and still verifies.
+	// Pushing again skips what the cache holds (nothing is rewritten) and
+	// still verifies.
+	narinfo := filepath.Join(w.cacheDir, p.Paths.Out.HashPart()+".narinfo")
+	before, err := os.Stat(narinfo)
+	require.NoError(t, err)
+	time.Sleep(10 * time.Millisecond)
 	require.NoError(t, Push(ctx, p.Paths, Cache{URL: w.cacheURL, SecretKeyFile: w.secret}, PushOptions{Nix: w.n}))
+	after, err := os.Stat(narinfo)
+	require.NoError(t, err)
+	assert.Equal(t, before.ModTime(), after.ModTime(), "the second push rewrote %s", narinfo)
 	require.NoError(t, nix.VerifyCache(ctx, w.cacheURL, w.pub, p.Paths.Out))
 
 	spec, err := p.Job.Build()
