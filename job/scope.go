@@ -123,6 +123,9 @@ func (n *taskNode) child(name string, _ bool) (node, bool) {
 }
 
 func (n *taskNode) taskName() string {
+	if n.t.name == "" && len(n.t.processes) == 0 {
+		return "" // reported as missing processes
+	}
 	if n.t.name == "" {
 		return "{{processes[0].name}}"
 	}

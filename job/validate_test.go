@@ -57,6 +57,15 @@ func TestBuildValidation(t *testing.T) {
 			},
 		},
 		{
+			name: "no processes", reason: "the default names are not reported as unbound templates",
+			job:  job.New(key("devel", ""), job.NewTask("")),
+			want: []wantErr{
+				{"name", job.ErrRequired, "set Key.Name"},
+				{"task.processes", job.ErrRequired, "at least one process"},
+				{"task.resources", job.ErrRequired, ""},
+			},
+		},
+		{
 			name: "duplicate process names", reason: "Thermos addresses processes by name",
 			job:  okJob(okTask(a, b, a.WithCmdline("false"))),
 			want: []wantErr{{"task.processes[2].name", job.ErrDuplicate, "task.processes[0]"}},
