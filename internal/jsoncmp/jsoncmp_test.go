@@ -1,7 +1,9 @@
 package jsoncmp_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +74,35 @@ func ExampleDiff() {
 	)
 	fmt.Println(d)
 	// Output: cpu: want 1.0 (float), got 1 (int)
+}
+
+// TestOracleFiles: the oracle's raw payload (CPython key order, one line)
+// and its sorted, indented re-serialisation are equal; changing a float to
+// an int or reordering task.processes is caught unless the list is a
+// multiset.
+func TestOracleFiles(t *testing.T) {
+	raw, err := os.ReadFile("testdata/tasks_concat.payload.json")
+	require.NoError(t, err)
+	pretty, err := os.ReadFile("testdata/tasks_concat.payload.pretty.json")
+	require.NoError(t, err)
+	d, err := jsoncmp.Diff(raw, pretty)
+	require.NoError(t, err)
+	assert.Empty(t, d)
+
+	intCPU := bytes.Replace(raw, []byte(`"cpu": 2.0`), []byte(`"cpu": 2`), 1)
+	require.NotEqual(t, raw, intCPU)
+	d, err = jsoncmp.Diff(raw, intCPU)
+	require.NoError(t, err)
+	assert.Equal(t, "task.resources.cpu: want 2.0 (float), got 2 (int)", d)
+
+	v, err := jsoncmp.Decode(raw)
+	require.NoError(t, err)
+	procs := v.(map[string]any)["task"].(map[string]any)["processes"].([]any)
+	require.Greater(t, len(procs), 1)
+	reordered, err := jsoncmp.Decode(raw)
+	require.NoError(t, err)
+	rp := reordered.(map[string]any)["task"].(map[string]any)["processes"].([]any)
+	rp[0], rp[len(rp)-1] = rp[len(rp)-1], rp[0]
+	assert.NotEmpty(t, jsoncmp.DiffValues(v, reordered))
+	assert.Empty(t, jsoncmp.DiffValues(v, reordered, jsoncmp.Multiset("task.processes")))
 }
