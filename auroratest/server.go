@@ -52,6 +52,11 @@ type Server struct {
 	// URL + "/api".
 	URL string
 
+	// Listener, if set before Start, is the listener the server serves
+	// on; it must be on a loopback address. nil means a new listener on
+	// 127.0.0.1 (or [::1]) on a free port.
+	Listener net.Listener
+
 	// Executor runs the tasks. nil means a NopExecutor, which marks tasks
 	// RUNNING without running anything.
 	Executor Executor
@@ -122,7 +127,6 @@ type Server struct {
 	mu       sync.Mutex
 	started  bool
 	closed   bool
-	listener net.Listener
 	http     *http.Server
 	zk       io.Closer
 	ctx      context.Context
@@ -176,9 +180,10 @@ func NewUnstartedServer() *Server {
 	return &Server{}
 }
 
-// Start starts the server. It panics if the server was already started or
-// if it cannot listen on a loopback address; it also panics if ZooKeeper
-// registration was asked for and fails.
+// Start starts the server. It panics if the server was already started,
+// if it cannot listen on a loopback address or Listener is not on one, and
+// if ZooKeeper registration was asked for and fails: as with
+// net/http/httptest, a panic is acceptable in a test helper.
 func (s *Server) Start() {
 	s.mu.Lock()
 	if s.started {
@@ -187,14 +192,20 @@ func (s *Server) Start() {
 	}
 	s.started = true
 	s.applyDefaults()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-			s.mu.Unlock()
-			panic(fmt.Sprintf("auroratest: failed to listen on a port: %v", err))
+	l := s.Listener
+	if l == nil {
+		var err error
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+				s.mu.Unlock()
+				panic(fmt.Sprintf("auroratest: failed to listen on a port: %v", err))
+			}
 		}
+	} else if tcp, ok := l.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		s.mu.Unlock()
+		panic(fmt.Sprintf("auroratest: Listener %v is not on a loopback address", l.Addr()))
 	}
-	s.listener = l
+	s.Listener = l
 	s.URL = "http://" + l.Addr().String()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.kick = make(chan struct{}, 1)

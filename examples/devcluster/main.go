@@ -1,0 +1,111 @@
+// Command devcluster keeps an in-process Aurora scheduler (auroratest)
+// running on a loopback port for manual use, in place of Aurora's retired
+// Vagrant devcluster: point gorealis, the example client (-url) or any
+// Aurora Thrift client at it, across invocations, until Ctrl-C.
+//
+//	go run ./examples/devcluster                   # http://127.0.0.1:8081
+//	go run ./examples/devcluster -user aurora -password secret
+//	go run ./examples/devcluster -executor thermos # really run the tasks
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "devcluster:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the scheduler as the flags say, prints its URL and serves
+// until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("devcluster", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	port := fs.Int("port", 8081, "loopback `port` to serve on (0 picks a free one)")
+	cluster := fs.String("cluster", "devcluster", "cluster `name` in every response")
+	user := fs.String("user", "", "basic-auth `user`; empty turns authentication off")
+	password := fs.String("password", "", "basic-auth `password` (with -user)")
+	executor := fs.String("executor", "nop", "`executor`: nop (tasks RUNNING, nothing runs) or thermos (run the Thermos payloads locally)")
+	sandboxes := fs.String("sandboxes", "", "`directory` for the thermos executor's sandboxes (default under the temp dir)")
+	timeScale := fs.Float64("timescale", 1, "run the scheduler's `clock` this many times faster than real time")
+	hosts := fs.String("hosts", "", "comma-separated simulated agent `hosts` (default agent-one,agent-two,agent-three)")
+	zk := fs.String("zk", "", "comma-separated ZooKeeper `servers` to register with (empty: none)")
+	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments %q: %w", fs.Args(), flag.ErrHelp)
+	}
+	if *port < 0 || *port > 65535 {
+		return fmt.Errorf("-port %d: must be between 0 and 65535", *port)
+	}
+	if (*user == "") != (*password == "") {
+		return errors.New("-user and -password: give both to turn on authentication, or neither")
+	}
+	if *timeScale <= 0 {
+		return fmt.Errorf("-timescale %v: must be positive", *timeScale)
+	}
+
+	srv := auroratest.NewUnstartedServer()
+	srv.Cluster = *cluster
+	srv.Username, srv.Password = *user, *password
+	srv.TimeScale = *timeScale
+	if *hosts != "" {
+		srv.Hosts = strings.Split(*hosts, ",")
+	}
+	if *zk != "" {
+		srv.ZooKeeper = strings.Split(*zk, ",")
+	}
+	var logger *slog.Logger
+	if *verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+		srv.Logger = logger
+	}
+	switch *executor {
+	case "nop":
+		srv.Executor = &auroratest.NopExecutor{}
+	case "thermos":
+		srv.Executor = &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger}
+	default:
+		return fmt.Errorf("-executor %q: must be nop or thermos", *executor)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
+	if err != nil {
+		return fmt.Errorf("listen on 127.0.0.1:%d (is another scheduler running? try -port 0): %w", *port, err)
+	}
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+
+	fmt.Fprintf(stdout, "Aurora scheduler %q serving %s/api (executor %s", srv.Cluster, srv.URL, *executor)
+	if *user != "" {
+		fmt.Fprintf(stdout, ", basic auth as %s", *user)
+	}
+	fmt.Fprintln(stdout, "); Ctrl-C stops it")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping")
+	return nil
+}
