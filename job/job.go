@@ -571,3 +571,60 @@ func CoordinatorSLA(url, statusKey string) SLAPolicy {
 	}
 	return SLAPolicy{kind: "coordinator", url: url, key: statusKey}
 }
+
+// IsService reports whether the job is a service.
+func (j Job) IsService() bool { return j.service }
+
+// Cron returns the cron schedule ("" for an ordinary job).
+func (j Job) Cron() string {
+	if j.cronSchedule == nil {
+		return ""
+	}
+	return *j.cronSchedule
+}
+
+// CronCollisionPolicy returns the cron collision policy.
+func (j Job) CronCollisionPolicy() CronCollisionPolicy { return j.cronCollision }
+
+// Contact returns the contact e-mail ("" if none).
+func (j Job) Contact() string {
+	if j.contact == nil {
+		return ""
+	}
+	return *j.contact
+}
+
+// Tier returns the tier ("" if none).
+func (j Job) Tier() string {
+	if j.tier == nil {
+		return ""
+	}
+	return *j.tier
+}
+
+// Production reports whether the job is marked production.
+func (j Job) Production() bool { return j.production }
+
+// Priority returns the job's priority.
+func (j Job) Priority() int { return j.priority }
+
+// MaxTaskFailures returns the number of task failures after which the job
+// fails (-1 = unlimited).
+func (j Job) MaxTaskFailures() int { return j.maxTaskFailures }
+
+// Lifecycle returns the job's lifecycle.
+func (j Job) Lifecycle() Lifecycle { return j.lifecycle.clone() }
+
+// Container returns the job's container and whether it has one.
+func (j Job) Container() (Container, bool) {
+	if j.container == nil {
+		return Container{}, false
+	}
+	return j.container.clone(), true
+}
+
+// Executor returns the executor configuration.
+func (j Job) Executor() ExecutorConfig { return j.executor }
+
+// EnableHooks reports whether client hooks are enabled.
+func (j Job) EnableHooks() bool { return j.enableHooks }

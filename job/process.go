@@ -182,3 +182,25 @@ func cloneSet(m map[string]string, k, v string) map[string]string {
 	m[k] = v
 	return m
 }
+
+// MaxFailures returns how often the process may fail (0 = retry forever).
+func (p Process) MaxFailures() int { return p.maxFailures }
+
+// MinDuration returns the minimum time between restarts.
+func (p Process) MinDuration() time.Duration { return p.minDuration }
+
+// Logger returns the process's logger and whether it has one.
+func (p Process) Logger() (Logger, bool) {
+	if p.logger == nil {
+		return Logger{}, false
+	}
+	return p.logger.clone(), true
+}
+
+// Resources returns the per-process resources and whether they are set.
+func (p Process) Resources() (Resources, bool) {
+	if p.resources == nil {
+		return Resources{}, false
+	}
+	return *p.resources, true
+}

@@ -251,3 +251,21 @@ func processEqual(a, b Process) bool {
 	}
 	return true
 }
+
+// MaxFailures returns the number of process failures after which the task
+// fails.
+func (t Task) MaxFailures() int { return t.maxFailures }
+
+// MaxConcurrency returns the number of processes run at once (0 = no limit).
+func (t Task) MaxConcurrency() int { return t.maxConcurrency }
+
+// FinalizationWait returns the time finalizing processes get.
+func (t Task) FinalizationWait() time.Duration { return t.finalizationWait }
+
+// User returns the user the task runs as, if set.
+func (t Task) User() (string, bool) {
+	if t.user == nil {
+		return "", false
+	}
+	return *t.user, true
+}

@@ -497,3 +497,32 @@ func TestFromThermosTemplates(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "task.processes[0].max_failures", fe.Path, "kept as a template, rejected like the CLI does")
 }
+
+// TestConcurrentBuild builds one shared job from many goroutines (run with
+// -race): Build only reads its receiver.
+func TestConcurrentBuild(t *testing.T) {
+	j := job.New(key("devel", "bulk"), workers(50)).
+		WithTemplate("instances", "{{n}}").Bind(job.Vars{"n": 2, "p": job.Vars{"x": "{{n}}"}}).
+		WithAnnounce(job.NewAnnouncer())
+	want, err := j.Build()
+	require.NoError(t, err)
+	wantData, err := want.ExecutorData()
+	require.NoError(t, err)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			spec, err := j.Build()
+			if err == nil {
+				var data []byte
+				data, err = spec.ExecutorData()
+				if err == nil && string(data) != string(wantData) {
+					err = errors.New("different payload")
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		assert.NoError(t, <-errs)
+	}
+}
