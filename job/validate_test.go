@@ -58,7 +58,7 @@ func TestBuildValidation(t *testing.T) {
 		},
 		{
 			name: "no processes", reason: "the default names are not reported as unbound templates",
-			job:  job.New(key("devel", ""), job.NewTask("")),
+			job: job.New(key("devel", ""), job.NewTask("")),
 			want: []wantErr{
 				{"name", job.ErrRequired, "set Key.Name"},
 				{"task.processes", job.ErrRequired, "at least one process"},
