@@ -23,7 +23,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // Option changes how Diff compares.
@@ -88,9 +87,15 @@ func DiffValues(want, got any, opts ...Option) string {
 	return strings.Join(out, "\n")
 }
 
+// TB is the part of testing.TB that Equal uses.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // Equal reports a test error with the diff (-want +got) when the two JSON
 // documents differ, and returns whether they are equal.
-func Equal(t testing.TB, want, got []byte, opts ...Option) bool {
+func Equal(t TB, want, got []byte, opts ...Option) bool {
 	t.Helper()
 	d, err := Diff(want, got, opts...)
 	if err != nil {
