@@ -730,6 +730,16 @@ func (b *builder) validateJob(pl *thermos.Job) {
 			b.errs.add("constraints["+k+"]", ErrInvalid, "a value constraint needs at least one value")
 		}
 	}
+	if d, ok := pl.Constraints["dedicated"]; ok && pl.Role != "" {
+		// The scheduler accepts one value, "<role>/..." or "*/...".
+		group, _, found := strings.Cut(d, "/")
+		if !found || strings.HasPrefix(d, "!") || strings.HasPrefix(d, "limit:") || strings.Contains(d, ",") || (group != pl.Role && group != "*") {
+			b.errs.add("constraints[dedicated]", ErrInvalid, fmt.Sprintf("%q: the scheduler accepts a single value \"%s/<group>\" (or \"*/<group>\")", d, pl.Role))
+		}
+	}
+	if pl.Tier != nil && !strings.Contains(*pl.Tier, "{{") && (!goodIdentifier(*pl.Tier) || len(*pl.Tier) > 255) {
+		b.errs.add("tier", ErrInvalid, fmt.Sprintf("invalid tier %q: use only letters, digits, '_', '-' and '.'", *pl.Tier))
+	}
 	if pl.PartitionPolicy != nil && pl.PartitionPolicy.DelaySecs < 0 {
 		b.errs.add("partition_policy.delay_secs", ErrInvalid, "must not be negative")
 	}

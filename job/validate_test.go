@@ -162,6 +162,20 @@ func TestBuildValidation(t *testing.T) {
 			want: []wantErr{{"update_config.update_strategy.batch_sizes", job.ErrRequired, ""}},
 		},
 		{
+			name: "dedicated to another role", reason: "the scheduler rejects it",
+			job:  okJob(okTask()).WithDedicated("other/j"),
+			want: []wantErr{{"constraints[dedicated]", job.ErrInvalid, `"www-data/<group>"`}},
+		},
+		{
+			name: "dedicated to any role",
+			job:  okJob(okTask()).WithDedicated("*/gpu"),
+		},
+		{
+			name: "invalid tier",
+			job:  okJob(okTask()).WithTier("gold tier"),
+			want: []wantErr{{"tier", job.ErrInvalid, "invalid tier"}},
+		},
+		{
 			name: "zero instances",
 			job:  okJob(okTask()).WithInstances(0),
 			want: []wantErr{{"instances", job.ErrInvalid, "at least 1"}},
