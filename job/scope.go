@@ -9,7 +9,8 @@ import (
 // variables ({{name}} in a process is the process's name), and a parent's
 // fields are visible to its children (a job's {{role}} inside a process).
 // Each node below exposes one struct's fields as written, with the scope
-// chain in which their own templates resolve.
+// chain in which their own templates resolve. {{self.x}} names field x of
+// the innermost struct, as in Pystachio.
 
 func pyBool(b bool) string {
 	if b {
@@ -37,6 +38,8 @@ func (n *processNode) field(name, val string) leaf {
 func (n *processNode) child(name string, _ bool) (node, bool) {
 	p := n.p
 	switch name {
+	case "self":
+		return n, true
 	case "name":
 		return leaf{val: p.name, sc: n.sc}, true
 	case "cmdline":
@@ -100,6 +103,8 @@ func (n *taskNode) child(name string, _ bool) (node, bool) {
 		return leaf{val: v}, true
 	}
 	switch name {
+	case "self":
+		return n, true
 	case "name":
 		return leaf{val: n.taskName(), sc: n.sc}, true
 	case "processes":
@@ -203,6 +208,8 @@ func (n *jobNode) child(name string, _ bool) (node, bool) {
 		return leaf{val: v}, true
 	}
 	switch name {
+	case "self":
+		return n, true
 	case "name":
 		return str(n.jobName())
 	case "role":

@@ -336,6 +336,7 @@ func TestTemplates(t *testing.T) {
 		want string
 	}{
 		{name: "own name", proc: job.NewProcess("srv", "run {{name}}"), want: "run srv"},
+		{name: "self", proc: job.NewProcess("srv", "run {{self.name}} {{self.min_duration}}"), want: "run srv 5"},
 		{name: "job fields", proc: job.NewProcess("p", "{{role}}/{{environment}}/{{cluster}}/{{name}}"), want: "www-data/devel/devcluster/p"},
 		{name: "job and task names", proc: job.NewProcess("p", "{{task.name}} {{processes[0].name}}"), want: "p p"},
 		{name: "deprecated names", proc: job.NewProcess("p", "{{mesos.role}} {{mesos.cluster}} {{thermos.user}}"), want: "www-data devcluster www-data"},
