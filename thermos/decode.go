@@ -86,6 +86,51 @@ func UnmarshalConfig(data []byte) (*Config, error) {
 	return c, nil
 }
 
+// UnmarshalConfigs reads what Aurora's --read-json accepts: either one job
+// object (as UnmarshalConfig) or {"jobs": [job, ...]}. Errors name the path,
+// e.g. "jobs[1].task.processes".
+func UnmarshalConfigs(data []byte) ([]*Config, error) {
+	d := decoder{data: data}
+	if d.peek() != '{' {
+		d.typeErr("an object")
+		return nil, d.err
+	}
+	keys := d.peekKeys()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if _, ok := hasKey(keys, "jobs"); !ok {
+		c, err := UnmarshalConfig(data)
+		if err != nil {
+			return nil, err
+		}
+		return []*Config{c}, nil
+	}
+	var out []*Config
+	d.object(func(k string) {
+		if k != "jobs" {
+			d.failAt("", fmt.Errorf("%w: a document with \"jobs\" has no other keys", ErrUnknownField))
+			return
+		}
+		out = []*Config{}
+		d.array(func(int) {
+			c := &Config{Job: NewJob(), Instances: 1, UpdateConfig: DefaultUpdateConfig()}
+			d.job(c.Job, c)
+			out = append(out, c)
+		})
+	})
+	if d.err == nil {
+		d.ws()
+		if d.pos < len(d.data) {
+			d.syntax("trailing data after the JSON document")
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return out, nil
+}
+
 type decoder struct {
 	data []byte
 	pos  int

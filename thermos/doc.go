@@ -35,7 +35,8 @@
 // defaults, and rejects unknown keys, as the Thermos executor does inside
 // processes. UnmarshalConfig reads a whole job object with "instances" and
 // "update_config", the shape of Aurora's --read-json input and of
-// nix-aurora's config.json. Errors are *FieldError values naming the JSON
+// nix-aurora's config.json; UnmarshalConfigs also reads the
+// {"jobs": [...]} form, and MarshalConfig writes a whole job. Errors are *FieldError values naming the JSON
 // path, wrapping sentinel errors such as ErrUnknownField.
 //
 // The package imports only the standard library.

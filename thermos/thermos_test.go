@@ -391,3 +391,28 @@ func TestUnmarshalDeepNesting(t *testing.T) {
 	require.True(t, errors.As(err, &fe))
 	assert.True(t, strings.HasPrefix(fe.Path, "container.x[0][0]"), fe.Path)
 }
+
+func TestUnmarshalConfigs(t *testing.T) {
+	job := `{"role": "r", "cluster": "c", "environment": "e", "name": "%s", "instances": %d, "task": {"processes": [{"name": "p", "cmdline": "x"}]}}`
+	cs, err := thermos.UnmarshalConfigs([]byte(fmt.Sprintf(`{"jobs": [`+job+`, `+job+`]}`, "a", 1, "b", 3)))
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	assert.Equal(t, "a", cs[0].Job.Name)
+	assert.Equal(t, "b", cs[1].Job.Name)
+	assert.Equal(t, 3, cs[1].Instances)
+
+	cs, err = thermos.UnmarshalConfigs([]byte(fmt.Sprintf(job, "single", 2)))
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "single", cs[0].Job.Name)
+
+	_, err = thermos.UnmarshalConfigs([]byte(`{"jobs": [{"role": "r", "cluster": "c", "task": {"processes": [{"name": "p"}]}}]}`))
+	var fe *thermos.FieldError
+	require.True(t, errors.As(err, &fe))
+	assert.Equal(t, "jobs[0].task.processes[0].cmdline", fe.Path)
+
+	_, err = thermos.UnmarshalConfigs([]byte(`{"jobs": [], "role": "r"}`))
+	require.ErrorIs(t, err, thermos.ErrUnknownField)
+	_, err = thermos.UnmarshalConfigs([]byte(`[]`))
+	require.ErrorIs(t, err, thermos.ErrType)
+}
