@@ -24,7 +24,8 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pids")
-	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\necho $$ $! > '" + pidFile + "'\nwait\n"
+	// The second sleep runs in its own session, as Nix's builders do.
+	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\na=$!\nsetsid sleep 3601 &\necho $$ $a $! > '" + pidFile + "'\nwait\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "nix-instantiate"), []byte(script), 0o755))
 
 	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
@@ -47,7 +48,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 			require.NoError(t, err)
 			pids = append(pids, pid)
 		}
-		return len(pids) == 2
+		return len(pids) == 3
 	}, 10*time.Second, 10*time.Millisecond)
 	cancel()
 	var err error
@@ -61,8 +62,8 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	require.ErrorAs(t, err, &ne)
 	assert.Equal(t, -1, ne.ExitCode, "killed by a signal")
 	assert.Contains(t, err.Error(), "signal: killed")
-	assert.Eventually(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) }, 10*time.Second, 10*time.Millisecond,
-		"process group left behind: %v", pids)
+	assert.Eventually(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) && !alive(pids[2]) }, 10*time.Second, 10*time.Millisecond,
+		"processes left behind: %v", pids)
 }
 
 func TestCommand(t *testing.T) {

@@ -1,7 +1,6 @@
 package nix
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -280,10 +279,11 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, &Error{Op: op, Path: path, Args: full, ExitCode: -1, Err: err}
-	}
+	lg := newLogReader(n)
+	cmd.Stderr = lg
+	// Once nix has exited, do not wait long for its stderr to close: a
+	// process that escaped its group may still hold it.
+	cmd.WaitDelay = n.waitDelay()
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -291,7 +291,8 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 		return nil, &Error{Op: op, Path: path, Args: full, ExitCode: -1, Err: err}
 	}
 
-	// Cancellation: SIGINT to the group, SIGKILL after the wait delay.
+	// Cancellation: SIGINT to the group (nix stops its builders), then
+	// SIGKILL to everything below nix after the wait delay.
 	exited := make(chan struct{})
 	var cancelled bool
 	var wg sync.WaitGroup
@@ -310,15 +311,18 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 		select {
 		case <-exited:
 		case <-t.C:
+			killDescendants(cmd.Process.Pid)
 			_ = signalGroup(cmd.Process, syscall.SIGKILL)
 		}
 	}()
 
-	lg := newLogReader(n)
-	lg.read(stderr)
 	werr := cmd.Wait()
 	close(exited)
 	wg.Wait()
+	lg.flush()
+	if errors.Is(werr, exec.ErrWaitDelay) && cmd.ProcessState.Success() {
+		werr = nil // nix succeeded; something it left behind kept stderr open
+	}
 
 	if werr == nil {
 		// Exited 0: a cancellation that raced with the exit changed nothing.
@@ -349,6 +353,7 @@ const stderrKeep = 16 << 10
 // to a bounded buffer, messages kept for the error.
 type logReader struct {
 	n        *Nix
+	partial  []byte // an incomplete line
 	acts     map[uint64]ActivityType
 	head     []byte
 	tail     []byte
@@ -362,16 +367,29 @@ func newLogReader(n *Nix) *logReader {
 	return &logReader{n: n, acts: make(map[uint64]ActivityType)}
 }
 
-func (l *logReader) read(r io.Reader) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// Write receives nix's stderr (from os/exec's copying goroutine) and
+// handles every complete line.
+func (l *logReader) Write(p []byte) (int, error) {
+	l.partial = append(l.partial, p...)
 	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			l.line(line)
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
 		}
-		if err != nil {
-			return
-		}
+		l.line(l.partial[:i+1])
+		l.partial = l.partial[i+1:]
+	}
+	if len(l.partial) == 0 {
+		l.partial = nil // let a large buffer go
+	}
+	return len(p), nil
+}
+
+// flush handles a last line without a newline.
+func (l *logReader) flush() {
+	if len(l.partial) > 0 {
+		l.line(l.partial)
+		l.partial = nil
 	}
 }
 
