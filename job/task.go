@@ -132,7 +132,7 @@ func (t Task) WithUser(user string) Task { t.user = &user; return t }
 // Bind returns t with template values visible to the task and its
 // processes (see Process.Bind). Later calls win.
 func (t Task) Bind(vars Vars) Task {
-	t.vars = append(slices.Clone(t.vars), maps.Clone(vars))
+	t.vars = append(slices.Clone(t.vars), cloneVars(vars))
 	return t
 }
 

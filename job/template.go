@@ -3,6 +3,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -18,6 +19,28 @@ import (
 // against the sibling entries of that Vars (like the fields of a Pystachio
 // struct), then at the place that referenced it.
 type Vars map[string]any
+
+// cloneVars copies vars deeply (nested Vars and maps), so that a binding
+// cannot change after Bind returns.
+func cloneVars(vars map[string]any) Vars {
+	if vars == nil {
+		return nil
+	}
+	out := make(Vars, len(vars))
+	for k, v := range vars {
+		switch v := v.(type) {
+		case Vars:
+			out[k] = cloneVars(v)
+		case map[string]any:
+			out[k] = cloneVars(v)
+		case map[string]string:
+			out[k] = maps.Clone(v)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
 
 // maxPasses bounds the interpolation passes of one string, as Pystachio does.
 const maxPasses = 100

@@ -299,6 +299,13 @@ func TestImmutability(t *testing.T) {
 	assert.Equal(t, "echo 1", s1.Payload.Task.Processes[0].Cmdline)
 	assert.Equal(t, "echo 2", s2.Payload.Task.Processes[0].Cmdline)
 
+	nested := job.Vars{"k": "before"}
+	jb := okJob(okTask(job.NewProcess("p", "echo {{n.k}}"))).Bind(job.Vars{"n": nested})
+	nested["k"] = "after"
+	sb, err := jb.Build()
+	require.NoError(t, err)
+	assert.Equal(t, "echo before", sb.Payload.Task.Processes[0].Cmdline, "Bind must copy nested Vars")
+
 	pm := map[string]string{"aurora": "http"}
 	j := okJob(okTask()).WithAnnounce(job.Announcer{Portmap: pm})
 	pm["aurora"] = "changed"
