@@ -37,8 +37,15 @@ func BenchmarkBuildMarshal(b *testing.B) {
 	b.Run("1000_processes", func(b *testing.B) {
 		benchBuildMarshal(b, job.New(key("devel", "bulk1000"), workers(1000)))
 	})
-	// Linear growth: the same task with 100, 1000 and 10000 processes, each
-	// ordered after the previous one (a chain exercises the plan check).
+	// Linear growth: the 1000_processes task with 100, 1000 and 10000
+	// processes; then the same each ordered after the previous one in one
+	// constraint (a chain exercises the plan check), and with one
+	// two-element constraint per consecutive pair.
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("processes_%d", n), func(b *testing.B) {
+			benchBuildMarshal(b, job.New(key("devel", "bulk"), workers(n)))
+		})
+	}
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("sequential_%d", n), func(b *testing.B) {
 			t := workers(n)
