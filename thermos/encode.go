@@ -201,6 +201,15 @@ func AppendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes Python's json.dumps writes as they are:
+// printable ASCII except '"' and '\\'. It is never modified.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString appends s as a JSON string the way Python 2's json.dumps
 // writes it with ensure_ascii: printable ASCII as is (including <, >, &, /),
 // short escapes for " \ \n \r \t \b \f, everything else (DEL, other control
@@ -213,7 +222,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+		if plainASCII[c] {
 			i++
 			continue
 		}

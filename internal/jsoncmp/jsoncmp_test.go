@@ -29,6 +29,7 @@ func TestDiff(t *testing.T) {
 		{name: "multiset ignores order", want: `{"t": {"l": [{"a": 1.0}, 2]}}`, got: `{"t": {"l": [2, {"a": 1.00}]}}`, opts: []jsoncmp.Option{jsoncmp.Multiset("t.l")}},
 		{name: "multiset keeps multiplicity", want: `{"l": [1, 1, 2]}`, got: `{"l": [1, 2, 2]}`, opts: []jsoncmp.Option{jsoncmp.Multiset("l")}, diff: "l (multiset): missing 1× 1\nl (multiset): unexpected 1× 2"},
 		{name: "multiset keeps kinds", want: `{"l": [1]}`, got: `{"l": [1.0]}`, opts: []jsoncmp.Option{jsoncmp.Multiset("l")}, diff: "l (multiset): missing 1× 1\nl (multiset): unexpected 1× 1.0"},
+		{name: "multiset path inside arrays", want: `{"jobs": [{"l": [1, 2]}, {"l": [3]}]}`, got: `{"jobs": [{"l": [2, 1]}, {"l": [4]}]}`, opts: []jsoncmp.Option{jsoncmp.Multiset("jobs.l")}, diff: "jobs[1].l (multiset): missing 1× 3\njobs[1].l (multiset): unexpected 1× 4"},
 		{name: "type mismatch", want: `{"a": "1"}`, got: `{"a": 1}`, diff: `a: want "1", got 1`},
 		{name: "root", want: `[]`, got: `{}`, diff: "$: want array, got {}"},
 		{name: "array lengths", want: `[1]`, got: `[1, 2]`, diff: "[1]: unexpected, got 2"},
