@@ -13,7 +13,8 @@ import (
 // evaluation (Instantiate + OutputPaths, what a payload needs) with
 // building it, for a derivation whose builder takes a few seconds
 // (pkgs.slow, seconds=3). Every iteration uses a fresh nonce, so nothing
-// is cached; at -benchtime=100ms the build runs once.
+// is cached; at -benchtime=100ms the build runs once. eval-outPath is the
+// one-process alternative: the outPath string from nix-instantiate --eval.
 func BenchmarkOutputPathsVsBuild(b *testing.B) {
 	testenv.NeedNix(b)
 	var n nix.Nix
@@ -39,6 +40,24 @@ func BenchmarkOutputPathsVsBuild(b *testing.B) {
 			}
 			if _, err := os.Stat(string(outs[0])); err == nil {
 				b.Fatalf("%s exists: evaluation must not build", outs[0])
+			}
+		}
+	})
+	// One process: the output path as an evaluated string (no .drv written).
+	b.Run("eval-outPath", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e := expr(b)
+			var out string
+			err := n.Eval(b.Context(), nix.Expr{
+				Expr:   "{ file, nonce, seconds }: (import file { inherit nonce seconds; }).slow.outPath",
+				ArgStr: map[string]string{"file": e.File, "nonce": e.ArgStr["nonce"], "seconds": e.ArgStr["seconds"]},
+			}, &out)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				b.Fatalf("%s exists: evaluation must not build", out)
 			}
 		}
 	})
