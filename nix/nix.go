@@ -200,9 +200,10 @@ func (n *Nix) lookPath(name string) (string, error) {
 // nix-store, nix-instantiate, ...) from [Nix.Dir] or $PATH with args
 // exactly as given: Store, Options and the log format are not added. It
 // sets the environment from [Nix.Env], puts the command in its own process
-// group and, when ctx is done, sends SIGINT to that group and SIGKILL
-// after [Nix.WaitDelay]. A missing binary is reported by Start/Run as an
-// error wrapping [ErrNotFound], like exec.Command's Cmd.Err.
+// group and, when ctx is done, sends SIGINT to that group; after
+// [Nix.WaitDelay] os/exec kills the process itself (Cmd.WaitDelay). A
+// missing binary is reported by Start/Run as an error wrapping
+// [ErrNotFound], like exec.Command's Cmd.Err.
 func (n *Nix) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	path, lookErr := n.lookPath(name)
 	if lookErr != nil {
