@@ -1,9 +1,11 @@
 package thermos_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,5 +45,26 @@ func FuzzUnmarshal(f *testing.F) {
 		// The output is standard JSON.
 		_, err = jsoncmp.Decode(out)
 		require.NoError(t, err)
+	})
+}
+
+// FuzzAppendString: the encoder writes pure printable ASCII that standard
+// JSON decodes back to the input (for valid UTF-8).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "h\u00e9llo \u2028 \"q\" \\ \t\n <>&/", "\x00\x1f\x7f", "😀", "a\xffb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := thermos.AppendString(nil, s)
+		for i, c := range out {
+			if c < 0x20 || c > 0x7e {
+				t.Fatalf("byte %d of %q is %#x, not printable ASCII", i, out, c)
+			}
+		}
+		var back string
+		require.NoError(t, json.Unmarshal(out, &back), "output %s", out)
+		if utf8.ValidString(s) {
+			assert.Equal(t, s, back)
+		}
 	})
 }
