@@ -570,3 +570,71 @@ func TestUpdateControls(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	assert.Contains(t, oe.Message, "does not exist", "Aurora's message")
 }
+
+// TestCreateServiceAnswerLost: the startJobUpdate that creates a service
+// reaches the scheduler but its answer is lost; gorealis retries, either
+// while the update still runs (the client adopts it) or after it finished
+// (the retry is a no-op). The client ends with exactly one job and one
+// update either way.
+func TestCreateServiceAnswerLost(t *testing.T) {
+	tests := []struct {
+		name    string
+		watch   time.Duration // on the scheduler's clock, 1000 times real time
+		backoff time.Duration
+		log     string
+	}{
+		{"retry while the update runs", 600 * time.Second, 50 * time.Millisecond, "adopted the update"},
+		{"retry after the update finished", time.Second, time.Second, "first attempt created the job"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			p := newFaultProxy(t, srv.URL)
+			var logs syncBuffer
+			c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 4, Duration: tt.backoff, Factor: 2}),
+				nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			p.dropAnswer.Store("startJobUpdate")
+
+			u := job.DefaultUpdate()
+			u.Watch = tt.watch
+			ctx := ctxFor(t, 30*time.Second)
+			_, err := c.Create(ctx, helloService("sleep 1000", 2).WithUpdate(u), nixrealis.Wait())
+			require.NoError(t, err)
+			assert.Equal(t, int32(1), p.dropped.Load(), "the fault was injected")
+			assert.Contains(t, logs.String(), tt.log)
+			assert.Equal(t, 1, jobCount(t, srv))
+			require.Eventually(t, func() bool { return len(activeTasks(t, srv)) == 2 }, 10*time.Second, 10*time.Millisecond)
+
+			r, err := realis.NewRealisClient(srv.ClientOptions()...)
+			require.NoError(t, err)
+			defer r.Close()
+			resp, err := r.GetJobUpdateSummaries(&aurora.JobUpdateQuery{JobKey: &aurora.JobKey{Role: testKey.Role, Environment: testKey.Environment, Name: testKey.Name}})
+			require.NoError(t, err)
+			assert.Len(t, resp.Result_.GetJobUpdateSummariesResult_.UpdateSummaries, 1, "one update, not two")
+		})
+	}
+}
+
+// TestRestartSomeInstances restarts one of three instances.
+func TestRestartSomeInstances(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 30*time.Second)
+	_, err := c.Create(ctx, helloJob("sleep 1000", 3), nixrealis.Wait())
+	require.NoError(t, err)
+	before := map[int32]string{}
+	for _, task := range activeTasks(t, srv) {
+		before[task.AssignedTask.InstanceId] = task.AssignedTask.TaskId
+	}
+	require.NoError(t, c.Restart(ctx, testKey, []int32{1}, nixrealis.Wait()))
+	after := map[int32]string{}
+	for _, task := range activeTasks(t, srv) {
+		assert.Equal(t, aurora.ScheduleStatus_RUNNING, task.Status)
+		after[task.AssignedTask.InstanceId] = task.AssignedTask.TaskId
+	}
+	assert.Equal(t, before[0], after[0])
+	assert.NotEqual(t, before[1], after[1])
+	assert.Equal(t, before[2], after[2])
+	err = c.Restart(ctx, testKey, []int32{7})
+	assert.ErrorIs(t, err, nixrealis.ErrNotFound)
+}

@@ -154,13 +154,24 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 			return nil, err
 		}
 		if uk == nil {
-			return nil, opErr("create", key, ErrScheduler, "the scheduler reported no change, yet the job did not exist", nil)
-		}
-		out.Update = uk
-		c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "service created by update " + uk.ID})
-		if o.wait {
-			if _, err := c.follow(ctx, "create", *uk); err != nil {
-				return out, err
+			// A no-op: gorealis retried a startJobUpdate whose first attempt
+			// created the job and finished. The job did not exist before,
+			// so it is ours if it holds our configuration.
+			same, err := c.holdsConfig(ctx, k, jc.TaskConfig)
+			if err != nil {
+				return nil, err
+			}
+			if !same {
+				return nil, opErr("create", key, ErrScheduler, "the scheduler reported no change, yet the job did not exist before and does not hold this configuration", nil)
+			}
+			c.logger.Info("nixrealis: startJobUpdate was retried after its first attempt created the job", "job", key)
+		} else {
+			out.Update = uk
+			c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "service created by update " + uk.ID})
+			if o.wait {
+				if _, err := c.follow(ctx, "create", *uk); err != nil {
+					return out, err
+				}
 			}
 		}
 
@@ -399,11 +410,9 @@ func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts
 	if err != nil {
 		return err
 	}
-	old := make(map[string]bool)
 	live := make(map[int32]bool)
 	for _, t := range ts {
 		if t.AssignedTask != nil {
-			old[t.AssignedTask.TaskId] = true
 			live[t.AssignedTask.InstanceId] = true
 		}
 	}
@@ -426,6 +435,18 @@ func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts
 				seen[i] = true
 				ids = append(ids, i)
 			}
+		}
+	}
+	// The restarted instances' current tasks: waiting ends when none of
+	// them is left.
+	old := make(map[string]bool)
+	restarted := make(map[int32]bool)
+	for _, i := range ids {
+		restarted[i] = true
+	}
+	for _, t := range ts {
+		if t.AssignedTask != nil && restarted[t.AssignedTask.InstanceId] {
+			old[t.AssignedTask.TaskId] = true
 		}
 	}
 	c.report(Progress{Op: "restart", Key: key, Stage: StageSubmit, Message: fmt.Sprintf("restarting %d instances", len(ids))})
