@@ -88,6 +88,7 @@ type zkRegistration struct {
 	mu      sync.Mutex
 	node    string // full path of our member_ node, "" if none
 	session int64  // the session that created node
+	watched string // the node an active watch is set on, "" if none
 
 	closeOnce sync.Once
 	closeErr  error
@@ -277,10 +278,24 @@ func (r *zkRegistration) ensure() error {
 		r.mu.Unlock()
 	}
 
-	// Watch the node: a deletion (or the session ending) wakes run.
-	ok, stat, ch, err := r.conn.ExistsW(node)
+	// Watch the node: a deletion (or the session ending) wakes run. One
+	// watch at a time: a reconnection within the session keeps it.
+	r.mu.Lock()
+	watched := r.watched == node
+	r.mu.Unlock()
+	var (
+		ok   bool
+		stat *zk.Stat
+		ch   <-chan zk.Event
+		err  error
+	)
+	if watched {
+		ok, stat, err = r.conn.Exists(node)
+	} else {
+		ok, stat, ch, err = r.conn.ExistsW(node)
+	}
 	if err != nil {
-		return fmt.Errorf("ZooKeeper: watch %s: %w", node, err)
+		return fmt.Errorf("ZooKeeper: check %s: %w", node, err)
 	}
 	if !ok || stat.EphemeralOwner != sid {
 		r.mu.Lock()
@@ -293,13 +308,23 @@ func (r *zkRegistration) ensure() error {
 		r.wake()
 		return nil
 	}
-	go func() {
-		select {
-		case <-ch:
-			r.wake()
-		case <-r.quit:
-		}
-	}()
+	if ch != nil {
+		r.mu.Lock()
+		r.watched = node
+		r.mu.Unlock()
+		go func() {
+			select {
+			case <-ch:
+				r.mu.Lock()
+				if r.watched == node {
+					r.watched = ""
+				}
+				r.mu.Unlock()
+				r.wake()
+			case <-r.quit:
+			}
+		}()
+	}
 	return nil
 }
 

@@ -24,12 +24,14 @@ import (
 	"github.com/nixrealis/nixrealis/internal/zktest"
 )
 
-// startZK starts a real ZooKeeper for one test. Its 100ms tick caps
-// sessions at 2s, so an expiry takes seconds, not Aurora's 15s.
-func startZK(t testing.TB) *zktest.Server {
+// startZK starts a real ZooKeeper for one test. Its 100ms tick (unless
+// opts change it) caps sessions at 2s, so an expiry takes seconds, not
+// Aurora's 15s.
+func startZK(t testing.TB, opts ...zktest.Option) *zktest.Server {
 	t.Helper()
 	testenv.NeedZooKeeper(t)
-	s, err := zktest.Start(t.TempDir(), zktest.WithTickTime(100*time.Millisecond))
+	opts = append([]zktest.Option{zktest.WithTickTime(100 * time.Millisecond)}, opts...)
+	s, err := zktest.Start(t.TempDir(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -229,6 +231,37 @@ func TestRegisterZKSessionExpiry(t *testing.T) {
 
 	require.NoError(t, reg.Close())
 	assert.Empty(t, members(t, look, "/aurora/scheduler"))
+}
+
+// A network blip shorter than the session timeout keeps the session, and
+// with it the same node: no duplicate member_ appears.
+func TestRegisterZKReconnectKeepsNode(t *testing.T) {
+	// Sessions of up to 20s, so the blip (go-zookeeper retries once a
+	// second) stays well inside the 8s session even on a loaded machine.
+	zs := startZK(t, zktest.WithTickTime(time.Second))
+	look := zkClient(t, zs.Addr)
+	proxy, err := zktest.NewProxy(zs.Addr)
+	require.NoError(t, err)
+	defer proxy.Close()
+
+	reg, err := registerZKTimeouts([]string{proxy.Addr}, "/aurora/scheduler", "127.0.0.1", 8081, 8*time.Second, 10*time.Second)
+	require.NoError(t, err)
+	defer reg.Close()
+	first := reg.Node()
+	sid := reg.conn.SessionID()
+
+	proxy.Cut()
+	require.Eventually(t, func() bool { return reg.conn.State() != zk.StateHasSession },
+		10*time.Second, 5*time.Millisecond, "the client never noticed the cut")
+	proxy.Restore()
+	require.Eventually(t, func() bool { return reg.conn.State() == zk.StateHasSession },
+		10*time.Second, 5*time.Millisecond, "the client never reconnected")
+	assert.Equal(t, sid, reg.conn.SessionID(), "the session did not survive a short blip")
+	assert.Never(t, func() bool {
+		m := members(t, look, "/aurora/scheduler")
+		return len(m) != 1 || "/aurora/scheduler/"+m[0] != first
+	}, 500*time.Millisecond, 20*time.Millisecond, "the node changed or was duplicated")
+	assert.Equal(t, first, reg.Node())
 }
 
 // Someone deleting the node (an operator, a cleanup script) does not end

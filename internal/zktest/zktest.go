@@ -6,6 +6,27 @@
 //
 // A Proxy sits between clients and the server and can cut every connection
 // on demand, so tests can make a ZooKeeper session expire for real.
+//
+// To share one server across a test binary:
+//
+//	var zkAddr string
+//
+//	func TestMain(m *testing.M) {
+//		srv, err := zktest.Start("")
+//		if err != nil {
+//			// errors.Is(err, zktest.ErrNotInstalled): run without it, and let
+//			// testenv.NeedZooKeeper skip (or, in CI, fail) the tests that need it.
+//			fmt.Fprintln(os.Stderr, err)
+//			os.Exit(m.Run())
+//		}
+//		zkAddr = srv.Addr
+//		code := m.Run()
+//		srv.Close() // os.Exit skips deferred calls
+//		os.Exit(code)
+//	}
+//
+// Should the test binary die before Close, the kernel kills the JVM with it
+// (Linux); only the directory under the temporary directory stays.
 package zktest
 
 import (
