@@ -11,6 +11,9 @@
 // values: every With/Add method returns a modified copy and never changes
 // the receiver, slices and maps included, so any value can serve as a
 // template for others and one Process can be shared by several tasks.
+// A With method called again replaces the value of the earlier call; an Add
+// method appends to what earlier calls added; Bind adds a binding that wins
+// over earlier ones.
 //
 // Constructors apply Aurora's defaults (NewProcess: max_failures 1,
 // min_duration 5s; NewTask: max_failures 1, finalization_wait 30s; New:
