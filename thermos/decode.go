@@ -12,9 +12,10 @@ import (
 )
 
 // Unmarshal reads a Thermos payload: any document Aurora's client writes in
-// executorConfig.data (the library and the CLI path), gorealis' hand-written
-// examples/thermos_payload.json, and the "task" objects of nix-aurora's
-// config.json. Absent defaulted fields get Aurora's defaults (as in NewJob,
+// executorConfig.data (the library and the CLI path) and hand-written ones
+// such as gorealis' examples/thermos_payload.json. (A whole job object with
+// instances and update_config, such as nix-aurora's config.json, goes
+// through UnmarshalConfig.) Absent defaulted fields get Aurora's defaults (as in NewJob,
 // NewTask, NewProcess and the Default* functions), so Unmarshal of a sparse
 // document equals Unmarshal of what Aurora would have written for it; an
 // absent task name defaults to the first process's name and an absent job
@@ -35,9 +36,9 @@ import (
 //
 // Two legacy shapes that nix-aurora writes are read too: the HTTP checker's
 // endpoint, expected_response and expected_response_code directly in
-// health_check_config (Aurora before 0.11), which become
-// health_checker.http, and update_config.restart_threshold, which Aurora
-// dropped and which is ignored.
+// health_check_config (older Aurora releases' shape), which become
+// health_checker.http, and, in UnmarshalConfig, update_config's
+// restart_threshold, which Aurora dropped and which is ignored.
 func Unmarshal(data []byte) (*Job, error) {
 	d := decoder{data: data}
 	j := NewJob()
