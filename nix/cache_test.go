@@ -289,3 +289,22 @@ func TestSign(t *testing.T) {
 	require.NoError(t, n.Copy(ctx, nix.CopyOptions{To: cache}, out))
 	require.NoError(t, nix.VerifyCache(ctx, cache, public, out))
 }
+
+// TestCopySecretKeyPathQuoted signs with a key whose path needs escaping
+// in the store URL (space, &, =, +, %).
+func TestCopySecretKeyPathQuoted(t *testing.T) {
+	t.Parallel()
+	testenv.NeedNix(t)
+	ctx := t.Context()
+	var n nix.Nix
+	dir := filepath.Join(t.TempDir(), "a dir & x=y+z%20")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	secret, public := filepath.Join(dir, "k.sec"), filepath.Join(dir, "k.pub")
+	require.NoError(t, n.GenerateKey(ctx, "quoted-1", secret, public))
+	pub, err := os.ReadFile(public)
+	require.NoError(t, err)
+	out, _ := buildClosure(t, &n, "hello", nil)
+	cache := "file://" + t.TempDir() + "?compression=none"
+	require.NoError(t, n.Copy(ctx, nix.CopyOptions{To: cache, SecretKeyFile: secret}, out))
+	require.NoError(t, nix.VerifyCache(ctx, cache, string(pub), out))
+}
