@@ -513,3 +513,30 @@ func BenchmarkLeaderFromZK(b *testing.B) {
 		}
 	}
 }
+
+// A ZooKeeper setting that cannot work stops Start with a message naming
+// the field, before any connection is tried.
+func TestServerBadZooKeeperSettings(t *testing.T) {
+	tests := []struct {
+		name      string
+		zookeeper []string
+		path      string
+		want      string
+	}{
+		{"relative path", []string{"127.0.0.1:2181"}, "aurora/scheduler",
+			`auroratest: ZooKeeper registration: ZKPath "aurora/scheduler": must start with "/" (e.g. "/aurora/scheduler")`},
+		{"empty list", []string{}, "",
+			"auroratest: ZooKeeper registration: ZooKeeper: no servers given; list host:port addresses, or leave it nil to skip registration"},
+		{"comma-separated string", []string{"a:2181,b:2181"}, "",
+			`auroratest: ZooKeeper registration: ZooKeeper[0] "a:2181,b:2181": want one host:port address per element`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := NewUnstartedServer()
+			srv.ZooKeeper = tt.zookeeper
+			srv.ZKPath = tt.path
+			defer srv.Close()
+			assert.PanicsWithValue(t, tt.want, srv.Start)
+		})
+	}
+}
