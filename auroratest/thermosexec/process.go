@@ -106,8 +106,8 @@ func (t *task) command(cmdline string) *exec.Cmd {
 	return cmd
 }
 
-// startProcess starts the next run of p and returns its index in t.runs.
-func (t *task) startProcess(p *thermos.Process) (int, error) {
+// startProcess starts the next run of p, recorded in t.runs and t.live.
+func (t *task) startProcess(p *thermos.Process) error {
 	t.mu.Lock()
 	run := 0
 	for _, r := range t.runs {
@@ -118,12 +118,12 @@ func (t *task) startProcess(p *thermos.Process) (int, error) {
 	idx := len(t.runs)
 	t.runs = append(t.runs, ProcessRun{Process: p.Name, Run: run, State: ProcessRunning, Start: time.Now(), ExitCode: -1})
 	t.mu.Unlock()
-	fail := func(err error) (int, error) {
+	fail := func(err error) error {
 		t.mu.Lock()
 		r := &t.runs[idx]
 		r.State, r.Stop = ProcessFailed, time.Now()
 		t.mu.Unlock()
-		return idx, err
+		return err
 	}
 
 	logDir := filepath.Join(t.sandbox, ".logs", p.Name, strconv.Itoa(run))
@@ -168,11 +168,11 @@ func (t *task) startProcess(p *thermos.Process) (int, error) {
 		}
 		t.exits <- ev
 	}()
-	return idx, nil
+	return nil
 }
 
 // signal sends sig to the process group of a live run.
-func (t *task) signal(_ int, lp *liveProc, sig syscall.Signal) {
+func (lp *liveProc) signal(sig syscall.Signal) {
 	lp.signalled = true
 	_ = syscall.Kill(-lp.pgid, sig)
 }
@@ -215,42 +215,66 @@ func (t *task) reapLeftovers() {
 }
 
 // taskPIDs lists the live (not zombie) processes in one of groups or whose
-// working directory is dir or below.
+// working directory is dir or below. A group with no process at all costs
+// one kill(2); the working directories cost one readlink(2) per process on
+// the machine.
 func taskPIDs(groups map[int]bool, dir string) []int {
-	ents, err := os.ReadDir("/proc")
+	var out []int
+	busy := map[int]bool{}
+	for pg := range groups {
+		if syscall.Kill(-pg, 0) == nil {
+			busy[pg] = true
+		}
+	}
+	f, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
 	self := os.Getpid()
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+	buf := make([]byte, len(dir)+256)
+	for _, name := range names {
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		pid, err := strconv.Atoi(name)
 		if err != nil || pid == self {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
+		n, err := syscall.Readlink("/proc/"+name+"/cwd", buf)
+		if err == nil && n < len(buf) {
+			cwd := string(buf[:n])
+			if cwd == dir || strings.HasPrefix(cwd, dir+"/") {
+				out = append(out, pid)
+				continue
+			}
 		}
-		// pid (comm) state ppid pgrp ...
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if pg, err := strconv.Atoi(f[2]); err == nil && groups[pg] {
-			out = append(out, pid)
-			continue
-		}
-		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
-		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+		if len(busy) > 0 && inGroups(name, busy) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// inGroups reports whether process name (a /proc entry) is alive (not a
+// zombie) and in one of groups.
+func inGroups(name string, groups map[int]bool) bool {
+	stat, err := os.ReadFile("/proc/" + name + "/stat")
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ppid pgrp ...
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	pg, err := strconv.Atoi(f[2])
+	return err == nil && groups[pg]
 }
 
 // outputs wires a process's stdout and stderr according to its logger:

@@ -297,8 +297,8 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 			deadline = d
 		}
 	}
-	for idx, lp := range t.live {
-		t.signal(idx, lp, sigterm)
+	for _, lp := range t.live {
+		lp.signal(sigterm)
 	}
 	for len(t.live) > 0 && time.Now().Before(deadline) {
 		resetTimer(timer, time.Until(deadline))
@@ -407,13 +407,10 @@ func (t *task) failureMessage(p *planner) string {
 // a failed run.
 func (t *task) launch(p *planner, n string) {
 	p.setRunning(n)
-	idx, err := t.startProcess(t.procs[n])
-	if err != nil {
+	if err := t.startProcess(t.procs[n]); err != nil {
 		t.e.logf("thermosexec: process failed to start", "task", t.lt.TaskID, "process", n, "err", err)
 		p.failure(n, time.Now())
-		return
 	}
-	_ = idx
 }
 
 // exited records the end of a run and, when p is not nil (the plan is still
@@ -453,8 +450,8 @@ func (t *task) exited(p *planner, ev exitEvent) {
 
 // killAll SIGKILLs every live process group and waits for the runs to end.
 func (t *task) killAll() {
-	for idx, lp := range t.live {
-		t.signal(idx, lp, sigkill)
+	for _, lp := range t.live {
+		lp.signal(sigkill)
 	}
 	for len(t.live) > 0 {
 		t.exited(nil, <-t.exits)
