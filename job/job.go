@@ -544,6 +544,10 @@ type PartitionPolicy struct {
 	Delay      time.Duration
 }
 
+// DefaultPartitionPolicy returns Aurora's PartitionPolicy defaults:
+// reschedule at once.
+func DefaultPartitionPolicy() PartitionPolicy { return PartitionPolicy{Reschedule: true} }
+
 // SLAPolicy is one of PercentageSLA, CountSLA or CoordinatorSLA.
 type SLAPolicy struct {
 	kind       string
