@@ -141,10 +141,16 @@ type Spec struct {
 	// client's (e.g. "x86_64-linux").
 	System string
 	// Shell and Path are the builder (a POSIX shell) and the PATH where
-	// it finds mkdir and ln. Empty means "/bin/sh" and "/bin:/usr/bin",
-	// which need Nix's sandbox off or /bin/sh in sandbox-paths; set them to
-	// store paths of a shell and coreutils to build in Nix's sandbox.
+	// it finds mkdir and ln. Empty means "/bin/sh" and "/bin:/usr/bin" of
+	// the building host, which needs Nix's sandbox off. Ignored when
+	// BuildTools is set.
 	Shell, Path string
+	// BuildTools, when set, are packages providing bin/sh (the first
+	// one), mkdir and ln, e.g. Attr("bash") and Attr("coreutils"): the
+	// builder is the first tool's bin/sh and PATH the tools' bin
+	// directories, so the sandbox builds with Nix's sandbox on. They are
+	// build-time inputs only, not shipped.
+	BuildTools []Package
 	// IncludePath entries are passed to Nix as -I (e.g.
 	// "nixpkgs=/src/nixpkgs") for <...> lookups; empty means NIX_PATH.
 	IncludePath []string
@@ -177,6 +183,11 @@ func (s Spec) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	for i, p := range s.BuildTools {
+		if err := p.validate(fmt.Sprintf("Spec.BuildTools[%d]", i)); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -200,6 +211,7 @@ type jsonSpec struct {
 	Path     string             `json:"path"`
 	Sets     map[string]jsonSet `json:"sets"`
 	Packages []jsonPackage      `json:"packages"`
+	Tools    []jsonPackage      `json:"tools,omitempty"`
 }
 
 // JSON returns the spec argument for the sandbox expression. Package sets
@@ -224,56 +236,76 @@ func (s Spec) JSON(exprDir string) ([]byte, error) {
 		js.Path = "/bin:/usr/bin"
 	}
 	setIDs := map[PackageSet]string{}
-	seen := map[string]bool{}
-	for _, p := range s.Packages {
-		if p.storePath != "" {
-			if !seen[p.storePath] {
-				seen[p.storePath] = true
-				js.Packages = append(js.Packages, jsonPackage{StorePath: p.storePath})
-			}
-			continue
-		}
-		set := p.set
+	setID := func(set PackageSet) (string, error) {
 		if set.isZero() {
 			set = Nixpkgs()
 		}
-		id, ok := setIDs[set]
-		if !ok {
-			id = fmt.Sprintf("s%d", len(setIDs))
-			setIDs[set] = id
-			var j jsonSet
-			switch {
-			case set.nixPath != "":
-				j.NixPath = set.nixPath
-			case set.file != "":
-				abs, err := filepath.Abs(set.file)
-				if err != nil {
-					return nil, fmt.Errorf("sandbox: package set %s: %w", set.file, err)
-				}
-				j.File = abs
-			default:
-				sum := sha256.Sum256([]byte(set.expr))
-				name := filepath.Join(exprDir, "set-"+hex.EncodeToString(sum[:8])+".nix")
-				if exprDir == "" {
-					return nil, fmt.Errorf("%w: a package set given as an expression needs a directory to write it to", ErrInvalid)
-				}
-				if err := os.WriteFile(name, []byte(set.expr), 0o644); err != nil {
-					return nil, fmt.Errorf("sandbox: writing package set expression: %w", err)
-				}
-				j.File = name
+		if id, ok := setIDs[set]; ok {
+			return id, nil
+		}
+		id := fmt.Sprintf("s%d", len(setIDs))
+		setIDs[set] = id
+		var j jsonSet
+		switch {
+		case set.nixPath != "":
+			j.NixPath = set.nixPath
+		case set.file != "":
+			abs, err := filepath.Abs(set.file)
+			if err != nil {
+				return "", fmt.Errorf("sandbox: package set %s: %w", set.file, err)
 			}
-			js.Sets[id] = j
+			j.File = abs
+		default:
+			if exprDir == "" {
+				return "", fmt.Errorf("%w: a package set given as an expression needs a directory to write it to", ErrInvalid)
+			}
+			sum := sha256.Sum256([]byte(set.expr))
+			name := filepath.Join(exprDir, "set-"+hex.EncodeToString(sum[:8])+".nix")
+			if err := os.WriteFile(name, []byte(set.expr), 0o644); err != nil {
+				return "", fmt.Errorf("sandbox: writing package set expression: %w", err)
+			}
+			j.File = name
 		}
-		key := fmt.Sprint(id, p.refs, "\x00", strings.Join(p.attrPath, "\x00"))
-		if seen[key] {
-			continue
+		js.Sets[id] = j
+		return id, nil
+	}
+	// convert turns packages into their JSON form, dropping duplicates.
+	convert := func(pkgs []Package) ([]jsonPackage, error) {
+		out := []jsonPackage{}
+		seen := map[string]bool{}
+		for _, p := range pkgs {
+			if p.storePath != "" {
+				if !seen[p.storePath] {
+					seen[p.storePath] = true
+					out = append(out, jsonPackage{StorePath: p.storePath})
+				}
+				continue
+			}
+			id, err := setID(p.set)
+			if err != nil {
+				return nil, err
+			}
+			key := fmt.Sprint(id, p.refs, "\x00", strings.Join(p.attrPath, "\x00"))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			attrPath := p.attrPath
+			if attrPath == nil {
+				attrPath = []string{}
+			}
+			out = append(out, jsonPackage{Set: id, AttrPath: attrPath, Refs: p.refs})
 		}
-		seen[key] = true
-		attrPath := p.attrPath
-		if attrPath == nil {
-			attrPath = []string{}
+		return out, nil
+	}
+	var err error
+	if js.Packages, err = convert(s.Packages); err != nil {
+		return nil, err
+	}
+	if len(s.BuildTools) > 0 {
+		if js.Tools, err = convert(s.BuildTools); err != nil {
+			return nil, err
 		}
-		js.Packages = append(js.Packages, jsonPackage{Set: id, AttrPath: attrPath, Refs: p.refs})
 	}
 	return json.MarshalIndent(js, "", "  ")
 }

@@ -28,6 +28,8 @@ type Options struct {
 	System, Shell, Path string
 	// IncludePath is copied into the Spec: -I entries for <nixpkgs> etc.
 	IncludePath []string
+	// BuildTools is copied into the Spec (see Spec.BuildTools).
+	BuildTools []Package
 	// Agent is how init_sandbox reaches Nix and the cache on the agents.
 	Agent Agent
 	// WorkDir receives the expression and package-set files; empty means
@@ -74,7 +76,7 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 			errs = append(errs, fmt.Errorf("%w: Packages[%q]: the task %q has no process %q", ErrInvalid, name, task.Name(), name))
 		}
 	}
-	spec := Spec{Name: opts.Name, System: opts.System, Shell: opts.Shell, Path: opts.Path, IncludePath: opts.IncludePath}
+	spec := Spec{Name: opts.Name, System: opts.System, Shell: opts.Shell, Path: opts.Path, IncludePath: opts.IncludePath, BuildTools: opts.BuildTools}
 	if spec.Name == "" {
 		k := j.Key()
 		n, err := StoreName(k.Cluster, k.Role, k.Environment, k.Name)

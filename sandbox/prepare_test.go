@@ -37,6 +37,8 @@ func TestGoldenExpression(t *testing.T) {
 			Packages: []Package{pkgs.Attr("hello")}}},
 		{"several", Spec{Name: "aurora-sandbox-c-r-e-several", System: "x86_64-linux",
 			Packages: []Package{pkgs.Attr("hello"), pkgs.Attr("lib", "greeter"), pkgs.Attr("tools"), pkgs.Attr("hello"), pkgs.Attr("data")}}},
+		{"build-tools", Spec{Name: "aurora-sandbox-c-r-e-tools", System: "x86_64-linux",
+			BuildTools: []Package{pkgs.Attr("buildtools")}, Packages: []Package{pkgs.Attr("hello")}}},
 		{"expression-set", Spec{Name: "aurora-sandbox-c-r-e-expr", System: "x86_64-linux", Shell: "/bin/bash", Path: "/usr/bin:/bin",
 			Packages: []Package{Expr(exprSet).Attr("hi")}}},
 	}
@@ -228,4 +230,30 @@ func TestEvaluateNixPathSet(t *testing.T) {
 		Packages: []Package{NixPath("testpkgs").Attr("nope")}}, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nope")
+}
+
+// TestBuildTools builds a sandbox with build tools from the package set
+// instead of the host's /bin, and checks they are not shipped.
+func TestBuildTools(t *testing.T) {
+	testenv.NeedNix(t)
+	t.Parallel()
+	ctx := context.Background()
+	n := &nix.Nix{}
+	pkgs := File("testdata/pkgs.nix")
+	p, err := Evaluate(ctx, n, Spec{Name: "aurora-sandbox-build-tools", BuildTools: []Package{pkgs.Attr("buildtools")},
+		Packages: []Package{pkgs.Attr("hello")}}, "")
+	require.NoError(t, err)
+	drv, err := exec.Command("nix", "show-derivation", string(p.Drv)).Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(drv), `-buildtools/bin/sh"`, "the builder is the tool's sh")
+	root := filepath.Join(t.TempDir(), "root")
+	outs, err := n.Build(ctx, nix.BuildOptions{AddRoot: root}, p.Drv)
+	require.NoError(t, err)
+	closure, err := n.Closure(ctx, outs...)
+	require.NoError(t, err)
+	var names []string
+	for _, in := range closure {
+		names = append(names, in.Path.Name())
+	}
+	assert.ElementsMatch(t, []string{"aurora-sandbox-build-tools", "hello"}, names)
 }

@@ -9,7 +9,9 @@
 # spec = {
 #   name    = "aurora-sandbox-…";           # a valid store name (Go derives it)
 #   system  = "x86_64-linux";
-#   shell   = "/bin/sh";  path = "/bin:/usr/bin";   # the builder and its PATH
+#   shell   = "/bin/sh";  path = "/bin:/usr/bin";   # the builder and its PATH, or
+#   tools   = [ <package> … ];   # packages giving bin/sh, mkdir and ln, for
+#                                # builds in Nix's sandbox (e.g. bash, coreutils)
 #   sets    = { "<id>" = { nixPath = "nixpkgs"; } or { file = "/abs/file.nix"; }; };
 #   packages = [ { set = "<id>"; attrPath = [ "a" "b" ]; }
 #                { set = "<id>"; attrPath = [ "job" ]; refs = true; }
@@ -52,12 +54,18 @@ let
     else [ (select sets.${p.set} p.attrPath) ];
 
   packages = builtins.concatMap load s.packages;
+
+  # Build tools, when given, replace the host's /bin/sh and PATH: the
+  # builder is the first tool's bin/sh and PATH their bin directories, so
+  # the build works in Nix's sandbox. They are build-time inputs only.
+  tools = builtins.concatMap load (s.tools or [ ]);
 in
 derivation {
   name = s.name;
   system = s.system;
-  builder = s.shell;
-  PATH = s.path;
+  builder = if tools == [ ] then s.shell else "${builtins.head tools}/bin/sh";
+  PATH = if tools == [ ] then s.path
+         else builtins.concatStringsSep ":" (map (t: "${t}/bin") tools);
   packages = packages;
   args = [ "-c" ''
     set -eu

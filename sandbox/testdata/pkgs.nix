@@ -73,6 +73,13 @@ in {
     chmod 0555 "$out/bin/slow"
   '';
 
+  # buildtools stands in for nixpkgs' bash and coreutils as the sandbox's
+  # build tools (here: links to the host's).
+  buildtools = sh "buildtools" ''
+    mkdir -p "$out/bin"
+    for t in sh mkdir ln; do ln -s "$(command -v $t)" "$out/bin/$t"; done
+  '';
+
   # Closures for the init_sandbox benchmark.
   closure10m = blobs "closure-10m" { size = 10000000; files = 1000; paths = 10; };
   closure100m = blobs "closure-100m" { size = 100000000; files = 10000; paths = 50; };
