@@ -1,0 +1,657 @@
+// Command client is nixrealis' example client. It creates, kills, updates,
+// restarts and inspects a Nix-built job on Apache Aurora through gorealis.
+//
+// With no -url, -zkurl or -clusters it starts an embedded cluster
+// (auroratest with the local Thermos executor and one simulated agent whose
+// Nix store starts empty), builds the example job's packages from
+// examples/hello, signs and pushes them to a binary cache of its own,
+// creates the job, waits until it runs and prints its output:
+//
+//	go run examples/client.go -cmd=create
+//
+// With -url, -zkurl or -clusters it talks to a real Aurora cluster (flag
+// names as in gorealis' example client); -cache, -secretKey and -publicKey
+// then name the binary cache the cluster's agents trust:
+//
+//	go run examples/client.go -url=http://192.168.33.7:8081 -cmd=create \
+//	    -cache=file:///srv/nix-cache -secretKey=cluster.sec
+//	go run examples/client.go -url=... -cmd=update -instances=3 -message=v2
+//	go run examples/client.go -url=... -cmd=kill
+//
+// Commands: create, kill, restart, status, inspect, diff, update, and for an
+// update named by -updateId: pause, resume, abort, rollback, pulse, info.
+// inspect needs no scheduler. Errors print one line and exit 1; bad flags
+// exit 2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/nix"
+	"github.com/nixrealis/nixrealis/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	var uerr usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.As(err, &uerr):
+		fmt.Fprintf(os.Stderr, "client: %v\nRun with -h for usage.\n", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "client: %v\n", oneLine(err))
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// config holds the command line.
+type config struct {
+	cmd, url, clusters, cluster, zkURL, username, password string
+	role, env, name, updateID                              string
+	caCertsPath, clientCert, clientKey                     string
+	packages, cache, secretKey, publicKey, nixBinDir       string
+	instances                                              int
+	message                                                string
+	timeout                                                time.Duration
+	keep, binary                                           bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.cmd, "cmd", "", "command: create, kill, restart, status, inspect, diff, update, pause, resume, abort, rollback, pulse, info")
+	fs.StringVar(&c.url, "url", "", "URL of the Aurora scheduler, as [http://]host:port (none: start an embedded cluster)")
+	fs.StringVar(&c.clusters, "clusters", "", "clusters.json of the aurora client, to find the scheduler through ZooKeeper")
+	fs.StringVar(&c.cluster, "cluster", "devcluster", "cluster to run the job on (with -clusters: which entry)")
+	fs.StringVar(&c.zkURL, "zkurl", "", "ZooKeeper to find the scheduler leader in (host:port[,host:port])")
+	fs.StringVar(&c.username, "username", "aurora", "user name for the scheduler's basic auth")
+	fs.StringVar(&c.password, "password", "secret", "password for the scheduler's basic auth")
+	fs.StringVar(&c.role, "role", "vagrant", "the job's role")
+	fs.StringVar(&c.env, "env", "devel", "the job's environment")
+	fs.StringVar(&c.name, "name", "hello_nix", "the job's name")
+	fs.StringVar(&c.updateID, "updateId", "", "update to operate on (pause, resume, abort, rollback, pulse, info)")
+	fs.StringVar(&c.caCertsPath, "caCertsPath", "", "directory of CA certificates for TLS to the scheduler")
+	fs.StringVar(&c.clientCert, "clientCert", "", "client certificate for TLS to the scheduler")
+	fs.StringVar(&c.clientKey, "clientKey", "", "client private key for TLS to the scheduler")
+	fs.StringVar(&c.packages, "packages", "examples/hello/default.nix", "the Nix package set the job's processes take their packages from")
+	fs.StringVar(&c.cache, "cache", "", "binary cache URL the agents substitute from (file://, http(s)://, s3://, ssh://); embedded: a temporary file:// cache")
+	fs.StringVar(&c.secretKey, "secretKey", "", "the cluster's secret signing key file (nix-store --generate-binary-cache-key)")
+	fs.StringVar(&c.publicKey, "publicKey", "", "the public key the agents trust, name:base64 (default: derived from -secretKey)")
+	fs.StringVar(&c.nixBinDir, "nixBinDir", "", "directory holding nix-store on the agents (default: the usual places)")
+	fs.IntVar(&c.instances, "instances", 1, "number of instances")
+	fs.StringVar(&c.message, "message", "", "message for the update (shown by the scheduler), and the text the job's ticker prints")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.BoolVar(&c.keep, "keep", false, "embedded cluster: keep it running (and the job) until interrupted")
+	fs.BoolVar(&c.binary, "binary", false, "speak Thrift's binary protocol instead of JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run examples/client.go -cmd=COMMAND [flags]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("unexpected argument %q: every option is a -flag", fs.Arg(0))}
+	}
+	switch c.cmd {
+	case "":
+		return nil, usageError{"-cmd is required: one of create, kill, restart, status, inspect, diff, update, pause, resume, abort, rollback, pulse, info"}
+	case "create", "kill", "restart", "status", "inspect", "diff", "update":
+	case "pause", "resume", "abort", "rollback", "pulse", "info":
+		if c.updateID == "" {
+			return nil, usageError{fmt.Sprintf("-cmd=%s needs -updateId (see -cmd=status for the active update)", c.cmd)}
+		}
+	default:
+		return nil, usageError{fmt.Sprintf("unknown -cmd=%q: use one of create, kill, restart, status, inspect, diff, update, pause, resume, abort, rollback, pulse, info", c.cmd)}
+	}
+	if c.instances < 1 {
+		return nil, usageError{fmt.Sprintf("-instances=%d: a job needs at least 1 instance", c.instances)}
+	}
+	return c, nil
+}
+
+func (c *config) embedded() bool { return c.url == "" && c.zkURL == "" && c.clusters == "" }
+
+func (c *config) key() job.Key {
+	return job.Key{Cluster: c.cluster, Role: c.role, Environment: c.env, Name: c.name}
+}
+
+// exampleJob is the job the client manages: a service whose task runs the
+// package set's hello once, then its ticker; both come from Nix.
+func (c *config) exampleJob() job.Job {
+	hello := job.NewProcess("hello", "hello {{mesos.instance}}")
+	ticker := job.NewProcess("ticker", "ticker")
+	if c.message != "" {
+		ticker = job.NewProcess("ticker", "echo "+shellQuote(c.message)+"; ticker")
+	}
+	task := job.SequentialTask("hello", hello, ticker).
+		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
+	u := job.DefaultUpdate()
+	u.Watch = 10 * time.Second
+	return job.New(c.key(), task).WithService(true).WithInstances(c.instances).WithUpdate(u)
+}
+
+// packages names the Nix packages each process uses.
+func (c *config) packagesFor() (sandbox.Packages, error) {
+	abs, err := filepath.Abs(c.packages)
+	if err != nil {
+		return nil, fmt.Errorf("-packages=%s: %w", c.packages, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("-packages=%s: %w (run from the repository root, or point -packages at the package set)", c.packages, err)
+	}
+	set := sandbox.File(abs)
+	return sandbox.Packages{"hello": {set.Attr("hello")}, "ticker": {set.Attr("ticker")}}, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	out := &printer{w: stdout, tty: isTerminal(stdout)}
+	defer out.finish()
+
+	var (
+		realisOpts []realis.ClientOption
+		cluster    *embeddedCluster
+		n          = &nix.Nix{Progress: nil}
+	)
+	if c.embedded() {
+		switch c.cmd {
+		case "create", "inspect":
+		default:
+			return usageError{fmt.Sprintf("-cmd=%s needs a running scheduler: pass -url (for example, start `go run ./examples/devcluster -executor=thermos` and use -url=http://127.0.0.1:8081), -zkurl or -clusters; without them only create and inspect run, on an embedded cluster", c.cmd)}
+		}
+		if c.cmd == "create" {
+			cluster, err = startEmbedded(ctx, n, c, out)
+			if err != nil {
+				return err
+			}
+			defer cluster.close()
+			realisOpts = cluster.srv.ClientOptions()
+		}
+	} else {
+		realisOpts, err = c.realisOptions()
+		if err != nil {
+			return err
+		}
+	}
+
+	prep, err := c.preparer(n, cluster)
+	if err != nil {
+		return err
+	}
+	clientOpts := []nixrealis.Option{
+		nixrealis.WithPreparer(prep),
+		nixrealis.WithProgress(out.progress),
+	}
+	if c.cmd == "inspect" {
+		// Inspect renders the job (evaluating its sandbox) and needs no scheduler.
+		j, err := prep.Prepare(ctx, c.exampleJob(), false, nil)
+		if err != nil {
+			return err
+		}
+		spec, err := j.Build()
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, nixrealis.FormatInspect(spec))
+		return nil
+	}
+	client, err := nixrealis.Dial(realisOpts, clientOpts...)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	return c.dispatch(ctx, client, out, cluster)
+}
+
+func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *printer, cluster *embeddedCluster) error {
+	key := c.key()
+	uk := nixrealis.UpdateKey{Job: key, ID: c.updateID}
+	msg := c.message
+	switch c.cmd {
+	case "create":
+		created, err := client.Create(ctx, c.exampleJob(), nixrealis.Wait())
+		if err != nil {
+			return err
+		}
+		out.finish()
+		fmt.Fprintf(out.w, "created %s: %d instance(s) RUNNING\n", created.Key, c.instances)
+		if cluster != nil {
+			if err := cluster.show(ctx, client, key, out.w); err != nil {
+				return err
+			}
+			if c.keep {
+				fmt.Fprintf(out.w, "the embedded scheduler is at %s; interrupt (Ctrl-C) to stop it\n", cluster.srv.URL)
+				<-ctx.Done()
+			}
+		}
+		return nil
+	case "kill":
+		if err := client.Kill(ctx, key, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(out.w, "killed %s\n", key)
+	case "restart":
+		if err := client.Restart(ctx, key, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(out.w, "restarted %s\n", key)
+	case "status":
+		st, err := client.Status(ctx, key)
+		if err != nil {
+			return err
+		}
+		printStatus(out.w, st)
+	case "diff":
+		d, err := client.Diff(ctx, c.exampleJob())
+		if err != nil {
+			return err
+		}
+		if !d.Changed {
+			fmt.Fprintf(out.w, "%s runs what the job describes\n", key)
+			return nil
+		}
+		fmt.Fprint(out.w, d.Text)
+	case "update":
+		opts := []nixrealis.CallOption{}
+		if msg != "" {
+			opts = append(opts, nixrealis.Message(msg))
+		}
+		res, err := client.Update(ctx, c.exampleJob(), opts...)
+		if res != nil {
+			out.finish()
+			switch {
+			case res.NoOp:
+				fmt.Fprintf(out.w, "%s is unchanged by the update: nothing to do\n", key)
+			case res.Key != nil:
+				fmt.Fprintf(out.w, "update %s: %s %s\n", res.Key.ID, res.Status, res.Message)
+			}
+		}
+		return err
+	case "pause":
+		return done(out.w, "paused", uk, client.Pause(ctx, uk, msg))
+	case "resume":
+		return done(out.w, "resumed", uk, client.Resume(ctx, uk, msg))
+	case "abort":
+		return done(out.w, "aborted", uk, client.Abort(ctx, uk, msg))
+	case "rollback":
+		return done(out.w, "rolling back", uk, client.Rollback(ctx, uk, msg))
+	case "pulse":
+		return done(out.w, "pulsed", uk, client.Pulse(ctx, uk))
+	case "info":
+		d, err := client.UpdateInfo(ctx, uk)
+		if err != nil {
+			return err
+		}
+		printUpdate(out.w, d)
+	}
+	return nil
+}
+
+func done(w io.Writer, what string, uk nixrealis.UpdateKey, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s update %s\n", what, uk)
+	return nil
+}
+
+// realisOptions connects to a real scheduler, as gorealis' example does.
+func (c *config) realisOptions() ([]realis.ClientOption, error) {
+	opts := []realis.ClientOption{
+		realis.BasicAuth(c.username, c.password),
+		realis.TimeoutMS(20000),
+		realis.BackOff(realis.Backoff{Steps: 3, Duration: time.Second, Factor: 2, Jitter: 0.1}),
+	}
+	if c.binary {
+		opts = append(opts, realis.ThriftBinary())
+	} else {
+		opts = append(opts, realis.ThriftJSON())
+	}
+	switch {
+	case c.clusters != "":
+		clusters, err := realis.LoadClusters(c.clusters)
+		if err != nil {
+			return nil, fmt.Errorf("-clusters=%s: %w", c.clusters, err)
+		}
+		cl, ok := clusters[c.cluster]
+		if !ok {
+			names := make([]string, 0, len(clusters))
+			for n := range clusters {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, usageError{fmt.Sprintf("-cluster=%s is not in %s (it has: %s)", c.cluster, c.clusters, strings.Join(names, ", "))}
+		}
+		url, err := realis.LeaderFromZK(cl)
+		if err != nil {
+			return nil, fmt.Errorf("finding the scheduler of %s in ZooKeeper: %w", c.cluster, err)
+		}
+		opts = append(opts, realis.SchedulerUrl(url))
+	case c.zkURL != "":
+		opts = append(opts, realis.ZKUrl(c.zkURL))
+	default:
+		url := c.url
+		if !strings.Contains(url, "://") {
+			url = "http://" + url
+		}
+		opts = append(opts, realis.SchedulerUrl(url))
+	}
+	if c.caCertsPath != "" {
+		opts = append(opts, realis.Certspath(c.caCertsPath))
+	}
+	if (c.clientKey == "") != (c.clientCert == "") {
+		return nil, usageError{"-clientCert and -clientKey go together: give both or neither"}
+	}
+	if c.clientKey != "" {
+		opts = append(opts, realis.ClientCerts(c.clientKey, c.clientCert))
+	}
+	return opts, nil
+}
+
+// preparer is the Nix side: which packages the processes use, and the
+// binary cache the agents realise the sandbox from.
+func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandbox, error) {
+	pkgs, err := c.packagesFor()
+	if err != nil {
+		return nixrealis.Sandbox{}, err
+	}
+	cacheURL, secret, public := c.cache, c.secretKey, c.publicKey
+	if cluster != nil {
+		cacheURL, secret, public = cluster.cacheURL, cluster.secretKey, cluster.publicKey
+	}
+	if c.cmd != "inspect" && (cacheURL == "" || secret == "") {
+		if c.cmd == "create" || c.cmd == "update" || c.cmd == "diff" {
+			return nixrealis.Sandbox{}, usageError{fmt.Sprintf("-cmd=%s on a real cluster needs -cache (the binary cache its agents substitute from) and -secretKey (the key they trust)", c.cmd)}
+		}
+	}
+	if public == "" && secret != "" {
+		if public, err = sandbox.PublicKey(secret); err != nil {
+			return nixrealis.Sandbox{}, fmt.Errorf("-secretKey=%s: %w", secret, err)
+		}
+	}
+	agent := sandbox.Agent{}
+	if cacheURL != "" {
+		agent.Caches = []string{cacheURL}
+	}
+	if public != "" {
+		agent.TrustedKeys = []string{public}
+	}
+	if c.nixBinDir != "" {
+		agent.NixBinDirs = []string{c.nixBinDir}
+	}
+	gcroot := ""
+	if cluster != nil {
+		gcroot = filepath.Join(cluster.dir, "client-gcroot")
+	}
+	return nixrealis.Sandbox{
+		GCRoot:   gcroot,
+		Packages: pkgs,
+		Options:  sandbox.Options{Nix: n, Agent: agent},
+		Cache:    sandbox.Cache{URL: cacheURL, SecretKeyFile: secret},
+	}, nil
+}
+
+// embeddedCluster is auroratest with the local Thermos executor, one
+// simulated agent with its own (initially empty) Nix store, and a signed
+// file:// binary cache.
+type embeddedCluster struct {
+	dir                            string
+	srv                            *auroratest.Server
+	exec                           *thermosexec.Executor
+	cacheURL, secretKey, publicKey string
+}
+
+func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*embeddedCluster, error) {
+	dir, err := os.MkdirTemp("", "nixrealis-example-")
+	if err != nil {
+		return nil, err
+	}
+	e := &embeddedCluster{dir: dir, cacheURL: "file://" + filepath.Join(dir, "cache"), secretKey: filepath.Join(dir, "cluster.sec")}
+	if err := n.GenerateKey(ctx, "example-cluster-1", e.secretKey, filepath.Join(dir, "cluster.pub")); err != nil {
+		return nil, fmt.Errorf("making the example cluster's signing key: %w", err)
+	}
+	if e.publicKey, err = sandbox.PublicKey(e.secretKey); err != nil {
+		return nil, err
+	}
+	agent := thermosexec.Agent{}
+	if os.Geteuid() == 0 {
+		// The agent has a Nix store of its own, empty at first: init_sandbox
+		// must realise the sandbox from the binary cache, as on a real
+		// cluster. (This needs a private mount namespace, hence root.)
+		agent.Store = filepath.Join(dir, "agent-1-store")
+	} else {
+		out.line("not root: the simulated agent shares this machine's Nix store")
+	}
+	e.exec = &thermosexec.Executor{
+		Root:   filepath.Join(dir, "agents"),
+		Agents: map[string]thermosexec.Agent{"agent-1": agent},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	e.srv = auroratest.NewServer(
+		auroratest.WithExecutor(e.exec),
+		auroratest.WithHosts("agent-1"),
+		auroratest.WithCluster(c.cluster),
+		// The scheduler's clock runs 10 times faster, so the update that
+		// creates the service watches it for 1 s instead of 10 s.
+		auroratest.WithTimeScale(10),
+	)
+	out.line(fmt.Sprintf("embedded Aurora scheduler at %s (agent-1; files under %s)", e.srv.URL, dir))
+	return e, nil
+}
+
+func (e *embeddedCluster) close() {
+	e.srv.Close()
+	e.exec.Close()
+}
+
+// show prints where each instance's output is and its first lines.
+func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, key job.Key, w io.Writer) error {
+	st, err := client.Status(ctx, key)
+	if err != nil {
+		return err
+	}
+	for _, t := range st.ByState[aurora.ScheduleStatus_RUNNING] {
+		info, ok := e.exec.Task(t.TaskID)
+		if !ok {
+			continue
+		}
+		logs := filepath.Join(info.Sandbox, ".logs", "hello", "0", "stdout")
+		// RUNNING means init_sandbox is done; hello prints right after.
+		var text []byte
+		for {
+			if text, err = os.ReadFile(logs); err == nil && len(text) > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("instance %d printed nothing in %s: %w", t.Instance, logs, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		fmt.Fprintf(w, "instance %d (%s on %s), output in %s:\n", t.Instance, t.TaskID, info.Host, logs)
+		for _, l := range firstLines(string(text), 5) {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	return nil
+}
+
+func firstLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return lines
+}
+
+func printStatus(w io.Writer, st *nixrealis.JobStatus) {
+	fmt.Fprintf(w, "%s: %d task(s)\n", st.Key, len(st.Tasks))
+	states := make([]aurora.ScheduleStatus, 0, len(st.ByState))
+	for s := range st.ByState {
+		states = append(states, s)
+	}
+	sort.Slice(states, func(i, j int) bool { return states[i].String() < states[j].String() })
+	for _, s := range states {
+		fmt.Fprintf(w, "  %s:", s)
+		for _, t := range st.ByState[s] {
+			fmt.Fprintf(w, " %d", t.Instance)
+		}
+		fmt.Fprintln(w)
+	}
+	if st.ActiveUpdate != nil {
+		fmt.Fprintf(w, "  active update: %s\n", st.ActiveUpdate.ID)
+	}
+}
+
+func printUpdate(w io.Writer, d *aurora.JobUpdateDetails) {
+	if d == nil || d.Update == nil || d.Update.Summary == nil {
+		fmt.Fprintln(w, "no such update")
+		return
+	}
+	s := d.Update.Summary
+	status := "?"
+	if s.State != nil {
+		status = s.State.Status.String()
+	}
+	fmt.Fprintf(w, "update %s of %s/%s/%s: %s\n", s.Key.ID, s.Key.Job.Role, s.Key.Job.Environment, s.Key.Job.Name, status)
+	for _, ev := range d.UpdateEvents {
+		m := ""
+		if ev.Message != nil {
+			m = " " + *ev.Message
+		}
+		fmt.Fprintf(w, "  %s %s%s\n", time.UnixMilli(ev.TimestampMs).UTC().Format(time.RFC3339), ev.Status, m)
+	}
+}
+
+// printer shows progress: a one-line bar rewritten in place on a
+// terminal, plain lines otherwise.
+type printer struct {
+	mu      sync.Mutex
+	w       io.Writer
+	tty     bool
+	tracker nix.Tracker
+	open    bool // a bar line is on screen
+	last    string
+}
+
+func (p *printer) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	fmt.Fprintln(p.w, s)
+}
+
+func (p *printer) clear() {
+	if p.open {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.open = false
+	}
+}
+
+func (p *printer) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open {
+		fmt.Fprintln(p.w)
+		p.open = false
+	}
+}
+
+func (p *printer) progress(pr nixrealis.Progress) {
+	if pr.Nix != nil {
+		p.tracker.Update(*pr.Nix)
+		st := p.tracker.Status()
+		bar := fmt.Sprintf("nix: built %d/%d, copied %d/%d paths, %s/%s",
+			st.BuildsDone, st.BuildsExpected, st.PathsDone, st.PathsExpected, size(st.BytesDone), size(st.BytesExpected))
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.tty {
+			fmt.Fprintf(p.w, "\r\033[K%s", bar)
+			p.open = true
+		} else if pr.Nix.Text != "" && bar != p.last {
+			// Plain output: one line per Nix activity that says something.
+			fmt.Fprintf(p.w, "nix: %s\n", pr.Nix.Text)
+		}
+		p.last = bar
+		return
+	}
+	if pr.Message == "" {
+		return
+	}
+	s := fmt.Sprintf("%s: %s", pr.Stage, pr.Message)
+	if pr.Total > 0 {
+		s += fmt.Sprintf(" (%d/%d)", pr.Done, pr.Total)
+	}
+	p.line(s)
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// oneLine keeps an error to one line for the terminal.
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " (…)"
+	}
+	return s
+}
