@@ -284,6 +284,26 @@ func TestRegisterZKNodeDeleted(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8081", url)
 }
 
+// ZooKeeper going away first (a test closing it before the scheduler)
+// must not hang Close; the node goes with the session in any case.
+func TestRegisterZKCloseAfterZooKeeperGone(t *testing.T) {
+	zs := startZK(t)
+	reg, err := registerZK(zs.Servers(), "/aurora/scheduler", "127.0.0.1", 8081)
+	require.NoError(t, err)
+	require.NoError(t, zs.Close())
+	require.Eventually(t, func() bool { return reg.(*zkRegistration).conn.State() != zk.StateHasSession },
+		10*time.Second, 5*time.Millisecond)
+
+	closed := make(chan error, 1)
+	go func() { closed <- reg.Close() }()
+	select {
+	case err := <-closed:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs when ZooKeeper is gone")
+	}
+}
+
 func TestRegisterZKBadArguments(t *testing.T) {
 	tests := []struct {
 		name    string
