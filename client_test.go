@@ -275,6 +275,10 @@ func TestKillWithActiveUpdate(t *testing.T) {
 	assert.ErrorIs(t, err, nixrealis.ErrUpdateInProgress)
 	assert.Contains(t, err.Error(), res.Key.ID)
 
+	// Another update meanwhile is refused, saying why.
+	_, err = c.Update(ctx, helloService("echo v3; sleep 1000", 2))
+	assert.ErrorIs(t, err, nixrealis.ErrUpdateInProgress)
+
 	st, err := c.Status(ctx, testKey)
 	require.NoError(t, err)
 	require.NotNil(t, st.ActiveUpdate)

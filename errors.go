@@ -132,6 +132,9 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 			if isNotFoundMessage(msg) {
 				kind = ErrNotFound
 			}
+			if strings.Contains(msg, "active update already exists") {
+				kind = ErrUpdateInProgress
+			}
 		case aurora.ResponseCode_JOB_UPDATING_ERROR:
 			kind = ErrUpdateInProgress
 		case aurora.ResponseCode_AUTH_FAILED:
@@ -164,6 +167,8 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		return opErr(op, key, ErrScheduler, msg, err)
 	case isNotFoundMessage(msg):
 		return opErr(op, key, ErrNotFound, msg, err)
+	case strings.Contains(msg, "active update already exists") || strings.Contains(msg, "currently updating"):
+		return opErr(op, key, ErrUpdateInProgress, msg, err)
 	}
 	return opErr(op, key, ErrRejected, msg, err)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -77,7 +76,17 @@ func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*Up
 // scheduler started for it.
 func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj realis.Job, settings *aurora.JobUpdateSettings, instances int, msg string) (*UpdateKey, error) {
 	key := keyString(k)
-	start := time.Now()
+	// An update already active is refused by the scheduler anyway; knowing
+	// there is none lets an update found after an unanswered request be
+	// recognised as this one, without comparing clocks.
+	before, err := c.activeUpdates(ctx, op, k)
+	if err != nil {
+		return nil, err
+	}
+	if len(before) > 0 {
+		s := before[0]
+		return nil, opErr(op, key, ErrUpdateInProgress, fmt.Sprintf("update %s is %s: wait for it, or abort it first", s.Key.ID, s.State.GetStatus()), nil)
+	}
 	u := realis.NewUpdateJob(rj.TaskConfig(), settings)
 	u.InstanceCount(int32(instances))
 	for attempt := 0; ; attempt++ {
@@ -103,17 +112,16 @@ func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj reali
 		if !timedOut && !(resp != nil && isActiveUpdateConflict(resp)) {
 			return nil, translate(op, key, resp, err)
 		}
-		// The request may have reached the scheduler: adopt the update it
-		// started, if it is newer than this call.
+		// The request may have reached the scheduler: there was no active
+		// update before it, so one active now is the one it started.
 		active, aerr := c.activeUpdates(ctx, op, k)
 		if aerr != nil {
 			return nil, aerr
 		}
-		for _, s := range active {
-			if s.State != nil && time.UnixMilli(s.State.CreatedTimestampMs).After(start.Add(-time.Second)) {
-				c.logger.Info("nixrealis: adopted the update started by an unanswered request", "job", key, "update", s.Key.ID)
-				return &UpdateKey{Job: k, ID: s.Key.ID}, nil
-			}
+		if len(active) > 0 {
+			s := active[0]
+			c.logger.Info("nixrealis: adopted the update started by an unanswered request", "job", key, "update", s.Key.ID)
+			return &UpdateKey{Job: k, ID: s.Key.ID}, nil
 		}
 		if !timedOut || attempt >= 2 {
 			return nil, translate(op, key, resp, err)
