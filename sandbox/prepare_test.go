@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,7 @@ func TestPrepareBuildPushInit(t *testing.T) {
 
 func TestPushRejectsBadInput(t *testing.T) {
 	t.Parallel()
-	err := Push(context.Background(), Paths{Drv: "/nix/store/x"}, Cache{URL: "not a url"}, PushOptions{})
+	err := Push(context.Background(), Paths{Drv: "/nix/store/x"}, Cache{URL: "%zz"}, PushOptions{})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalid))
 	for _, want := range []string{"Paths.Drv", "Cache.URL", "Cache.SecretKeyFile"} {
@@ -256,4 +257,24 @@ func TestBuildTools(t *testing.T) {
 		names = append(names, in.Path.Name())
 	}
 	assert.ElementsMatch(t, []string{"aurora-sandbox-build-tools", "hello"}, names)
+}
+
+// TestPushToStore pushes to a store that cannot sign while uploading (a
+// chroot store standing in for ssh:// and the like): the closure is
+// signed in the client's store and arrives with the cluster's signature.
+func TestPushToStore(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.sandbox(t, "push-store", "hello", "data")
+	dest := filepath.Join(w.dir, "dest")
+	require.NoError(t, Push(ctx, p, Cache{URL: dest, SecretKeyFile: w.secret}, PushOptions{Nix: w.n}))
+	infos, err := (&nix.Nix{Store: dest}).Closure(ctx, p.Out)
+	require.NoError(t, err)
+	require.Len(t, infos, 3)
+	keyName, _, _ := strings.Cut(w.pub, ":")
+	for _, in := range infos {
+		assert.True(t, slices.ContainsFunc(in.Signatures, func(s string) bool { return strings.HasPrefix(s, keyName+":") }),
+			"%s signed by %s: %v", in.Path, keyName, in.Signatures)
+	}
 }

@@ -16,7 +16,10 @@ import (
 // Cache is the cluster's binary cache as the client publishes to it.
 type Cache struct {
 	// URL is any store URL Nix accepts: file:///srv/cache, s3://bucket,
-	// ssh://host, https://... (for writing, a store Nix can copy to).
+	// ssh://host, ssh-ng://host, a local store directory, ... (a store Nix
+	// can copy to). file:// and s3:// caches are signed while uploading;
+	// for the others the closure is signed in the client's store first
+	// (which needs a trusted user when a nix daemon is used).
 	URL string
 	// SecretKeyFile is the cluster's signing key ("name:base64" as
 	// written by nix-store --generate-binary-cache-key).
@@ -71,7 +74,7 @@ func Push(ctx context.Context, p Paths, c Cache, opts PushOptions) error {
 		errs = append(errs, fmt.Errorf("%w: Paths.Drv %q is not a derivation; pass what Prepare or Evaluate returned", ErrInvalid, p.Drv))
 	}
 	u, err := url.Parse(c.URL)
-	if c.URL == "" || err != nil || u.Scheme == "" {
+	if c.URL == "" || err != nil || strings.ContainsAny(c.URL, "\x00\n") {
 		errs = append(errs, fmt.Errorf("%w: Cache.URL %q is not a store URL; want e.g. file:///srv/nix-cache or s3://bucket", ErrInvalid, c.URL))
 	}
 	if c.SecretKeyFile == "" {
@@ -124,6 +127,9 @@ func Push(ctx context.Context, p Paths, c Cache, opts PushOptions) error {
 		if err := n.Sign(ctx, c.SecretKeyFile, paths...); err != nil {
 			return fmt.Errorf("sandbox: signing the closure of %s: %w", outs[0], err)
 		}
+		// A store that checks signatures on import trusts the cluster's
+		// key (a remote daemon may ignore this for an untrusted user).
+		copts.TrustedPublicKeys = []string{pub}
 	}
 	if err := n.Copy(ctx, copts, outs...); err != nil {
 		return fmt.Errorf("sandbox: copying %s to %s: %w", outs[0], c.URL, err)
