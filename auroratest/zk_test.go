@@ -560,3 +560,29 @@ func TestServerBadZooKeeperSettings(t *testing.T) {
 		})
 	}
 }
+
+// A scheduler registered in ZooKeeper, found by a gorealis client that is
+// given only the ZooKeeper address, as with a real Aurora cluster.
+func ExampleServer_zooKeeper() {
+	zs, err := zktest.Start("") // or any ZooKeeper: "host:port"
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer zs.Close()
+
+	srv := NewUnstartedServer()
+	srv.ZooKeeper = []string{zs.Addr} // registers under /aurora/scheduler
+	srv.Start()
+	defer srv.Close()
+
+	r, err := realis.NewRealisClient(realis.ZKUrl(zs.Addr), realis.SetLogger(realis.NoopLogger{}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	resp, _, err := r.GetJobs("vagrant")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.ResponseCode)
+}
