@@ -51,6 +51,17 @@ func (a *api) fromErr(err error) *aurora.Response {
 	return a.respond(aurora.ResponseCode_ERROR, err.Error())
 }
 
+// guard turns a panic in a call (a bug in auroratest) into an ERROR
+// response naming it, so that gorealis does not retry a dropped
+// connection.
+func (a *api) guard(r **aurora.Response, err *error) {
+	if p := recover(); p != nil {
+		a.s.logf("panic: %v", p)
+		*r = a.respond(aurora.ResponseCode_ERROR, fmt.Sprintf("auroratest: internal error: %v", p))
+		*err = nil
+	}
+}
+
 func (a *api) notImplemented(method string) (*aurora.Response, error) {
 	return a.respond(aurora.ResponseCode_ERROR, "auroratest does not implement "+method), nil
 }
@@ -94,7 +105,8 @@ func (st *state) activeUpdate(job jobKey) *update {
 }
 
 // CreateJob implements createJob.
-func (a *api) CreateJob(ctx context.Context, description *aurora.JobConfiguration) (*aurora.Response, error) {
+func (a *api) CreateJob(ctx context.Context, description *aurora.JobConfiguration) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	job, err := a.s.validateJob(description)
@@ -127,7 +139,8 @@ func killedBy(user, message string) string {
 }
 
 // KillTasks implements killTasks.
-func (a *api) KillTasks(ctx context.Context, job *aurora.JobKey, instances []int32, message string) (*aurora.Response, error) {
+func (a *api) KillTasks(ctx context.Context, job *aurora.JobKey, instances []int32, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if !validKey(job) {
@@ -153,7 +166,8 @@ func (a *api) KillTasks(ctx context.Context, job *aurora.JobKey, instances []int
 }
 
 // RestartShards implements restartShards.
-func (a *api) RestartShards(ctx context.Context, job *aurora.JobKey, shardIds []int32) (*aurora.Response, error) {
+func (a *api) RestartShards(ctx context.Context, job *aurora.JobKey, shardIds []int32) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if !validKey(job) {
@@ -185,7 +199,8 @@ func (a *api) RestartShards(ctx context.Context, job *aurora.JobKey, shardIds []
 }
 
 // AddInstances implements addInstances.
-func (a *api) AddInstances(ctx context.Context, key *aurora.InstanceKey, count int32) (*aurora.Response, error) {
+func (a *api) AddInstances(ctx context.Context, key *aurora.InstanceKey, count int32) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if key == nil || !validKey(key.JobKey) {
@@ -362,7 +377,8 @@ func (d jobDiff) groupCurrent(ids []int32) []*aurora.ConfigGroup {
 }
 
 // StartJobUpdate implements startJobUpdate.
-func (a *api) StartJobUpdate(ctx context.Context, request *aurora.JobUpdateRequest, message string) (*aurora.Response, error) {
+func (a *api) StartJobUpdate(ctx context.Context, request *aurora.JobUpdateRequest, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if request == nil || request.TaskConfig == nil {
@@ -543,27 +559,32 @@ func (a *api) changeUpdate(ctx context.Context, key *aurora.JobUpdateKey, messag
 }
 
 // PauseJobUpdate implements pauseJobUpdate.
-func (a *api) PauseJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (*aurora.Response, error) {
+func (a *api) PauseJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.changeUpdate(ctx, key, message, "pause"), nil
 }
 
 // ResumeJobUpdate implements resumeJobUpdate.
-func (a *api) ResumeJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (*aurora.Response, error) {
+func (a *api) ResumeJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.changeUpdate(ctx, key, message, "resume"), nil
 }
 
 // AbortJobUpdate implements abortJobUpdate.
-func (a *api) AbortJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (*aurora.Response, error) {
+func (a *api) AbortJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.changeUpdate(ctx, key, message, "abort"), nil
 }
 
 // RollbackJobUpdate implements rollbackJobUpdate.
-func (a *api) RollbackJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (*aurora.Response, error) {
+func (a *api) RollbackJobUpdate(ctx context.Context, key *aurora.JobUpdateKey, message string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.changeUpdate(ctx, key, message, "rollback"), nil
 }
 
 // PulseJobUpdate implements pulseJobUpdate.
-func (a *api) PulseJobUpdate(ctx context.Context, key *aurora.JobUpdateKey) (*aurora.Response, error) {
+func (a *api) PulseJobUpdate(ctx context.Context, key *aurora.JobUpdateKey) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if key == nil || !validKey(key.Job) || strings.TrimSpace(key.ID) == "" {
@@ -622,7 +643,8 @@ func (st *state) queryUpdates(q *aurora.JobUpdateQuery) []*update {
 }
 
 // GetJobUpdateSummaries implements getJobUpdateSummaries.
-func (a *api) GetJobUpdateSummaries(ctx context.Context, q *aurora.JobUpdateQuery) (*aurora.Response, error) {
+func (a *api) GetJobUpdateSummaries(ctx context.Context, q *aurora.JobUpdateQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if q == nil {
@@ -636,7 +658,8 @@ func (a *api) GetJobUpdateSummaries(ctx context.Context, q *aurora.JobUpdateQuer
 }
 
 // GetJobUpdateDetails implements getJobUpdateDetails.
-func (a *api) GetJobUpdateDetails(ctx context.Context, q *aurora.JobUpdateQuery) (*aurora.Response, error) {
+func (a *api) GetJobUpdateDetails(ctx context.Context, q *aurora.JobUpdateQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if q == nil {
@@ -650,7 +673,8 @@ func (a *api) GetJobUpdateDetails(ctx context.Context, q *aurora.JobUpdateQuery)
 }
 
 // GetJobUpdateDiff implements getJobUpdateDiff.
-func (a *api) GetJobUpdateDiff(ctx context.Context, request *aurora.JobUpdateRequest) (*aurora.Response, error) {
+func (a *api) GetJobUpdateDiff(ctx context.Context, request *aurora.JobUpdateRequest) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if request == nil || request.TaskConfig == nil {
@@ -693,18 +717,21 @@ func (a *api) tasks(q *aurora.TaskQuery, withData bool) *aurora.Response {
 }
 
 // GetTasksStatus implements getTasksStatus.
-func (a *api) GetTasksStatus(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) GetTasksStatus(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.tasks(query, true), nil
 }
 
 // GetTasksWithoutConfigs implements getTasksWithoutConfigs: the whole
 // TaskConfig is returned, with only the executor data stripped.
-func (a *api) GetTasksWithoutConfigs(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) GetTasksWithoutConfigs(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.tasks(query, false), nil
 }
 
 // GetPendingReason implements getPendingReason.
-func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if query == nil {
@@ -770,7 +797,8 @@ func (st *state) jobConfigs(role string, withCron bool) []*aurora.JobConfigurati
 }
 
 // GetJobs implements getJobs.
-func (a *api) GetJobs(ctx context.Context, ownerRole string) (*aurora.Response, error) {
+func (a *api) GetJobs(ctx context.Context, ownerRole string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	return a.ok(&aurora.Result_{GetJobsResult_: &aurora.GetJobsResult_{Configs: st.jobConfigs(ownerRole, ownerRole != "")}}), nil
@@ -778,7 +806,8 @@ func (a *api) GetJobs(ctx context.Context, ownerRole string) (*aurora.Response, 
 
 // GetJobSummary implements getJobSummary: every job with tasks (terminal
 // ones included) or a cron schedule.
-func (a *api) GetJobSummary(ctx context.Context, role string) (*aurora.Response, error) {
+func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	stats := map[jobKey]*aurora.JobStats{}
@@ -825,7 +854,8 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (*aurora.Response,
 }
 
 // GetConfigSummary implements getConfigSummary.
-func (a *api) GetConfigSummary(ctx context.Context, job *aurora.JobKey) (*aurora.Response, error) {
+func (a *api) GetConfigSummary(ctx context.Context, job *aurora.JobKey) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if !validKey(job) {
@@ -843,7 +873,8 @@ func (a *api) GetConfigSummary(ctx context.Context, job *aurora.JobKey) (*aurora
 }
 
 // PopulateJobConfig implements populateJobConfig.
-func (a *api) PopulateJobConfig(ctx context.Context, description *aurora.JobConfiguration) (*aurora.Response, error) {
+func (a *api) PopulateJobConfig(ctx context.Context, description *aurora.JobConfiguration) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	a.lock()
 	defer a.unlock()
 	job, err := a.s.validateJob(description)
@@ -858,7 +889,8 @@ func (a *api) PopulateJobConfig(ctx context.Context, description *aurora.JobConf
 }
 
 // GetTierConfigs implements getTierConfigs.
-func (a *api) GetTierConfigs(ctx context.Context) (*aurora.Response, error) {
+func (a *api) GetTierConfigs(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	var names []string
 	for n := range a.s.Tiers {
 		names = append(names, n)
@@ -894,12 +926,14 @@ func validCron(s string) bool {
 
 // ScheduleCronJob implements scheduleCronJob. auroratest stores the
 // template but never fires it on its schedule: startCronJob runs it.
-func (a *api) ScheduleCronJob(ctx context.Context, description *aurora.JobConfiguration) (*aurora.Response, error) {
+func (a *api) ScheduleCronJob(ctx context.Context, description *aurora.JobConfiguration) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.cronUpsert(description, false), nil
 }
 
 // ReplaceCronTemplate implements replaceCronTemplate.
-func (a *api) ReplaceCronTemplate(ctx context.Context, config *aurora.JobConfiguration) (*aurora.Response, error) {
+func (a *api) ReplaceCronTemplate(ctx context.Context, config *aurora.JobConfiguration) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.cronUpsert(config, true), nil
 }
 
@@ -934,7 +968,8 @@ func (a *api) cronUpsert(description *aurora.JobConfiguration, mustExist bool) *
 }
 
 // DescheduleCronJob implements descheduleCronJob.
-func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (*aurora.Response, error) {
+func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if !validKey(job) {
@@ -951,7 +986,8 @@ func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (*auror
 // StartCronJob implements startCronJob: the job's instances are started
 // now. With KILL_EXISTING active tasks are killed first; with CANCEL_NEW
 // the run is skipped while tasks are active.
-func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (*aurora.Response, error) {
+func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if !validKey(job) {
@@ -982,102 +1018,122 @@ func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (*aurora.Res
 // The calls below are not implemented: they answer ERROR.
 
 // GetRoleSummary answers ERROR: not implemented.
-func (a *api) GetRoleSummary(ctx context.Context) (*aurora.Response, error) {
+func (a *api) GetRoleSummary(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("getRoleSummary")
 }
 
 // GetQuota answers ERROR: not implemented.
-func (a *api) GetQuota(ctx context.Context, ownerRole string) (*aurora.Response, error) {
+func (a *api) GetQuota(ctx context.Context, ownerRole string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("getQuota")
 }
 
 // SetQuota answers ERROR: not implemented.
-func (a *api) SetQuota(ctx context.Context, ownerRole string, quota *aurora.ResourceAggregate) (*aurora.Response, error) {
+func (a *api) SetQuota(ctx context.Context, ownerRole string, quota *aurora.ResourceAggregate) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("setQuota")
 }
 
 // ForceTaskState answers ERROR: not implemented.
-func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.ScheduleStatus) (*aurora.Response, error) {
+func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.ScheduleStatus) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("forceTaskState")
 }
 
 // PerformBackup answers ERROR: not implemented.
-func (a *api) PerformBackup(ctx context.Context) (*aurora.Response, error) {
+func (a *api) PerformBackup(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("performBackup")
 }
 
 // ListBackups answers ERROR: not implemented.
-func (a *api) ListBackups(ctx context.Context) (*aurora.Response, error) {
+func (a *api) ListBackups(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("listBackups")
 }
 
 // StageRecovery answers ERROR: not implemented.
-func (a *api) StageRecovery(ctx context.Context, backupId string) (*aurora.Response, error) {
+func (a *api) StageRecovery(ctx context.Context, backupId string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("stageRecovery")
 }
 
 // QueryRecovery answers ERROR: not implemented.
-func (a *api) QueryRecovery(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) QueryRecovery(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("queryRecovery")
 }
 
 // DeleteRecoveryTasks answers ERROR: not implemented.
-func (a *api) DeleteRecoveryTasks(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) DeleteRecoveryTasks(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("deleteRecoveryTasks")
 }
 
 // CommitRecovery answers ERROR: not implemented.
-func (a *api) CommitRecovery(ctx context.Context) (*aurora.Response, error) {
+func (a *api) CommitRecovery(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("commitRecovery")
 }
 
 // UnloadRecovery answers ERROR: not implemented.
-func (a *api) UnloadRecovery(ctx context.Context) (*aurora.Response, error) {
+func (a *api) UnloadRecovery(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("unloadRecovery")
 }
 
 // StartMaintenance answers ERROR: not implemented.
-func (a *api) StartMaintenance(ctx context.Context, hosts *aurora.Hosts) (*aurora.Response, error) {
+func (a *api) StartMaintenance(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("startMaintenance")
 }
 
 // DrainHosts answers ERROR: not implemented.
-func (a *api) DrainHosts(ctx context.Context, hosts *aurora.Hosts) (*aurora.Response, error) {
+func (a *api) DrainHosts(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("drainHosts")
 }
 
 // MaintenanceStatus answers ERROR: not implemented.
-func (a *api) MaintenanceStatus(ctx context.Context, hosts *aurora.Hosts) (*aurora.Response, error) {
+func (a *api) MaintenanceStatus(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("maintenanceStatus")
 }
 
 // EndMaintenance answers ERROR: not implemented.
-func (a *api) EndMaintenance(ctx context.Context, hosts *aurora.Hosts) (*aurora.Response, error) {
+func (a *api) EndMaintenance(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("endMaintenance")
 }
 
 // SlaDrainHosts answers ERROR: not implemented.
-func (a *api) SlaDrainHosts(ctx context.Context, hosts *aurora.Hosts, defaultSlaPolicy *aurora.SlaPolicy, timeoutSecs int64) (*aurora.Response, error) {
+func (a *api) SlaDrainHosts(ctx context.Context, hosts *aurora.Hosts, defaultSlaPolicy *aurora.SlaPolicy, timeoutSecs int64) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("slaDrainHosts")
 }
 
 // Snapshot answers ERROR: not implemented.
-func (a *api) Snapshot(ctx context.Context) (*aurora.Response, error) {
+func (a *api) Snapshot(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("snapshot")
 }
 
 // TriggerExplicitTaskReconciliation answers ERROR: not implemented.
-func (a *api) TriggerExplicitTaskReconciliation(ctx context.Context, settings *aurora.ExplicitReconciliationSettings) (*aurora.Response, error) {
+func (a *api) TriggerExplicitTaskReconciliation(ctx context.Context, settings *aurora.ExplicitReconciliationSettings) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("triggerExplicitTaskReconciliation")
 }
 
 // TriggerImplicitTaskReconciliation answers ERROR: not implemented.
-func (a *api) TriggerImplicitTaskReconciliation(ctx context.Context) (*aurora.Response, error) {
+func (a *api) TriggerImplicitTaskReconciliation(ctx context.Context) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("triggerImplicitTaskReconciliation")
 }
 
 // PruneTasks answers ERROR: not implemented.
-func (a *api) PruneTasks(ctx context.Context, query *aurora.TaskQuery) (*aurora.Response, error) {
+func (a *api) PruneTasks(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
 	return a.notImplemented("pruneTasks")
 }
 

@@ -30,10 +30,8 @@ func (s *Server) Tasks(role, env, name string) []*aurora.ScheduledTask {
 	}
 	k := jobKey{role, env, name}
 	var out []*aurora.ScheduledTask
-	for _, t := range s.st.tasks {
-		if t.job == k {
-			out = append(out, t.scheduledTask(true))
-		}
+	for _, t := range s.st.byJob[k] {
+		out = append(out, t.scheduledTask(true))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		return out[i].AssignedTask.InstanceId < out[j].AssignedTask.InstanceId

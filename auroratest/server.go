@@ -409,7 +409,8 @@ func (s *Server) apiHandler() http.Handler {
 		ctx := context.WithValue(r.Context(), userKey, user)
 		var buf bytes.Buffer
 		tr := thrift.NewStreamTransport(bytes.NewReader(body), &buf)
-		if _, err := proc.Process(ctx, in.GetProtocol(tr), out.GetProtocol(tr)); err != nil {
+		iprot := limitedProtocol{TProtocol: in.GetProtocol(tr), max: len(body)}
+		if _, err := proc.Process(ctx, iprot, out.GetProtocol(tr)); err != nil {
 			s.logf("api: %v", err)
 		}
 		w.Header().Set("Content-Type", outType)

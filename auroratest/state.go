@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,6 +77,7 @@ type state struct {
 	s       *Server
 	tasks   []*taskRec
 	byID    map[string]*taskRec
+	byJob   map[jobKey][]*taskRec // tasks of each job, in creation order
 	cron    map[jobKey]*aurora.JobConfiguration
 	updates []*update
 	ports   map[int32]bool
@@ -89,6 +91,7 @@ func newState(s *Server) *state {
 	return &state{
 		s:     s,
 		byID:  map[string]*taskRec{},
+		byJob: map[jobKey][]*taskRec{},
 		cron:  map[jobKey]*aurora.JobConfiguration{},
 		ports: map[int32]bool{},
 	}
@@ -176,6 +179,7 @@ func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *t
 	}
 	st.tasks = append(st.tasks, t)
 	st.byID[t.id] = t
+	st.byJob[job] = append(st.byJob[job], t)
 	if throttle > 0 {
 		t.throttle = st.s.now().Add(throttle)
 		st.record(t, aurora.ScheduleStatus_THROTTLED, "Rescheduled, penalized for "+throttle.String()+".")
@@ -275,11 +279,10 @@ const (
 func (st *state) delete(t *taskRec) {
 	st.releasePorts(t)
 	delete(st.byID, t.id)
-	for i, x := range st.tasks {
-		if x == t {
-			st.tasks = append(st.tasks[:i], st.tasks[i+1:]...)
-			break
-		}
+	st.tasks = slices.DeleteFunc(st.tasks, func(x *taskRec) bool { return x == t })
+	st.byJob[t.job] = slices.DeleteFunc(st.byJob[t.job], func(x *taskRec) bool { return x == t })
+	if len(st.byJob[t.job]) == 0 {
+		delete(st.byJob, t.job)
 	}
 }
 
@@ -292,8 +295,8 @@ func (st *state) releasePorts(t *taskRec) {
 // activeTasks returns the active tasks of job, ordered by instance.
 func (st *state) activeTasks(job jobKey) []*taskRec {
 	var out []*taskRec
-	for _, t := range st.tasks {
-		if t.job == job && activeStates[t.status] {
+	for _, t := range st.byJob[job] {
+		if activeStates[t.status] {
 			out = append(out, t)
 		}
 	}
@@ -304,21 +307,12 @@ func (st *state) activeTasks(job jobKey) []*taskRec {
 // activeTask returns the active task of one instance, or nil.
 func (st *state) activeTask(job jobKey, instance int32) *taskRec {
 	var found *taskRec
-	for _, t := range st.tasks {
-		if t.job == job && t.instance == instance && activeStates[t.status] {
+	for _, t := range st.byJob[job] {
+		if t.instance == instance && activeStates[t.status] {
 			found = t
 		}
 	}
 	return found
-}
-
-func (st *state) hasTasks(job jobKey) bool {
-	for _, t := range st.tasks {
-		if t.job == job {
-			return true
-		}
-	}
-	return false
 }
 
 // step does one round of the scheduler's work: throttled tasks become
