@@ -60,10 +60,12 @@ type Executor struct {
 	PreemptionWait time.Duration
 	// Console receives the output of processes whose logger destination is
 	// "console" or "both" (Aurora's executor passes it to its own stdout
-	// and stderr). Nil discards it.
+	// and stderr). Writes to it are serialised. Nil discards it.
 	Console io.Writer
 	// Logger, when set, gets a line for each process and task transition.
 	Logger *slog.Logger
+
+	consoleMu sync.Mutex
 
 	mu    sync.Mutex
 	tasks map[string]*task
@@ -202,7 +204,7 @@ const (
 	ProcessLost    ProcessState = "LOST"
 )
 
-// Runs returns the runs of the named process, in order.
+// RunsOf returns the runs of the named process, in order.
 func (ti TaskInfo) RunsOf(process string) []ProcessRun {
 	var out []ProcessRun
 	for _, r := range ti.Runs {
@@ -262,3 +264,15 @@ func safeName(s string) string {
 }
 
 func cloneRuns(r []ProcessRun) []ProcessRun { return slices.Clone(r) }
+
+// console is Console with writes serialised (or io.Discard).
+type console struct{ e *Executor }
+
+func (c console) Write(b []byte) (int, error) {
+	if c.e.Console == nil {
+		return len(b), nil
+	}
+	c.e.consoleMu.Lock()
+	defer c.e.consoleMu.Unlock()
+	return c.e.Console.Write(b)
+}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/thermos"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -102,4 +101,18 @@ func TestShellHealthCheck(t *testing.T) {
 	}
 }
 
-var _ = auroratest.StatusUpdate{}
+// Aurora's snooze file turns health checks off: a failing check then
+// passes.
+func TestHealthCheckSnooze(t *testing.T) {
+	e := newExecutor(t)
+	j := newJob(proc("svc", "touch .healthchecksnooze; exec sleep 60"))
+	j.Service = true
+	j.HealthCheckConfig = thermos.HealthCheckConfig{
+		HealthChecker:       thermos.HealthCheckerConfig{Shell: &thermos.ShellHealthChecker{ShellCommand: "exit 1"}},
+		InitialIntervalSecs: 100, IntervalSecs: 5, TimeoutSecs: 20, MinConsecutiveSuccesses: 1,
+	}
+	id, r := launch(t, e, j, nil)
+	r.waitFor(t, RUNNING, 10*time.Second)
+	e.Kill(id)
+	assert.Equal(t, KILLED, wait(t, e, id, 10*time.Second).Status)
+}

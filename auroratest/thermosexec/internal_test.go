@@ -2,6 +2,7 @@ package thermosexec
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,28 @@ func TestPlanner(t *testing.T) {
 	fin, err := newPlanner(&task, true, 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"f"}, fin.order)
+}
+
+// FuzzResolveTemplates: resolving never panics; when it succeeds no
+// template is left, and a string without "{{" is returned unchanged.
+func FuzzResolveTemplates(f *testing.F) {
+	for _, s := range []string{"", "plain", "{{thermos.ports[http]}}", "{{mesos.instance}} {{x}}", "{{thermos.ports[", "}}{{", "{{{{mesos.hostname}}}}"} {
+		f.Add(s)
+	}
+	b := &bindings{ports: map[string]int{"http": 80}, taskID: "t", user: "u", instance: 1, hostname: "h"}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := b.resolve(s, "f")
+		if err != nil {
+			if !errors.Is(err, ErrUnboundTemplate) {
+				t.Fatalf("resolve(%q) error %v does not wrap ErrUnboundTemplate", s, err)
+			}
+			return
+		}
+		if strings.Contains(out, "{{") {
+			t.Fatalf("resolve(%q) = %q still holds a template", s, out)
+		}
+		if !strings.Contains(s, "{{") && out != s {
+			t.Fatalf("resolve(%q) = %q changed a string without templates", s, out)
+		}
+	})
 }

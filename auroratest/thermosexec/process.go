@@ -322,10 +322,7 @@ func (t *task) outputs(p *thermos.Process, logDir string, cmd *exec.Cmd) (output
 			rot = thermos.DefaultRotatePolicy()
 		}
 	}
-	console := t.e.Console
-	if console == nil {
-		console = io.Discard
-	}
+	var cons io.Writer = console{t.e}
 	for i, name := range []string{"stdout", "stderr"} {
 		path := filepath.Join(logDir, name)
 		var f *os.File
@@ -341,7 +338,7 @@ func (t *task) outputs(p *thermos.Process, logDir string, cmd *exec.Cmd) (output
 			var r *os.File
 			r, f, err = os.Pipe()
 			if err == nil {
-				var w io.Writer = console
+				var w io.Writer = cons
 				if dest != "console" {
 					var fw io.WriteCloser
 					if mode == "rotate" {
@@ -356,7 +353,7 @@ func (t *task) outputs(p *thermos.Process, logDir string, cmd *exec.Cmd) (output
 					}
 					w = fw
 					if dest == "both" {
-						w = io.MultiWriter(fw, console)
+						w = io.MultiWriter(fw, cons)
 					}
 					closer = fw
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -390,15 +391,12 @@ func (t *task) failureMessage(p *planner) string {
 	}
 	if len(parts) == 0 {
 		var stuck []string
-		for _, n := range p.candidates() {
-			stuck = append(stuck, n)
-		}
 		for _, n := range p.order {
-			if !p.finished[n] && !p.failed[n] && !p.running[n] {
-				stuck = append(stuck, n)
+			if !p.finished[n] && !p.failed[n] {
+				stuck = append(stuck, strconv.Quote(n))
 			}
 		}
-		return "Task failed: processes cannot run: " + strings.Join(stuck, ", ")
+		return "Task failed: processes can no longer run: " + strings.Join(stuck, ", ")
 	}
 	return "Task failed: " + strings.Join(parts, "; ")
 }
