@@ -119,6 +119,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		// The flag package has printed the problem and the usage already;
+		// ErrHelp makes main exit 2 without printing it again.
+		if !errors.Is(err, flag.ErrHelp) {
+			err = fmt.Errorf("%w: %v", flag.ErrHelp, err)
+		}
 		return nil, err
 	}
 	if fs.NArg() > 0 {

@@ -1,0 +1,188 @@
+// Package exampletest runs the example client (examples/client.go) as its
+// users do: built with the go command and run as a separate program, on
+// the embedded cluster and against a scheduler given with -url.
+package exampletest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/nix"
+)
+
+// repoRoot is the repository's top directory (the client resolves
+// -packages relative to its working directory, as `go run` users do).
+func repoRoot(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// buildClient builds examples/client.go once per test.
+func buildClient(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "client")
+	cmd := exec.Command("go", "build", "-o", bin, "./examples/client.go")
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build examples/client.go:\n%s", out)
+	return bin
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runClient(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = repoRoot(t)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// TestCreateEmbedded is the README's main job: with no -url the client
+// starts an embedded cluster, builds the example Nix job, creates it and
+// prints its output.
+func TestCreateEmbedded(t *testing.T) {
+	testenv.NeedNix(t)
+	bin := buildClient(t)
+	r := runClient(t, bin, "-cmd=create", "-instances=2")
+	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "embedded Aurora scheduler at http://127.0.0.1:")
+	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_nix: 2 instance(s) RUNNING")
+	for _, want := range []string{"instance 0)", "instance 1)"} {
+		assert.Contains(t, r.stdout, "Hello, world! (from a Nix-built package, "+want)
+	}
+	// The printed log location holds what was printed.
+	m := regexp.MustCompile(`output in (\S+/\.logs/hello/0/stdout):`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, r.stdout)
+	b, err := os.ReadFile(m[1])
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "Hello, world!")
+	t.Cleanup(func() { os.RemoveAll(strings.SplitN(m[1], "/agents/", 2)[0]) })
+}
+
+// TestAgainstScheduler drives every command against a scheduler given with
+// -url: create, status, diff, update (changed and unchanged), restart,
+// update info, kill.
+func TestAgainstScheduler(t *testing.T) {
+	testenv.NeedNix(t)
+	if os.Geteuid() != 0 {
+		testenv.Unavailable(t, "simulated agent stores need root")
+	}
+	dir := t.TempDir()
+	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
+		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
+	}}
+	t.Cleanup(ex.Close)
+	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
+	t.Cleanup(srv.Close)
+	secret := filepath.Join(dir, "k.sec")
+	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
+
+	bin := buildClient(t)
+	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
+	do := func(args ...string) result {
+		t.Helper()
+		r := runClient(t, bin, append(append([]string{}, common...), args...)...)
+		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+		return r
+	}
+
+	r := do("-cmd=create")
+	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_nix: 1 instance(s) RUNNING")
+
+	r = do("-cmd=status")
+	assert.Contains(t, r.stdout, "RUNNING: 0")
+
+	r = do("-cmd=diff")
+	assert.Contains(t, r.stdout, "runs what the job describes")
+	r = do("-cmd=diff", "-message=v2")
+	assert.Contains(t, r.stdout, `+            "cmdline": "echo 'v2'; ticker",`)
+
+	r = do("-cmd=update", "-message=v2")
+	assert.Regexp(t, `update [0-9a-f-]+: ROLLED_FORWARD`, r.stdout)
+	id := regexp.MustCompile(`update ([0-9a-f-]+): ROLLED_FORWARD`).FindStringSubmatch(r.stdout)[1]
+	r = do("-cmd=update", "-message=v2")
+	assert.Contains(t, r.stdout, "unchanged by the update: nothing to do")
+
+	r = do("-cmd=info", "-updateId="+id)
+	assert.Contains(t, r.stdout, "ROLLING_FORWARD v2")
+	assert.Contains(t, r.stdout, ": ROLLED_FORWARD")
+
+	r = do("-cmd=restart")
+	assert.Contains(t, r.stdout, "restarted devcluster/vagrant/devel/hello_nix")
+
+	r = do("-cmd=kill")
+	assert.Contains(t, r.stdout, "killed devcluster/vagrant/devel/hello_nix")
+	r = do("-cmd=status")
+	assert.NotContains(t, r.stdout, "RUNNING")
+}
+
+// TestUsageErrors: bad flags exit 2 with one clear line, and failures
+// exit 1 with one line naming the cause.
+func TestUsageErrors(t *testing.T) {
+	bin := buildClient(t)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "-cmd is required"},
+		{[]string{"-cmd=bogus"}, 2, `unknown -cmd="bogus"`},
+		{[]string{"-cmd=kill"}, 2, "-cmd=kill needs a running scheduler: pass -url"},
+		{[]string{"-cmd=pause", "-url=127.0.0.1:1"}, 2, "-cmd=pause needs -updateId"},
+		{[]string{"-cmd=create", "-instances=0"}, 2, "-instances=0: a job needs at least 1 instance"},
+		{[]string{"-nosuchflag"}, 2, "flag provided but not defined: -nosuchflag"},
+		{[]string{"-cmd=create", "-url=127.0.0.1:1"}, 2, "needs -cache"},
+		{[]string{"-cmd=status", "-url=127.0.0.1:1"}, 1, "scheduler unreachable"},
+		{[]string{"-cmd=status", "-url=127.0.0.1:1", "-timeout=1s"}, 1, "timed out: the caller's deadline passed"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runClient(t, bin, tt.args...)
+			assert.Equal(t, tt.code, r.code, "stderr:\n%s", r.stderr)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.Empty(t, r.stdout)
+		})
+	}
+}
+
+// TestInspectOffline: inspect evaluates the sandbox and renders the job
+// without a scheduler and without building.
+func TestInspectOffline(t *testing.T) {
+	testenv.NeedNix(t)
+	bin := buildClient(t)
+	r := runClient(t, bin, "-cmd=inspect")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Process 'init_sandbox':")
+	assert.Contains(t, r.stdout, "hello {{mesos.instance}}")
+}
