@@ -907,8 +907,11 @@ func (b *builder) validatePlan(t *thermos.Task) {
 			continue // Thermos ignores constraints naming only unknown processes
 		}
 		if unknown > 0 || final > 0 && regular > 0 {
-			b.errs.add(path, ErrInvalidPlan, fmt.Sprintf("order %q mixes processes that %s: an order constraint must name only processes of the task, and either only final or only non-final ones",
-				c.Order, map[bool]string{true: "do not exist", false: "are final and not final"}[unknown > 0]))
+			what := "are final and not final"
+			if unknown > 0 {
+				what = "do not exist"
+			}
+			b.errs.add(path, ErrInvalidPlan, fmt.Sprintf("order %q mixes processes that %s: an order constraint must name only processes of the task, and either only final or only non-final ones", c.Order, what))
 			continue
 		}
 		for k := 1; k < len(c.Order); k++ {
