@@ -78,3 +78,31 @@ func BenchmarkOutputPathsVsBuild(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOutputPaths compares reading output paths from the local .drv
+// file with asking nix-store --query --outputs (forced by NIX_REMOTE).
+func BenchmarkOutputPaths(b *testing.B) {
+	testenv.NeedNix(b)
+	var n nix.Nix
+	drvs, err := n.Instantiate(b.Context(), nix.Expr{File: pkgsFile(b), Attr: "greeter", ArgStr: map[string]string{"nonce": "bench-output-paths"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		n    nix.Nix
+	}{
+		{"drv-file", nix.Nix{}},
+		{"nix-store", nix.Nix{Env: []string{"NIX_REMOTE=local"}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				outs, err := bc.n.OutputPaths(b.Context(), drvs...)
+				if err != nil || len(outs) != 1 {
+					b.Fatal(outs, err)
+				}
+			}
+		})
+	}
+}

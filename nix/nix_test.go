@@ -92,6 +92,51 @@ func TestInstantiateOutputPathsWithoutBuilding(t *testing.T) {
 	assert.False(t, exists(string(outs[0])), "OutputPaths must not build: %s exists", outs[0])
 }
 
+// TestOutputPathsAgreesWithNixStore compares OutputPaths (which reads
+// local .drv files) with nix-store --query --outputs, for several
+// derivations with several outputs, in the default and a chroot store.
+func TestOutputPathsAgreesWithNixStore(t *testing.T) {
+	t.Parallel()
+	testenv.NeedNix(t)
+	ctx := t.Context()
+	chroot := t.TempDir()
+	for _, n := range []*nix.Nix{{}, {Store: chroot}} {
+		multi, err := n.Instantiate(ctx, pkg(t, "multi", nil))
+		require.NoError(t, err)
+		greeter, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
+		require.NoError(t, err)
+		drvs := append(multi, greeter...)
+		got, err := n.OutputPaths(ctx, drvs...)
+		require.NoError(t, err)
+		require.Len(t, got, 4)
+
+		args := []string{"--query", "--outputs"}
+		if n.Store != "" {
+			args = append([]string{"--store", n.Store}, args...)
+			assert.FileExists(t, filepath.Join(chroot, string(multi[0])), "the .drv is in the chroot store")
+			assert.NoFileExists(t, string(multi[0]), "and not in the default store")
+		}
+		want, err := n.Command(ctx, "nix-store", append(args, string(multi[0]), string(greeter[0]))...).Output()
+		require.NoError(t, err)
+		assert.Equal(t, string(want), strings.Join(strs(got), "\n")+"\n", "store %q", n.Store)
+	}
+
+	// Where the file cannot be read, nix-store answers (here: with an error).
+	var n nix.Nix
+	_, err := n.OutputPaths(ctx, "/nix/store/00000000000000000000000000000000-gone.drv")
+	var ne *nix.Error
+	require.ErrorAs(t, err, &ne)
+	assert.Contains(t, ne.Msg, "00000000000000000000000000000000-gone.drv' does not exist")
+}
+
+func strs(paths []nix.StorePath) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = string(p)
+	}
+	return out
+}
+
 func TestOutputPathsRejectsNonDerivation(t *testing.T) {
 	var n nix.Nix
 	_, err := n.OutputPaths(t.Context(), "/nix/store/zqn0w06sgshbxglvawyrmf5iqsy2fl2q-hello")

@@ -66,6 +66,16 @@ in rec {
     wait
   '';
 
+  # multi has three outputs: out, dev and bin.
+  multi = builtins.derivation {
+    name = "multi";
+    inherit system nonce;
+    builder = "/bin/sh";
+    PATH = "/usr/bin:/bin";
+    outputs = [ "out" "dev" "bin" ];
+    args = [ "-ec" ''mkdir -p "$out" "$dev" "$bin"'' ];
+  };
+
   # broken fails to build with exit code 3.
   broken = mk "broken" ''
     echo "about to fail"
