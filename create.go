@@ -112,14 +112,18 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 
 // Create prepares the job's sandbox (evaluate, build, sign, push the
 // closure), builds and renders the job, and submits it: ScheduleCronJob for
-// a cron job, CreateService (an update that creates the job) for a service,
-// CreateJob otherwise. With Wait it returns once every instance is RUNNING.
+// a cron job; for a service, what gorealis' CreateService does (a
+// startJobUpdate with the job's update_config, which creates the job);
+// CreateJob otherwise. With Wait it returns once every instance is RUNNING
+// (for a service, once its creating update rolled forward too).
 //
-// Create is correct under gorealis' retries: it first checks that the job
-// does not exist (ErrAlreadyExists otherwise), so that when a retried
-// createJob is answered "already exists" after the first attempt went
-// through unanswered, it confirms the job the scheduler holds is this one
-// and succeeds, with exactly one job created.
+// Create is correct under gorealis' retries. It first checks that the job
+// does not exist (ErrAlreadyExists otherwise). When a createJob whose first
+// attempt went through unanswered is retried and answered "already
+// exists", it confirms that the job the scheduler holds is this one and
+// succeeds; when a retried startJobUpdate finds the update its first
+// attempt started, it adopts that update (or, if it already finished,
+// confirms the job). Either way exactly one job is created.
 func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Created, error) {
 	o := collect(opts)
 	spec, rj, settings, err := c.build(ctx, "create", j, true)

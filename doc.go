@@ -30,10 +30,11 @@
 //
 //   - Create runs the Nix step (WithPreparer: evaluate, build, sign and push
 //     the sandbox's closure), builds and renders the job, and submits it
-//     with CreateJob, CreateService (services) or ScheduleCronJob (cron
-//     jobs); with Wait it returns once every instance is RUNNING. It stays
-//     correct when gorealis retries a createJob whose first attempt reached
-//     the scheduler unanswered: exactly one job, no false "already exists".
+//     with CreateJob, as CreateService does (services) or ScheduleCronJob
+//     (cron jobs); with Wait it returns once every instance is RUNNING. It
+//     stays correct when gorealis retries a request whose first attempt
+//     reached the scheduler unanswered: exactly one job, no false "already
+//     exists". Sandbox is the Preparer built on package sandbox.
 //   - Kill kills a job or some instances and waits until they are gone; an
 //     active update is an ErrUpdateInProgress unless AbortActiveUpdate.
 //   - Update starts an update with the job's update_config and follows it
