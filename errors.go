@@ -3,7 +3,6 @@ package nixrealis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	realis "github.com/paypal/gorealis"
@@ -190,5 +189,3 @@ func nixErr(op, key string, err error) error {
 	}
 	return opErr(op, key, ErrNixFailed, "", err)
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
