@@ -56,6 +56,11 @@ func readDrvOutputs(file string) (paths []StorePath, ok bool) {
 	if err != nil {
 		return nil, false
 	}
+	return parseDrvOutputs(data)
+}
+
+// parseDrvOutputs parses the outputs list at the start of a .drv file.
+func parseDrvOutputs(data []byte) (paths []StorePath, ok bool) {
 	rest, found := bytes.CutPrefix(data, []byte("Derive(["))
 	if !found {
 		return nil, false

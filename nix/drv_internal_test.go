@@ -68,3 +68,26 @@ func TestLocalDrvFile(t *testing.T) {
 	t.Setenv("NIX_REMOTE", "ssh://elsewhere")
 	assert.Equal(t, "", (&Nix{}).localDrvFile(drv), "NIX_REMOTE in the environment")
 }
+
+func FuzzParseDrvOutputs(f *testing.F) {
+	f.Add([]byte(`Derive([("out","/nix/store/r7g2c1j0vjcqwh213339dl3ampn1mv36-multi","","")],[],[],"x86_64-linux","/bin/sh",[],[])`))
+	f.Add([]byte(`Derive([("bin","/nix/store/cdn6s9ijc7kzs053n87d8wdyrz772rjp-multi-bin","",""),("out","/nix/store/r7g2c1j0vjcqwh213339dl3ampn1mv36-multi","r:sha256","00")],[])`))
+	f.Add([]byte(`Derive([("out","","r:sha256","")],[])`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		paths, ok := parseDrvOutputs(data)
+		if !ok {
+			if paths != nil {
+				t.Fatalf("parseDrvOutputs(%q) = %v, false", data, paths)
+			}
+			return
+		}
+		if len(paths) == 0 {
+			t.Fatalf("parseDrvOutputs(%q): ok with no paths", data)
+		}
+		for _, p := range paths {
+			if _, err := ParseStorePath(string(p)); err != nil {
+				t.Fatalf("parseDrvOutputs(%q) gave %q: %v", data, p, err)
+			}
+		}
+	})
+}

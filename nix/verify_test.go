@@ -42,6 +42,11 @@ func TestParseNarInfo(t *testing.T) {
 	assert.Equal(t, "1;/nix/store/psv7wgmj5ivc4iinjk7bkza2qwskcq3c-aurora-sandbox-devcluster-www-data-devel-hello_world;"+
 		"sha256:15wc910l59lb9bhj2h2rciykf4647gmw7b2n1fifgh4q4calf456;416;/nix/store/h3vngh0nc6cqz3bzz2czp5p9g9vvwzrb-dep-tool", fp)
 
+	// The signature Nix 2.8 made with aurora-cache-1 (NIX.md §3.3) verifies.
+	key, err := nix.ParsePublicKey("aurora-cache-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU=")
+	require.NoError(t, err)
+	require.NoError(t, ni.Verify(key))
+
 	for _, bad := range []struct{ name, text, want string }{
 		{"no store path", "NarHash: sha256:15wc910l59lb9bhj2h2rciykf4647gmw7b2n1fifgh4q4calf456\n", "no StorePath"},
 		{"no nar hash", "StorePath: /nix/store/h3vngh0nc6cqz3bzz2czp5p9g9vvwzrb-dep-tool\n", "no NarHash"},
@@ -182,4 +187,24 @@ func TestVerifyCacheDirectory(t *testing.T) {
 
 	assert.ErrorContains(t, nix.VerifyCache(t.Context(), dir, "", top), "publicKey is empty")
 	assert.ErrorContains(t, nix.VerifyCache(t.Context(), "s3://bucket", key.String(), top), `scheme "s3"`)
+}
+
+func FuzzParseNarInfo(f *testing.F) {
+	f.Add([]byte(realNarInfo))
+	f.Add([]byte("StorePath: /nix/store/h3vngh0nc6cqz3bzz2czp5p9g9vvwzrb-dep\nNarHash: sha256-phBHFSOYwOeiC1asw+s7xBA3fWRZQCHhSoumQkFIjJc=\nReferences: \nCA: fixed:r:sha256:x\n"))
+	key, err := nix.ParsePublicKey("aurora-cache-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU=")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ni, err := nix.ParseNarInfo(data)
+		if err != nil {
+			return
+		}
+		if _, err := nix.ParseStorePath(string(ni.StorePath)); err != nil {
+			t.Fatalf("ParseNarInfo accepted StorePath %q: %v", ni.StorePath, err)
+		}
+		// A cache's narinfo is untrusted input: verifying must not panic.
+		_ = ni.Verify(key)
+	})
 }
