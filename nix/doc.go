@@ -17,9 +17,9 @@
 // (and errors.Is(err, exec.ErrNotFound)).
 //
 // What needs no build: [Nix.Instantiate] writes .drv files and
-// [Nix.OutputPaths] reads their output paths (nix-store -q --outputs), so a
-// payload that names a sandbox's store path can be produced by evaluation
-// alone; [Nix.Eval] evaluates an expression to JSON (--eval --strict
+// [Nix.OutputPaths] reads their output paths (from the .drv file in a
+// local store, else nix-store -q --outputs), so a payload that names a
+// sandbox's store path can be produced by evaluation alone; [Nix.Eval] evaluates an expression to JSON (--eval --strict
 // --json). What builds or moves store paths: [Nix.Build], [Nix.Realise]
 // (substituting from binary caches with trusted keys, rooting the result
 // with --add-root), [Nix.Copy] (to or from any store URL Nix accepts,
