@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
+	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
@@ -17,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The Nix-built hello job runs on an agent whose store starts empty: its
-// init_sandbox realises the sandbox from a signed file:// binary cache into
+// The Nix-built hello job, created through gorealis, runs on an agent whose
+// store starts empty: its init_sandbox realises the sandbox from a signed file:// binary cache into
 // that agent's store (seen at /nix/store through the mount namespace), and
 // hello prints its greeting in .logs/hello/0/stdout.
 func TestNixHelloOnEmptyAgentStore(t *testing.T) {
@@ -46,13 +50,26 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	agentStore := filepath.Join(dir, "agent-store")
 	e := newExecutor(t)
 	e.Agents = map[string]thermosexec.Agent{"agent-a": {Store: agentStore}}
+	srv := auroratest.NewServer(auroratest.WithExecutor(e), auroratest.WithTimeScale(100), auroratest.WithHosts("agent-a"))
+	t.Cleanup(srv.Close)
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	t.Cleanup(r.Close)
+
 	j := newJob(proc(sandbox.InitProcessName, initCmd), proc("hello", "hello"))
+	j.Name = "hello"
 	j.Task.Constraints = []thermos.Constraint{order(sandbox.InitProcessName, "hello")}
-	id, _ := launchOn(t, e, j, nil, "agent-a", 0)
+	rj := realisJob(t, j, 1)
+	_, err = r.CreateJob(rj)
+	require.NoError(t, err)
+	tasks := activeTasks(t, r, rj.JobKey(), 1, append(aurora.ACTIVE_STATES, aurora.TERMINAL_STATES...)...)
+	id := tasks[0].AssignedTask.TaskId
+	assert.Equal(t, "agent-a", tasks[0].AssignedTask.SlaveHost)
 	u := wait(t, e, id, 2*time.Minute)
 	info, _ := e.Task(id)
 	require.Equal(t, FINISHED, u.Status, "%s\ninit_sandbox stderr: %s", u.Message, readLog(t, info.Sandbox, sandbox.InitProcessName, 0, "stderr"))
 	assert.Equal(t, "Hello from the sandbox\n", readLog(t, info.Sandbox, "hello", 0, "stdout"))
+	activeTasks(t, r, rj.JobKey(), 1, aurora.ScheduleStatus_FINISHED)
 
 	// The closure went into the agent's store, not the host's view of it.
 	_, err = os.Stat(filepath.Join(agentStore, string(paths.Out)))
