@@ -805,7 +805,8 @@ func (a *api) GetJobs(ctx context.Context, ownerRole string) (r *aurora.Response
 }
 
 // GetJobSummary implements getJobSummary: every job with tasks (terminal
-// ones included) or a cron schedule.
+// ones included) or a cron schedule, with Aurora's JobStats (KILLED counts
+// as finished, LOST as failed).
 func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
@@ -829,7 +830,7 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Respons
 			s.PendingTaskCount++
 		case activeStates[t.status]:
 			s.ActiveTaskCount++
-		case t.status == aurora.ScheduleStatus_FINISHED:
+		case t.status == aurora.ScheduleStatus_FINISHED || t.status == aurora.ScheduleStatus_KILLED:
 			s.FinishedTaskCount++
 		default:
 			s.FailedTaskCount++

@@ -3,6 +3,7 @@ package auroratest_test
 import (
 	"fmt"
 	"log"
+	"time"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -59,4 +60,35 @@ func ExampleServer() {
 	// 0 RUNNING preemptible
 	// 1 RUNNING preemptible
 	// killed: 2
+}
+
+// ExampleServer_timeScale rolls a service forward with gorealis' default
+// update settings (one instance at a time, each watched for 45 s) on a
+// scheduler whose clock runs 1000 times faster than real time: the update
+// takes about a tenth of a second.
+func ExampleServer_timeScale() {
+	srv := auroratest.NewServer(auroratest.WithTimeScale(1000))
+	defer srv.Close()
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	job := realis.NewJob().
+		Environment("prod").Role("vagrant").Name("web").
+		ExecutorName(aurora.AURORA_EXECUTOR_NAME).ExecutorData("{}").
+		CPU(0.25).RAM(64).Disk(100).
+		IsService(true).InstanceCount(2)
+	_, result, err := r.CreateService(job, realis.NewUpdateSettings())
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := realis.Monitor{Client: r}
+	status, err := m.JobUpdateStatus(*result.Key, realis.TerminalUpdateStates(), 10*time.Millisecond, 30*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(status)
+	// Output: ROLLED_FORWARD
 }

@@ -66,7 +66,8 @@ func TestQueries(t *testing.T) {
 	sums := resp.Result_.JobSummaryResult_.Summaries
 	require.Len(t, sums, 1)
 	assert.Equal(t, int32(2), sums[0].Stats.ActiveTaskCount)
-	assert.Equal(t, int32(3), sums[0].Stats.FailedTaskCount, "killed tasks count as failed, as in Aurora's JobStats")
+	assert.Equal(t, int32(3), sums[0].Stats.FinishedTaskCount, "killed tasks count as finished, as in Aurora's JobStats")
+	assert.Equal(t, int32(0), sums[0].Stats.FailedTaskCount)
 
 	resp, err = c.PopulateJobConfig(ctx, newJob("p", 1).JobConfig())
 	require.NoError(t, err)

@@ -360,7 +360,7 @@ func (u *update) evaluateInstance(i int32) {
 		}
 		if t.status != aurora.ScheduleStatus_KILLING {
 			u.working(i)
-			st.changeState(t, aurora.ScheduleStatus_KILLING, "Killed for job update.")
+			st.changeState(t, aurora.ScheduleStatus_KILLING, "Killed for job update "+u.id)
 		}
 	case want != nil:
 		u.working(i)
@@ -368,7 +368,7 @@ func (u *update) evaluateInstance(i int32) {
 	case t != nil:
 		if t.status != aurora.ScheduleStatus_KILLING {
 			u.working(i)
-			st.changeState(t, aurora.ScheduleStatus_KILLING, "Killed for job update.")
+			st.changeState(t, aurora.ScheduleStatus_KILLING, "Killed for job update "+u.id)
 		}
 	default:
 		u.succeed(i)
