@@ -199,6 +199,7 @@ func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
 		ev.Timestamp = t.events[n-1].Timestamp
 	}
 	t.events = append(t.events, ev)
+	st.s.logf("task %s %v -> %v %s", t.id, t.status, to, msg)
 	t.status = to
 	t.reason = msg
 	if to == aurora.ScheduleStatus_KILLING {
@@ -348,7 +349,9 @@ func (st *state) step() bool {
 	for _, u := range st.updates {
 		if u.active() {
 			u.evaluate()
-			busy = busy || u.active()
+			// Only rolling updates wait for time to pass; paused and
+			// awaiting ones wait for a call.
+			busy = busy || u.status == aurora.JobUpdateStatus_ROLLING_FORWARD || u.status == aurora.JobUpdateStatus_ROLLING_BACK
 		}
 	}
 	return busy

@@ -138,6 +138,7 @@ func (u *update) setStatus(to aurora.JobUpdateStatus, user, msg string) {
 		ev.Message = thrift.StringPtr(msg)
 	}
 	u.events = append(u.events, ev)
+	u.st.s.logf("update %s of %s: %v -> %v %s", u.id, u.job, u.status, to, msg)
 	wasForward := u.forward
 	u.status = to
 	switch to {
