@@ -63,7 +63,7 @@ type Nix struct {
 var (
 	// ErrNotFound means a nix binary is not installed (not in [Nix.Dir]
 	// or on $PATH). errors.Is(err, exec.ErrNotFound) holds as well.
-	ErrNotFound = fmt.Errorf("nix not installed: %w", exec.ErrNotFound)
+	ErrNotFound error = notFoundError{}
 
 	// ErrBuildFailed means a builder failed: nix-store --realise exited
 	// with 100-111 (the 2.8 build-failure codes).
@@ -81,6 +81,13 @@ var (
 	// how to build these paths"), or [VerifyCache] found no narinfo for it.
 	ErrNotInCache = errors.New("path not in any binary cache")
 )
+
+// notFoundError is ErrNotFound: it reads "nix not installed" and unwraps
+// to exec.ErrNotFound.
+type notFoundError struct{}
+
+func (notFoundError) Error() string { return "nix not installed" }
+func (notFoundError) Unwrap() error { return exec.ErrNotFound }
 
 // An Error reports a failed nix command. It unwraps to the process error
 // (*exec.ExitError, or the context's error after a cancellation), to
@@ -184,14 +191,14 @@ func (n *Nix) lookPath(name string) (string, error) {
 	if n.Dir == "" {
 		p, err := exec.LookPath(name)
 		if err != nil {
-			return "", fmt.Errorf("%w: %s not found in $PATH", ErrNotFound, name)
+			return "", fmt.Errorf("%w: %s not found in $PATH (install Nix, or set Nix.Dir to the directory holding it)", ErrNotFound, name)
 		}
 		return p, nil
 	}
 	p := filepath.Join(n.Dir, name)
 	fi, err := os.Stat(p)
 	if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("%w: no executable %s in %s (Nix.Dir)", ErrNotFound, name, n.Dir)
+		return "", fmt.Errorf("%w: no executable %s in %s (Nix.Dir; e.g. /nix/var/nix/profiles/default/bin)", ErrNotFound, name, n.Dir)
 	}
 	return p, nil
 }
