@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/apache/thrift/lib/go/thrift"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 )
 
@@ -1137,5 +1136,3 @@ func (a *api) PruneTasks(ctx context.Context, query *aurora.TaskQuery) (r *auror
 	defer a.guard(&r, &err)
 	return a.notImplemented("pruneTasks")
 }
-
-var _ = thrift.StringPtr

@@ -71,8 +71,9 @@ func (t *taskRec) lastEventTime() int64 {
 	return t.events[len(t.events)-1].Timestamp
 }
 
-// state is everything the scheduler stores, guarded by state.mu... which
-// is the server's single lock: s.st is only touched with lock held.
+// state is everything the scheduler stores. It is guarded by the
+// server's single lock (Server.mu): it is only touched with that lock
+// held, so every transition is observed in order.
 type state struct {
 	s       *Server
 	tasks   []*taskRec
