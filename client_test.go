@@ -496,6 +496,14 @@ func TestCronJob(t *testing.T) {
 	assert.Equal(t, aurora.CronCollisionPolicy_CANCEL_NEW, res.Configs[0].CronCollisionPolicy)
 	assert.Empty(t, activeTasks(t, srv), "nothing runs before the schedule fires")
 
+	d, err := c.Diff(ctx, j)
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+	d, err = c.Diff(ctx, j.WithCron("30 4 * * *"))
+	require.NoError(t, err)
+	assert.True(t, d.Changed)
+	assert.Contains(t, d.Text, `cron schedule: -"15 3 * * *" +"30 4 * * *"`)
+
 	require.NoError(t, c.Kill(ctx, testKey, nil))
 	assert.Equal(t, 0, jobCount(t, srv), "killing a cron job deschedules it")
 }

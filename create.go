@@ -80,7 +80,8 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 	key := keyString(j.Key())
 	// Validate before any Nix work: a job that cannot build is reported at
 	// once, with every problem.
-	if _, err := j.Build(); err != nil {
+	spec, err := j.Build()
+	if err != nil {
 		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
 	}
 	if c.prep != nil {
@@ -92,11 +93,9 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 		if err != nil {
 			return job.Spec{}, nil, nil, nixErr(op, key, err)
 		}
-		j = pj
-	}
-	spec, err := j.Build()
-	if err != nil {
-		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+		if spec, err = pj.Build(); err != nil {
+			return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
+		}
 	}
 	key = keyString(specKey(spec))
 	settings, err := UpdateSettings(spec.Update)

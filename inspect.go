@@ -144,6 +144,16 @@ func (c *Client) Diff(ctx context.Context, j job.Job) (*JobDiff, error) {
 		return nil, err
 	}
 	want := normalizedConfig(rj.TaskConfig())
+	if len(tasks) == 0 {
+		// A cron job runs nothing between runs: compare its template.
+		cfg, err := c.jobConfig(ctx, "diff", k)
+		if err != nil {
+			return nil, err
+		}
+		if cfg != nil && cfg.CronSchedule != nil && cfg.TaskConfig != nil {
+			return cronDiff(rj.JobConfig(), cfg, want), nil
+		}
+	}
 
 	type group struct {
 		instances []int32
@@ -380,4 +390,26 @@ func sortTasks(ts []Task) {
 		}
 		return a.Since.Compare(b.Since)
 	})
+}
+
+// cronDiff compares a cron job with the scheduler's cron template.
+func cronDiff(want, got *aurora.JobConfiguration, wantText string) *JobDiff {
+	var b strings.Builder
+	if *got.CronSchedule != *want.CronSchedule {
+		fmt.Fprintf(&b, "cron schedule: -%q +%q\n", *got.CronSchedule, *want.CronSchedule)
+	}
+	if got.CronCollisionPolicy != want.CronCollisionPolicy {
+		fmt.Fprintf(&b, "cron collision policy: -%s +%s\n", got.CronCollisionPolicy, want.CronCollisionPolicy)
+	}
+	if got.InstanceCount != want.InstanceCount {
+		fmt.Fprintf(&b, "instances: -%d +%d\n", got.InstanceCount, want.InstanceCount)
+	}
+	if gotText := normalizedConfig(got.TaskConfig); gotText != wantText {
+		b.WriteString("cron template:\n--- scheduled\n+++ job\n")
+		b.WriteString(lineDiff(gotText, wantText))
+	}
+	if b.Len() == 0 {
+		return &JobDiff{Text: "no changes\n"}
+	}
+	return &JobDiff{Changed: true, Text: b.String()}
 }
