@@ -405,3 +405,33 @@ func TestUpdateSummariesAndDiff(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, resp.Result_.GetJobUpdateSummariesResult_.UpdateSummaries)
 }
+
+func TestCoordinatedUpdateBlocksWithoutPulses(t *testing.T) {
+	t.Parallel()
+	srv := fastServer()
+	defer srv.Close()
+	r := client(t, srv)
+	startService(t, r, "blocked", 1)
+	settings := realis.NewUpdateSettings()
+	block := int32(60 * 1000) // one minute on the scaled clock
+	settings.BlockIfNoPulsesAfterMs = &block
+	settings.MinWaitInInstanceRunningMs = 3600 * 1000
+	resp, err := r.StartJobUpdate(realis.NewUpdateJob(newJob("blocked", 1).RAM(128).TaskConfig(), settings).InstanceCount(1), "")
+	require.NoError(t, err)
+	uk := response.JobUpdateKey(resp)
+	_, err = r.PulseJobUpdate(uk)
+	require.NoError(t, err)
+	waitUpdate(t, r, uk, aurora.JobUpdateStatus_ROLLING_FORWARD)
+	waitUpdate(t, r, uk, aurora.JobUpdateStatus_ROLL_FORWARD_AWAITING_PULSE)
+	d := details(t, r, uk)
+	last := d.UpdateEvents[len(d.UpdateEvents)-1]
+	assert.Equal(t, "Pulses from external service have timed out.", last.GetMessage())
+
+	// Paused, it stays paused; resumed with the pulse expired, it awaits a
+	// pulse again.
+	_, err = r.PauseJobUpdate(uk, "")
+	require.NoError(t, err)
+	_, err = r.ResumeJobUpdate(uk, "")
+	require.NoError(t, err)
+	assert.Equal(t, aurora.JobUpdateStatus_ROLL_FORWARD_AWAITING_PULSE, details(t, r, uk).Update.Summary.State.Status)
+}
