@@ -17,7 +17,7 @@ import (
 func healthJob(t *testing.T, delay, body string) *thermos.Job {
 	j := newJob(proc("web", "sleep "+delay+"; "+helperCmd(t, "{{thermos.ports[health]}}", body)))
 	j.Service = true
-	j.HealthCheckConfig.InitialIntervalSecs = 200 // 2 s at the test's scale: room to start
+	j.HealthCheckConfig.InitialIntervalSecs = 500 // 5 s at the test's scale: room to start
 	j.HealthCheckConfig.IntervalSecs = 5          // 50 ms
 	j.HealthCheckConfig.TimeoutSecs = 100         // 1 s
 	j.Lifecycle.HTTP = thermos.DefaultHTTPLifecycle()
@@ -52,7 +52,7 @@ func TestHTTPHealthCheckRunningOnceHealthy(t *testing.T) {
 func TestHTTPHealthCheckFails(t *testing.T) {
 	e := newExecutor(t)
 	j := healthJob(t, "0", "sick")
-	j.HealthCheckConfig.InitialIntervalSecs = 100 // 1 s
+	j.HealthCheckConfig.InitialIntervalSecs = 300 // 3 s: the service is up by then
 	id, r := launch(t, e, j, freePorts(t, "health"))
 	u := wait(t, e, id, 10*time.Second)
 	assert.Equal(t, FAILED, u.Status)
@@ -67,15 +67,18 @@ func TestHTTPHealthCheckFails(t *testing.T) {
 
 func TestShellHealthCheck(t *testing.T) {
 	tests := []struct {
-		name    string
-		command string
-		want    []aurora.ScheduleStatus
-		message string
+		name     string
+		command  string
+		interval float64 // interval_secs
+		timeout  float64 // timeout_secs
+		want     []aurora.ScheduleStatus
+		message  string
 	}{
-		{"healthy", "test -f {{thermos.task_id}}.up", []aurora.ScheduleStatus{STARTING, RUNNING}, "Task is healthy."},
-		{"unhealthy", "echo not yet; exit 2", []aurora.ScheduleStatus{STARTING, FAILED},
+		{"healthy", "test -f {{thermos.task_id}}.up", 5, 100, []aurora.ScheduleStatus{STARTING, RUNNING}, "Task is healthy."},
+		{"unhealthy", "echo not yet; exit 2", 5, 100, []aurora.ScheduleStatus{STARTING, FAILED},
 			"Failed health check! Command 'echo not yet; exit 2' returned non-zero exit status 2 with output 'not yet'"},
-		{"timeout", "sleep 5", []aurora.ScheduleStatus{STARTING, FAILED}, "Failed health check! Health check timed out."},
+		// Each check lasts its whole timeout: keep the attempts few.
+		{"timeout", "sleep 5", 30, 15, []aurora.ScheduleStatus{STARTING, FAILED}, "Failed health check! Health check timed out."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,11 +87,11 @@ func TestShellHealthCheck(t *testing.T) {
 			j.Service = true
 			j.HealthCheckConfig = thermos.HealthCheckConfig{
 				HealthChecker:       thermos.HealthCheckerConfig{Shell: &thermos.ShellHealthChecker{ShellCommand: tc.command}},
-				InitialIntervalSecs: 100, IntervalSecs: 5, TimeoutSecs: 20, MinConsecutiveSuccesses: 1,
+				InitialIntervalSecs: 300, IntervalSecs: tc.interval, TimeoutSecs: tc.timeout, MinConsecutiveSuccesses: 1,
 			}
 			id, r := launch(t, e, j, nil)
 			want := tc.want[len(tc.want)-1]
-			u := r.waitFor(t, want, 10*time.Second)
+			u := r.waitFor(t, want, 20*time.Second)
 			assert.Equal(t, tc.message, u.Message)
 			if want == RUNNING {
 				e.Kill(id)
@@ -109,7 +112,7 @@ func TestHealthCheckSnooze(t *testing.T) {
 	j.Service = true
 	j.HealthCheckConfig = thermos.HealthCheckConfig{
 		HealthChecker:       thermos.HealthCheckerConfig{Shell: &thermos.ShellHealthChecker{ShellCommand: "exit 1"}},
-		InitialIntervalSecs: 100, IntervalSecs: 5, TimeoutSecs: 20, MinConsecutiveSuccesses: 1,
+		InitialIntervalSecs: 300, IntervalSecs: 5, TimeoutSecs: 20, MinConsecutiveSuccesses: 1,
 	}
 	id, r := launch(t, e, j, nil)
 	r.waitFor(t, RUNNING, 10*time.Second)
