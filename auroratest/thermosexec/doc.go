@@ -28,14 +28,18 @@
 //
 // Kill runs the task's HTTP lifecycle when it has one (graceful shutdown
 // endpoint, wait, shutdown endpoint, wait), then SIGTERM, final processes
-// and SIGKILL after the preemption wait. When a task ends no process of it
+// and SIGKILL after the preemption wait. As in Aurora's executor, a killed
+// task's SIGTERM and final processes are bounded by the preemption wait
+// (Executor.PreemptionWait, one minute by default) rather than by
+// finalization_wait, which bounds them when the task ends by itself. When a task ends no process of it
 // is left: each run's process group is killed when its bash exits, and any
 // process still working in the sandbox is killed at the end.
 //
 // Health checks follow Aurora's executor: a shell check always, an HTTP
 // check when the task has a port named "health"; initial_interval_secs,
 // interval_secs, timeout_secs, max_consecutive_failures and
-// min_consecutive_successes as in its ThreadedHealthChecker. An unhealthy
+// min_consecutive_successes as in its ThreadedHealthChecker, and a
+// .healthchecksnooze file in the sandbox turns the checks off. An unhealthy
 // task is shut down like a killed one and reported FAILED with
 // "Failed health check! <reason>".
 //
