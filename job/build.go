@@ -73,6 +73,10 @@ type builder struct {
 	// whether refPorts collects (only while rendering the task)
 	inTask  bool
 	payload *thermos.Job
+	// The fixed scope links and struct nodes, allocated with the builder.
+	stdScope, jobScope, taskScope scope
+	jn                            jobNode
+	tn                            taskNode
 }
 
 // Build resolves templates and defaults, validates the whole job and
@@ -98,13 +102,16 @@ func (b *builder) build() Spec {
 	j := b.j
 	// Scope chains, innermost last: job fields, then job bindings (later
 	// calls win), then the standard bindings.
-	jsc := (*scope)(nil).push(stdNode{})
+	b.stdScope = scope{root: stdRoot}
+	jsc := &b.stdScope
 	for i, v := range j.vars {
 		checkVars(fmt.Sprintf("bind[%d]", i), v, &b.errs)
 		jsc = jsc.push(varsNode{v: v})
 	}
-	jn := &jobNode{j: j}
-	jsc = jsc.push(jn)
+	jn := &b.jn
+	jn.j = j
+	b.jobScope = scope{parent: jsc, root: jn}
+	jsc = &b.jobScope
 	jn.sc = jsc
 
 	t := &j.task
@@ -113,15 +120,15 @@ func (b *builder) build() Spec {
 		checkVars(fmt.Sprintf("task.bind[%d]", i), v, &b.errs)
 		tsc = tsc.push(varsNode{v: v})
 	}
-	tn := &taskNode{t: t}
-	tsc = tsc.push(tn)
+	tn := &b.tn
+	tn.t = t
+	b.taskScope = scope{parent: tsc, root: tn}
+	tsc = &b.taskScope
 	tn.sc = tsc
 	jn.task = tn
-	// One allocation each for all process scopes and nodes.
+	// One allocation each for all process nodes and scopes.
 	n := len(t.processes)
-	psc := make([]*scope, n)
-	tn.procs = make([]*processNode, n)
-	pnodes := make([]processNode, n)
+	tn.procs = make([]processNode, n)
 	pscopes := make([]scope, n)
 	for i := range t.processes {
 		p := &t.processes[i]
@@ -130,13 +137,10 @@ func (b *builder) build() Spec {
 			checkVars(fmt.Sprintf("task.processes[%d].bind[%d]", i, k), v, &b.errs)
 			sc = sc.push(varsNode{v: v})
 		}
-		pn := &pnodes[i]
+		pn := &tn.procs[i]
 		pn.p = p
 		pscopes[i] = scope{parent: sc, root: pn}
-		sc = &pscopes[i]
-		pn.sc = sc
-		psc[i] = sc
-		tn.procs[i] = pn
+		pn.sc = &pscopes[i]
 	}
 	var asc *scope
 	if j.announce != nil {
@@ -148,7 +152,7 @@ func (b *builder) build() Spec {
 
 	pl := b.payload
 	b.inTask = true
-	pl.Task = b.buildTask(t, tsc, psc)
+	pl.Task = b.buildTask(t, tsc)
 	b.inTask = false
 	b.buildJob(pl, jsc, asc)
 	b.validateJob(pl)
@@ -286,9 +290,13 @@ func (b *builder) resources(path string, r *Resources, tmpl map[string]string, s
 	return out
 }
 
-func (b *builder) buildTask(t *Task, tsc *scope, psc []*scope) thermos.Task {
+func (b *builder) buildTask(t *Task, tsc *scope) thermos.Task {
 	out := thermos.NewTask()
-	out.Name = b.str("task.name", (&taskNode{t: t}).taskName(), tsc)
+	if t.name == "" && len(t.processes) > 0 && !strings.Contains(t.processes[0].name, "{{") {
+		out.Name = t.processes[0].name // the default, {{processes[0].name}}, without templates
+	} else {
+		out.Name = b.str("task.name", (&taskNode{t: t}).taskName(), tsc)
+	}
 	out.MaxFailures = t.maxFailures
 	out.MaxConcurrency = t.maxConcurrency
 	out.FinalizationWait = secs(t.finalizationWait)
@@ -312,7 +320,7 @@ func (b *builder) buildTask(t *Task, tsc *scope, psc []*scope) thermos.Task {
 	}
 	out.Processes = make([]thermos.Process, len(t.processes))
 	for i := range t.processes {
-		out.Processes[i] = b.buildProcess(i, &t.processes[i], psc[i])
+		out.Processes[i] = b.buildProcess(i, &t.processes[i], b.tn.procs[i].sc)
 	}
 	if len(t.constraints) > 0 {
 		out.Constraints = make([]thermos.Constraint, len(t.constraints))
@@ -412,7 +420,13 @@ func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
 
 func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 	j := b.j
-	pl.Name = b.str("name", (&jobNode{j: j}).jobName(), jsc)
+	if j.key.Name == "" {
+		// The default, {{task.name}}, is the task name just rendered (its
+		// problems are reported there).
+		pl.Name = pl.Task.Name
+	} else {
+		pl.Name = b.str("name", j.key.Name, jsc)
+	}
 	pl.Role = b.str("role", j.key.Role, jsc)
 	pl.Cluster = b.str("cluster", j.key.Cluster, jsc)
 	pl.Environment = b.str("environment", j.key.Environment, jsc)

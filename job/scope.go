@@ -91,7 +91,7 @@ func (n resourcesNode) child(name string, _ bool) (node, bool) {
 type taskNode struct {
 	t     *Task
 	sc    *scope
-	procs []*processNode
+	procs []processNode
 }
 
 func (n *taskNode) child(name string, _ bool) (node, bool) {
@@ -137,7 +137,7 @@ func (n *taskNode) taskName() string {
 	return n.t.name
 }
 
-type listNode []*processNode
+type listNode []processNode
 
 func (l listNode) child(name string, index bool) (node, bool) {
 	if !index {
@@ -147,7 +147,7 @@ func (l listNode) child(name string, index bool) (node, bool) {
 	if err != nil || i < 0 || i >= len(l) {
 		return nil, false
 	}
-	return l[i], true
+	return &l[i], true
 }
 
 type mapNode struct {
@@ -273,6 +273,7 @@ type stdNode struct{ ns string }
 
 // Pre-boxed nodes, so that looking up {{mesos.instance}} allocates nothing.
 var (
+	stdRoot    node = stdNode{}
 	stdMesos   node = stdNode{ns: "mesos"}
 	stdThermos node = stdNode{ns: "thermos"}
 	stdRole    node = leaf{val: "{{role}}"}
