@@ -1,6 +1,7 @@
 package thermosexec_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/thermos"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -403,4 +405,42 @@ func currentUser(t *testing.T) string {
 	u, err := user.Current()
 	require.NoError(t, err)
 	return u.Username
+}
+
+// A run ended by a signal the executor did not send is lost, not failed:
+// Thermos runs it again without counting it against max_failures.
+func TestLostRunIsRetried(t *testing.T) {
+	e := newExecutor(t)
+	j := newJob(proc("p", `echo run >> runs; [ "$(wc -l < runs)" -ge 2 ] || kill -9 $$`))
+	id, _ := launch(t, e, j, nil)
+	require.Equal(t, FINISHED, wait(t, e, id, 10*time.Second).Status)
+	info, _ := e.Task(id)
+	runs := info.RunsOf("p")
+	require.Len(t, runs, 2)
+	assert.Equal(t, thermosexec.ProcessLost, runs[0].State)
+	assert.Equal(t, -1, runs[0].ExitCode)
+	assert.Equal(t, thermosexec.ProcessSuccess, runs[1].State)
+}
+
+// When the context given to Launch is done (the scheduler closing), the
+// task is killed.
+func TestContextDoneKillsTask(t *testing.T) {
+	e := newExecutor(t)
+	data, err := thermos.Marshal(newJob(proc("sleep", "exec sleep 60")))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	r := newRecorder()
+	e.Launch(ctx, auroratest.LaunchedTask{TaskID: "ctx-task", Host: "agent-1", ExecutorName: "AuroraExecutor", Data: string(data)}, r.report)
+	r.waitFor(t, RUNNING, 5*time.Second)
+	cancel()
+	u := wait(t, e, "ctx-task", 10*time.Second)
+	assert.Equal(t, KILLED, u.Status)
+	assert.Equal(t, "Told to shut down executor.", u.Message)
+	info, _ := e.Task("ctx-task")
+	assert.Empty(t, procsIn(info.Sandbox))
+
+	// A second launch of the same task id is refused as LOST.
+	r2 := newRecorder()
+	e.Launch(t.Context(), auroratest.LaunchedTask{TaskID: "ctx-task", Host: "agent-1", Data: string(data)}, r2.report)
+	assert.Equal(t, []aurora.ScheduleStatus{aurora.ScheduleStatus_LOST}, r2.statuses())
 }
