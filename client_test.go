@@ -315,6 +315,10 @@ type faultProxy struct {
 	// dropAnswer, when set, makes the next request whose body contains it
 	// reach the scheduler but lose its answer (the connection closes).
 	dropAnswer atomic.Value // string
+	// slowAnswer, when set, makes the next request whose body contains it
+	// reach the scheduler but get its answer only after slowBy.
+	slowAnswer atomic.Value // string
+	slowBy     time.Duration
 	// down refuses every request (the connection closes unanswered).
 	down      atomic.Bool
 	srv       *http.Server
@@ -328,6 +332,7 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 	require.NoError(t, err)
 	p := &faultProxy{}
 	p.dropAnswer.Store("")
+	p.slowAnswer.Store("")
 	rp := httputil.NewSingleHostReverseProxy(u)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -354,6 +359,9 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 			}
 			hangUp()
 			return
+		}
+		if s := p.slowAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.slowAnswer.CompareAndSwap(s, "") {
+			defer time.Sleep(p.slowBy)
 		}
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		rp.ServeHTTP(w, r)
@@ -407,6 +415,31 @@ func TestCreateAnswerLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), p.dropped.Load(), "the fault was injected")
 	assert.Contains(t, logs.String(), "the job is ours", "gorealis retried and got \"already exists\"")
+	assert.Equal(t, 1, jobCount(t, srv))
+	assert.Len(t, activeTasks(t, srv), 2)
+}
+
+// TestCreateAnswerTimesOut: the createJob reaches the scheduler but its
+// answer comes after gorealis' client timeout. gorealis' check after a
+// timeout is inverted in v1.25.0 (it never sees the job), so it sends
+// createJob again and gets "already exists"; the client still ends with
+// exactly one job and no error.
+func TestCreateAnswerTimesOut(t *testing.T) {
+	srv := newServer(t)
+	p := newFaultProxy(t, srv.URL)
+	p.slowBy = 1500 * time.Millisecond
+	var logs syncBuffer
+	c := newClient(t, []realis.ClientOption{
+		realis.SchedulerUrl(p.URL),
+		realis.BackOff(realis.Backoff{Steps: 4, Duration: 10 * time.Millisecond, Factor: 2}),
+		realis.SetLogger(realis.NoopLogger{}),
+		realis.TimeoutMS(500),
+	}, nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	p.slowAnswer.Store("createJob")
+
+	_, err := c.Create(ctxFor(t, 30*time.Second), helloJob("sleep 1000", 2), nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "the job is ours")
 	assert.Equal(t, 1, jobCount(t, srv))
 	assert.Len(t, activeTasks(t, srv), 2)
 }
