@@ -216,6 +216,15 @@ func TestBuildValidation(t *testing.T) {
 			want: []wantErr{{"task.processes[0].daemon", job.ErrInvalid, "not a boolean"}},
 		},
 		{
+			name: "bad logger",
+			job:  okJob(okTask(a.WithLogger(job.Logger{Destination: "syslog", Mode: "fast", Rotate: &job.RotatePolicy{}}))),
+			want: []wantErr{
+				{"task.processes[0].logger.destination", job.ErrInvalid, "file, console, both or none"},
+				{"task.processes[0].logger.mode", job.ErrInvalid, "standard or rotate"},
+				{"task.processes[0].logger.rotate.log_size", job.ErrInvalid, "positive"},
+			},
+		},
+		{
 			name: "unknown template field",
 			job:  okJob(okTask()).WithTemplate("nope", "1"),
 			want: []wantErr{{"template.nope", job.ErrInvalid, "no templated field"}},
@@ -547,4 +556,25 @@ func TestConcurrentBuild(t *testing.T) {
 	for range 8 {
 		assert.NoError(t, <-errs)
 	}
+}
+
+func TestNumericTemplates(t *testing.T) {
+	p := job.NewProcess("p", "true").WithTemplate("final", "{{yes}}").WithTemplate("resources.gpu", "{{n}}").
+		WithResources(job.Resources{CPU: 1, RAM: job.MiB, Disk: job.MiB})
+	task := okTask(p).WithTemplate("max_concurrency", "{{n}}").WithTemplate("finalization_wait", " {{n}} ").
+		WithTemplate("resources.ram", "{{ram}}")
+	spec, err := okJob(task).WithTemplate("priority", "{{n}}").WithTemplate("production", "{{yes}}").
+		WithTemplate("enable_hooks", "0").WithTemplate("instances", "{{n}}").
+		Bind(job.Vars{"n": 2, "yes": true, "ram": int64(job.GiB)}).Build()
+	require.NoError(t, err)
+	pl := spec.Payload
+	assert.True(t, pl.Task.Processes[0].Final)
+	assert.Equal(t, int64(2), pl.Task.Processes[0].Resources.GPU)
+	assert.Equal(t, 2, pl.Task.MaxConcurrency)
+	assert.Equal(t, 2, pl.Task.FinalizationWait)
+	assert.Equal(t, int64(job.GiB), pl.Task.Resources.RAM)
+	assert.Equal(t, 2, pl.Priority)
+	assert.True(t, pl.Production)
+	assert.False(t, pl.EnableHooks)
+	assert.Equal(t, 2, spec.Instances)
 }
