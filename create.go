@@ -350,7 +350,8 @@ func (c *Client) waitGone(ctx context.Context, op string, k job.Key, instances m
 
 // Kill kills the job, or only the given instances, and waits until they
 // have no active task left (all KILLED, or otherwise terminal); killing a
-// whole cron job also deschedules it. With an
+// whole cron job also deschedules it. Killing a job that has no active
+// task succeeds, as Aurora's killTasks does. With an
 // active update it fails with ErrUpdateInProgress, naming the update, unless
 // AbortActiveUpdate is given: then it aborts the update first.
 func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
