@@ -241,7 +241,7 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 	// ACTIVE: run the regular plan.
 	for {
 		now := time.Now()
-		if down == nil || deadline.IsZero() {
+		if deadline.IsZero() { // the plan runs on during a lifecycle shutdown
 			for _, n := range regular.runnable(now) {
 				if maxConc > 0 && len(regular.running) >= maxConc {
 					break
@@ -267,7 +267,7 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 			ctxDone = nil
 			startShutdown(shutdown{killed, "Told to shut down executor."})
 		case h := <-healthCh:
-			if h.running {
+			if h.running && down == nil {
 				t.send(running, "Task is healthy.")
 			} else if h.failed {
 				startShutdown(shutdown{failed, "Failed health check! " + h.reason})
