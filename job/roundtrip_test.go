@@ -99,3 +99,50 @@ func TestPorts(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessors reads a golden payload back and checks that the accessors
+// report what it holds.
+func TestAccessors(t *testing.T) {
+	p, err := thermos.Unmarshal(readGolden(t, "constraints_metadata_tier.payload.json"))
+	require.NoError(t, err)
+	j, err := job.FromThermos(p)
+	require.NoError(t, err)
+	assert.Equal(t, "devcluster/www-data/prod/critical", j.Key().String())
+	assert.True(t, j.IsService())
+	assert.Equal(t, "", j.Cron())
+	assert.Equal(t, job.KillExisting, j.CronCollisionPolicy())
+	assert.Equal(t, "oncall@example.com", j.Contact())
+	assert.Equal(t, "preferred", j.Tier())
+	assert.True(t, j.Production())
+	assert.Equal(t, 10, j.Priority())
+	assert.Equal(t, -1, j.MaxTaskFailures())
+	assert.True(t, j.EnableHooks())
+	assert.Equal(t, map[string]string{"host": "limit:1", "rack": "!rack-1,rack-2", "zone": "us-east-1a,us-east-1b"}, j.Constraints())
+	assert.ElementsMatch(t, []job.Metadata{{Key: "team", Value: "infra"}, {Key: "cost_center", Value: "42"}}, j.Metadata())
+	assert.Equal(t, job.ExecutorConfig{Name: "AuroraExecutor"}, j.Executor())
+	assert.Equal(t, job.DefaultHealthCheck(), j.HealthCheck())
+	assert.Equal(t, job.DefaultLifecycle(), j.Lifecycle())
+	assert.Equal(t, job.DefaultUpdate(), j.Update())
+	_, announced := j.Announce()
+	assert.False(t, announced)
+	_, contained := j.Container()
+	assert.False(t, contained)
+
+	proc := j.Task().Processes()[0]
+	assert.Equal(t, "srv", proc.Name())
+	assert.Equal(t, "./srv", proc.Cmdline())
+	assert.False(t, proc.Daemon() || proc.Ephemeral() || proc.Final())
+	assert.Equal(t, 1, proc.MaxFailures())
+	assert.Equal(t, 5*time.Second, proc.MinDuration())
+	_, hasLogger := proc.Logger()
+	assert.False(t, hasLogger)
+	task := j.Task()
+	assert.Equal(t, 1, task.MaxFailures())
+	assert.Equal(t, 0, task.MaxConcurrency())
+	assert.Equal(t, 30*time.Second, task.FinalizationWait())
+
+	// Derived values change only the copy.
+	moved := j.WithKey(job.Key{Cluster: "other", Role: "r2", Environment: "devel", Name: "n"}).WithRole("r3").WithCluster("c3")
+	assert.Equal(t, "c3/r3/devel/n", moved.Key().String())
+	assert.Equal(t, "devcluster/www-data/prod/critical", j.Key().String())
+}
