@@ -60,3 +60,51 @@ func Example() {
 	// instance 1 RUNNING
 	// killed: 2 tasks KILLED
 }
+
+// ExampleClient_Inspect describes a job as `aurora job inspect` does,
+// without sending anything to the scheduler.
+func ExampleClient_Inspect() {
+	srv := auroratest.NewServer()
+	defer srv.Close()
+	c, err := nixrealis.Dial(srv.ClientOptions())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	task := job.SequentialTask("hello",
+		job.NewProcess("fetch", "curl -o data.txt https://example.com/data.txt"),
+		job.NewProcess("hello", "echo hello world\ncat data.txt")).
+		WithResources(job.NewResources(0.5, 64*job.MiB, 64*job.MiB))
+	j := job.Service(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "devel", Name: "hello"}, task).
+		WithContact("ops@example.com")
+	out, err := c.Inspect(context.Background(), j)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(out)
+	// Output:
+	// Job level information
+	//   name:       'hello'
+	//   role:       'www-data'
+	//   contact:    'ops@example.com'
+	//   cluster:    'devcluster'
+	//   instances:  '1'
+	//   service:    True
+	//
+	// Task level information
+	//   name: 'hello'
+	//   constraints:
+	//     fetch < hello
+	//   resources:  cpu 0.5, ram 64 MiB, disk 64 MiB
+	//
+	// Process 'fetch':
+	//   cmdline:
+	//     curl -o data.txt https://example.com/data.txt
+	//
+	// Process 'hello':
+	//   cmdline:
+	//     echo hello world
+	//     cat data.txt
+	//
+}

@@ -49,7 +49,9 @@ type UpdateResult struct {
 // the update rolled forward, or was a no-op; an update that ended otherwise
 // (rolled back, aborted, failed) gives ErrUpdateFailed with the result. A
 // job that does not exist yet is created by the update (Aurora's
-// startJobUpdate does that for services).
+// startJobUpdate does that for services). While the update is paused or
+// waits for pulses, Update keeps waiting (Resume and Pulse from another
+// goroutine move it on) until the context ends: give it a deadline.
 func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*UpdateResult, error) {
 	o := collect(opts)
 	spec, rj, settings, err := c.build(ctx, "update", j, true)
