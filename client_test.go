@@ -537,6 +537,13 @@ func TestCronJob(t *testing.T) {
 	assert.True(t, d.Changed)
 	assert.Contains(t, d.Text, `cron schedule: -"15 3 * * *" +"30 4 * * *"`)
 
+	upd, err := c.Update(ctx, j.WithCron("30 4 * * *"))
+	require.NoError(t, err)
+	assert.Nil(t, upd.Key)
+	d, err = c.Diff(ctx, j.WithCron("30 4 * * *"))
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+
 	require.NoError(t, c.Kill(ctx, testKey, nil))
 	assert.Equal(t, 0, jobCount(t, srv), "killing a cron job deschedules it")
 }

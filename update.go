@@ -49,7 +49,8 @@ type UpdateResult struct {
 // the update rolled forward, or was a no-op; an update that ended otherwise
 // (rolled back, aborted, failed) gives ErrUpdateFailed with the result. A
 // job that does not exist yet is created by the update (Aurora's
-// startJobUpdate does that for services). While the update is paused or
+// startJobUpdate does that for services). A cron job is updated by
+// replacing its template (scheduleCronJob), as Aurora requires. While the update is paused or
 // waits for pulses, Update keeps waiting (Resume and Pulse from another
 // goroutine move it on) until the context ends: give it a deadline.
 func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*UpdateResult, error) {
@@ -59,6 +60,17 @@ func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*Up
 		return nil, err
 	}
 	k := specKey(spec)
+	if jc := rj.JobConfig(); jc.CronSchedule != nil {
+		// Aurora updates cron jobs by replacing their template
+		// (startJobUpdate refuses them), as `aurora cron schedule` does.
+		key := keyString(k)
+		if _, err := c.respCall(ctx, "update", key, "scheduleCronJob", func() (*aurora.Response, error) { return c.r.ScheduleCronJob(rj) }); err != nil {
+			return nil, err
+		}
+		msg := "cron template replaced; the next run uses it"
+		c.report(Progress{Op: "update", Key: key, Stage: StageDone, Message: msg})
+		return &UpdateResult{Status: aurora.JobUpdateStatus_ROLLED_FORWARD, Message: msg}, nil
+	}
 	uk, err := c.startUpdate(ctx, "update", k, rj, settings, spec.Instances, o.message)
 	if err != nil {
 		return nil, err
