@@ -295,3 +295,23 @@ func TestInitSandboxDiskFull(t *testing.T) {
 	assert.Equal(t, ExitDiskFull, r.code)
 	assert.Equal(t, "init_sandbox: disk full: no space left on device while realising "+string(p.Out)+"\n", r.stderr)
 }
+
+// TestInitSandboxOccupiedRoot: a file where the GC root goes is reported,
+// not clobbered.
+func TestInitSandboxOccupiedRoot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.sandbox(t, "occupied", "hello")
+	w.push(t, p)
+	script, err := InitCommand(string(p.Out), w.agent())
+	require.NoError(t, err)
+	sbx := filepath.Join(w.dir, "task")
+	require.NoError(t, os.MkdirAll(filepath.Join(sbx, ".gcroots"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sbx, GCRootPath), []byte("mine"), 0o644))
+	r := runInit(t, script, sbx, filepath.Join(w.dir, "agent"))
+	assert.Equal(t, ExitSandbox, r.code)
+	assert.Equal(t, "init_sandbox: sandbox: "+sbx+"/"+GCRootPath+" exists and is not a link into the store\n", r.stderr)
+	data, err := os.ReadFile(filepath.Join(sbx, GCRootPath))
+	require.NoError(t, err)
+	assert.Equal(t, "mine", string(data))
+}
