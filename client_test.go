@@ -24,6 +24,7 @@ import (
 	"github.com/nixrealis/nixrealis"
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/nix"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -689,4 +690,51 @@ func TestRestartSomeInstances(t *testing.T) {
 	assert.Equal(t, before[2], after[2])
 	err = c.Restart(ctx, testKey, []int32{7})
 	assert.ErrorIs(t, err, nixrealis.ErrNotFound)
+}
+
+// TestPreparerFunc: the Nix step is pluggable; what it returns is what is
+// submitted, what it fails with stops the call before the scheduler, and
+// only Create and Update ask it to publish.
+func TestPreparerFunc(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var publishes []bool
+	prep := nixrealis.PreparerFunc(func(ctx context.Context, j job.Job, publish bool, progress func(nix.Event)) (job.Job, error) {
+		mu.Lock()
+		publishes = append(publishes, publish)
+		mu.Unlock()
+		if strings.Contains(j.Task().Processes()[0].Cmdline(), "broken") {
+			return job.Job{}, errors.New("error: attribute 'broken' missing")
+		}
+		progress(nix.Event{Action: nix.ActionMsg, Text: "evaluated"})
+		t := j.Task()
+		return j.WithTask(t.WithProcesses(append([]job.Process{job.NewProcess("setup", "true")}, t.Processes()...)...)), nil
+	})
+	var events []string
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(prep), nixrealis.WithProgress(func(p nixrealis.Progress) {
+		if p.Nix != nil {
+			mu.Lock()
+			events = append(events, p.Message)
+			mu.Unlock()
+		}
+	}))
+	ctx := ctxFor(t, 30*time.Second)
+
+	_, err := c.Create(ctx, helloJob("broken", 1))
+	require.ErrorIs(t, err, nixrealis.ErrNixFailed)
+	assert.Contains(t, err.Error(), "attribute 'broken' missing")
+	assert.Equal(t, 0, jobCount(t, srv))
+
+	created, err := c.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	require.NoError(t, err)
+	assert.Equal(t, "setup", created.Spec.Payload.Task.Processes[0].Name)
+	d, err := c.Diff(ctx, helloJob("sleep 1000", 1))
+	require.NoError(t, err)
+	assert.False(t, d.Changed, d.Text)
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []bool{true, true, false}, publishes)
+	assert.Contains(t, events, "evaluated")
 }
