@@ -70,7 +70,7 @@ func (w *world) push(t testing.TB, p Paths) {
 }
 
 func (w *world) agent() Agent {
-	return Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}
+	return Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}, MaxJobs: 4}
 }
 
 // initResult is what one init_sandbox run did.

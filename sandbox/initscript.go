@@ -68,6 +68,11 @@ type Agent struct {
 	// NixBinDirs are searched, in order, for an executable nix-store.
 	// Empty means DefaultNixBinDirs.
 	NixBinDirs []string
+	// MaxJobs, when > 0, is passed as --max-jobs: Nix 2.8 substitutes at
+	// most max-jobs paths at once (Debian's default is 1), so a higher
+	// value hides per-path network latency on the first task. Clients of a
+	// daemon send it too.
+	MaxJobs int
 }
 
 // ErrInvalid is wrapped by every error about bad input to this package.
@@ -121,6 +126,9 @@ func (a Agent) Validate() error {
 		if !keyRE.MatchString(k) {
 			errs = append(errs, fmt.Errorf("%w: Agent.TrustedKeys[%d] %q is not a Nix public key; want name:base64 as printed by nix key convert-secret-to-public", ErrInvalid, i, k))
 		}
+	}
+	if a.MaxJobs < 0 {
+		errs = append(errs, fmt.Errorf("%w: Agent.MaxJobs is %d; use 0 for the agent's own setting or a positive number", ErrInvalid, a.MaxJobs))
 	}
 	for i, d := range a.NixBinDirs {
 		field := fmt.Sprintf("Agent.NixBinDirs[%d]", i)
@@ -194,6 +202,10 @@ func InitCommand(storePath string, a Agent) (string, error) {
 		"Link":       shellQuote(LinkPath),
 		"Profile":    shellQuote(ProfilePath),
 		"Log":        shellQuote(LogPath),
+		"MaxJobs":    "",
+	}
+	if a.MaxJobs > 0 {
+		data["MaxJobs"] = fmt.Sprint(a.MaxJobs)
 	}
 	for k, v := range map[string]int{
 		"ExitNixMissing": ExitNixMissing, "ExitCacheUnreachable": ExitCacheUnreachable,
@@ -236,7 +248,8 @@ mkdir -p .gcroots 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: ca
 opts=(--option require-sigs true)
 [ -z {{.Subst}} ] || opts+=(--option extra-substituters {{.Subst}})
 [ -z {{.Keys}} ] || opts+=(--option extra-trusted-public-keys {{.Keys}})
-log={{.Log}}
+{{if .MaxJobs}}opts+=(--max-jobs {{.MaxJobs}})
+{{end}}log={{.Log}}
 if ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realise "$p" >"$log" 2>&1; then
   if grep -q 'No space left on device' "$log"; then
     fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
