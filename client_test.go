@@ -738,3 +738,33 @@ func TestPreparerFunc(t *testing.T) {
 	assert.Equal(t, []bool{true, true, false}, publishes)
 	assert.Contains(t, events, "evaluated")
 }
+
+// TestUpdateProgress: following an update reports its status and how many
+// instances are done.
+func TestUpdateProgress(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var reports []nixrealis.Progress
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(func(p nixrealis.Progress) {
+		if p.Stage == nixrealis.StageUpdate {
+			mu.Lock()
+			reports = append(reports, p)
+			mu.Unlock()
+		}
+	}))
+	ctx := ctxFor(t, 30*time.Second)
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 3), nixrealis.Wait())
+	require.NoError(t, err)
+	mu.Lock()
+	reports = nil
+	mu.Unlock()
+	_, err = c.Update(ctx, helloService("echo v2; sleep 1000", 3))
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, reports)
+	last := reports[len(reports)-1]
+	assert.Equal(t, 3, last.Done)
+	assert.Equal(t, 3, last.Total)
+	assert.Contains(t, last.Message, "ROLLED_FORWARD: 3 of 3 instances done")
+}

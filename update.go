@@ -182,27 +182,39 @@ func terminal(s aurora.JobUpdateStatus) bool {
 	return false
 }
 
-// follow polls the update until it reaches a terminal state.
+// follow polls the update's details (getJobUpdateDetails) until it
+// reaches a terminal state, reporting its status and how many instances
+// are done.
 func (c *Client) follow(ctx context.Context, op string, uk UpdateKey) (*UpdateResult, error) {
 	key := keyString(uk.Job)
 	var last aurora.JobUpdateStatus = -1
+	lastDone := -1
 	for {
-		sums, err := c.updateSummaries(ctx, op, uk.Job, &aurora.JobUpdateQuery{Key: uk.thrift()})
+		d, err := c.updateDetails(ctx, op, uk)
 		if err != nil {
 			return nil, err
 		}
-		if len(sums) == 0 || sums[0].State == nil {
-			return nil, opErr(op, key, ErrNotFound, "update "+uk.ID+" is unknown to the scheduler", nil)
+		if d.Update == nil || d.Update.Summary == nil || d.Update.Summary.State == nil {
+			return nil, opErr(op, key, ErrScheduler, "update "+uk.ID+" has no state", nil)
 		}
-		st := sums[0].State.Status
-		if st != last {
-			last = st
-			c.report(Progress{Op: op, Key: key, Stage: StageUpdate, Message: "update " + uk.ID + " " + st.String()})
+		st := d.Update.Summary.State.Status
+		done, total := updateProgress(d, st)
+		if st != last || done != lastDone {
+			last, lastDone = st, done
+			c.report(Progress{Op: op, Key: key, Stage: StageUpdate, Done: done, Total: total,
+				Message: fmt.Sprintf("update %s %s: %d of %d instances done", uk.ID, st, done, total)})
 		}
 		if terminal(st) {
 			res := &UpdateResult{Key: &uk, Status: st}
+			if n := len(d.UpdateEvents); n > 0 && d.UpdateEvents[n-1].Message != nil {
+				res.Message = *d.UpdateEvents[n-1].Message
+			}
 			if st != aurora.JobUpdateStatus_ROLLED_FORWARD {
-				return res, opErr(op, key, ErrUpdateFailed, fmt.Sprintf("update %s ended %s", uk.ID, st), nil)
+				msg := fmt.Sprintf("update %s ended %s", uk.ID, st)
+				if res.Message != "" {
+					msg += ": " + res.Message
+				}
+				return res, opErr(op, key, ErrUpdateFailed, msg, nil)
 			}
 			c.report(Progress{Op: op, Key: key, Stage: StageDone, Message: "update " + uk.ID + " rolled forward"})
 			return res, nil
@@ -211,6 +223,58 @@ func (c *Client) follow(ctx context.Context, op string, uk UpdateKey) (*UpdateRe
 			return &UpdateResult{Key: &uk, Status: st}, ctxErr(op, key, ctx)
 		}
 	}
+}
+
+// updateDetails fetches one update's details.
+func (c *Client) updateDetails(ctx context.Context, op string, uk UpdateKey) (*aurora.JobUpdateDetails, error) {
+	key := keyString(uk.Job)
+	resp, err := c.respCall(ctx, op, key, "getJobUpdateDetails", func() (*aurora.Response, error) {
+		return c.r.JobUpdateDetails(aurora.JobUpdateQuery{Key: uk.thrift()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := response.JobUpdateDetails(resp)
+	if len(d) == 0 || d[0] == nil {
+		return nil, opErr(op, key, ErrNotFound, "update "+uk.ID+" is unknown to the scheduler", nil)
+	}
+	return d[0], nil
+}
+
+// updateProgress counts the instances an update has finished (updated, or
+// rolled back while rolling back) against those it changes.
+func updateProgress(d *aurora.JobUpdateDetails, st aurora.JobUpdateStatus) (done, total int) {
+	if in := d.Update.Instructions; in != nil {
+		seen := map[int32]bool{}
+		if in.DesiredState != nil {
+			for _, r := range in.DesiredState.Instances {
+				for i := r.First; i <= r.Last; i++ {
+					seen[i] = true
+				}
+			}
+		}
+		for _, s := range in.InitialState {
+			for _, r := range s.Instances {
+				for i := r.First; i <= r.Last; i++ {
+					seen[i] = true
+				}
+			}
+		}
+		total = len(seen)
+	}
+	want := aurora.JobUpdateAction_INSTANCE_UPDATED
+	switch st {
+	case aurora.JobUpdateStatus_ROLLING_BACK, aurora.JobUpdateStatus_ROLL_BACK_PAUSED,
+		aurora.JobUpdateStatus_ROLL_BACK_AWAITING_PULSE, aurora.JobUpdateStatus_ROLLED_BACK:
+		want = aurora.JobUpdateAction_INSTANCE_ROLLED_BACK
+	}
+	finished := map[int32]bool{}
+	for _, ev := range d.InstanceEvents {
+		if ev.Action == want {
+			finished[ev.InstanceId] = true
+		}
+	}
+	return len(finished), total
 }
 
 // Follow follows an update started elsewhere (or with NoWait) to its end,
@@ -256,16 +320,5 @@ func (c *Client) Abort(ctx context.Context, uk UpdateKey, message string) error 
 // UpdateInfo returns the scheduler's details of an update: its settings,
 // state, and instance and update events.
 func (c *Client) UpdateInfo(ctx context.Context, uk UpdateKey) (*aurora.JobUpdateDetails, error) {
-	key := keyString(uk.Job)
-	resp, err := c.respCall(ctx, "info", key, "getJobUpdateDetails", func() (*aurora.Response, error) {
-		return c.r.JobUpdateDetails(aurora.JobUpdateQuery{Key: uk.thrift()})
-	})
-	if err != nil {
-		return nil, err
-	}
-	d := response.JobUpdateDetails(resp)
-	if len(d) == 0 || d[0] == nil {
-		return nil, opErr("info", key, ErrNotFound, "update "+uk.ID+" is unknown to the scheduler", nil)
-	}
-	return d[0], nil
+	return c.updateDetails(ctx, "info", uk)
 }
