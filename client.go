@@ -79,6 +79,7 @@ type Client struct {
 	progress func(Progress)
 	prep     Preparer
 	poll     time.Duration
+	tiers    *job.Tiers
 }
 
 // Option configures a Client.
@@ -102,6 +103,17 @@ func WithOwner(user string) Option { return func(c *Client) { c.owner = user } }
 // WithPreparer sets the Nix step (see Preparer). Without one, jobs are
 // submitted as they are built.
 func WithPreparer(p Preparer) Option { return func(c *Client) { c.prep = p } }
+
+// WithTiers makes the Client fill in the job's tier (or derive production
+// from an explicit tier) from the scheduler's tier configuration t, as
+// `aurora job create` does after asking the scheduler's getTierConfigs
+// (job.Spec.WithTiers): a job without a tier gets the first tier whose
+// preemptibility matches its production setting. gorealis v1.25.0 cannot
+// make that call, so pass what the cluster's getTierConfigs returns, or
+// job.DefaultTiers() for Aurora's default tiers.json. Without WithTiers the
+// Client sends what Aurora's client library sends (no tier unless the job
+// sets one), and the scheduler assigns its default tier.
+func WithTiers(t job.Tiers) Option { return func(c *Client) { c.tiers = &t } }
 
 // WithPollInterval sets how often the Client polls the scheduler while it
 // waits for instances or follows an update (default one second).

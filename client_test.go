@@ -768,3 +768,52 @@ func TestUpdateProgress(t *testing.T) {
 	assert.Equal(t, 3, last.Total)
 	assert.Contains(t, last.Message, "ROLLED_FORWARD: 3 of 3 instances done")
 }
+
+// TestCreateWithTiers: with the scheduler's tier configuration the Client
+// back-fills the tier as `aurora job create` does (oracle *.cli.payload.json):
+// preemptible for a non-production job, preferred for a production one;
+// without it the scheduler picks its default tier and the payload has none.
+func TestCreateWithTiers(t *testing.T) {
+	tests := []struct {
+		name       string
+		tiers      bool
+		production bool
+		wantTier   string // in the payload; "" = absent
+		wantStored string // TaskConfig.tier the scheduler keeps
+	}{
+		{"library path", false, false, "", "preemptible"},
+		{"cli path", true, false, "preemptible", "preemptible"},
+		{"cli path, production", true, true, "preferred", "preferred"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			var opts []nixrealis.Option
+			if tt.tiers {
+				opts = append(opts, nixrealis.WithTiers(job.DefaultTiers()))
+			}
+			c := newClient(t, srv.ClientOptions(), opts...)
+			ctx := ctxFor(t, 30*time.Second)
+			created, err := c.Create(ctx, helloJob("sleep 1000", 1).WithProduction(tt.production), nixrealis.Wait())
+			require.NoError(t, err)
+			if tt.wantTier == "" {
+				assert.Nil(t, created.Spec.Payload.Tier)
+			} else {
+				require.NotNil(t, created.Spec.Payload.Tier)
+				assert.Equal(t, tt.wantTier, *created.Spec.Payload.Tier)
+			}
+			tasks := srv.Tasks(testKey.Role, testKey.Environment, testKey.Name)
+			require.Len(t, tasks, 1)
+			cfg := tasks[0].AssignedTask.Task
+			require.NotNil(t, cfg.Tier)
+			assert.Equal(t, tt.wantStored, *cfg.Tier)
+			require.NotNil(t, cfg.Production)
+			assert.Equal(t, tt.production, *cfg.Production)
+			if tt.wantTier != "" {
+				assert.Contains(t, cfg.ExecutorConfig.Data, `"tier": "`+tt.wantTier+`"`)
+			} else {
+				assert.NotContains(t, cfg.ExecutorConfig.Data, `"tier"`)
+			}
+		})
+	}
+}

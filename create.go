@@ -97,6 +97,9 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 			return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
 		}
 	}
+	if c.tiers != nil {
+		spec = spec.WithTiers(*c.tiers)
+	}
 	key = keyString(specKey(spec))
 	settings, err := UpdateSettings(spec.Update)
 	if err != nil {
