@@ -584,9 +584,10 @@ func (p *printer) line(s string) {
 	fmt.Fprintln(p.w, s)
 }
 
+// clear ends the bar's line, keeping its last state on screen.
 func (p *printer) clear() {
 	if p.open {
-		fmt.Fprint(p.w, "\r\033[K")
+		fmt.Fprintln(p.w)
 		p.open = false
 	}
 }
