@@ -13,10 +13,12 @@ import (
 // the task's sandbox directory; it runs before every other process.
 const InitProcessName = "init_sandbox"
 
-// DefaultNixBinDirs are the directories init_sandbox searches for
+// DefaultNixBinDirs returns the directories init_sandbox searches for
 // nix-store, in order, when [Agent.NixBinDirs] is empty: the multi-user
 // install's default profile, then Debian's package.
-var DefaultNixBinDirs = []string{"/nix/var/nix/profiles/default/bin", "/usr/bin"}
+func DefaultNixBinDirs() []string {
+	return []string{"/nix/var/nix/profiles/default/bin", "/usr/bin"}
+}
 
 // Paths inside the task sandbox that init_sandbox creates.
 const (
@@ -66,7 +68,7 @@ type Agent struct {
 	// accepted.
 	TrustedKeys []string
 	// NixBinDirs are searched, in order, for an executable nix-store.
-	// Empty means DefaultNixBinDirs.
+	// Empty means DefaultNixBinDirs().
 	NixBinDirs []string
 	// MaxJobs, when > 0, is passed as --max-jobs: Nix 2.8 substitutes at
 	// most max-jobs paths at once (Debian's default is 1), so a higher
@@ -184,7 +186,7 @@ func InitCommand(storePath string, a Agent) (string, error) {
 	}
 	dirs := a.NixBinDirs
 	if len(dirs) == 0 {
-		dirs = DefaultNixBinDirs
+		dirs = DefaultNixBinDirs()
 	}
 	var fileCaches []string
 	for _, c := range a.Caches {
