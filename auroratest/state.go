@@ -173,18 +173,18 @@ func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *t
 	if ancestor != nil {
 		t.ancestor = ancestor.id
 		t.failures = ancestor.failures
-		if ancestor.status == aurora.ScheduleStatus_FAILED {
-			t.failures++
-		}
 		t.partition = ancestor.partition
 	}
 	st.tasks = append(st.tasks, t)
 	st.byID[t.id] = t
 	st.byJob[job] = append(st.byJob[job], t)
-	if throttle > 0 {
+	switch {
+	case throttle > 0:
 		t.throttle = st.s.now().Add(throttle)
-		st.record(t, aurora.ScheduleStatus_THROTTLED, "Rescheduled, penalized for "+throttle.String()+".")
-	} else {
+		st.record(t, aurora.ScheduleStatus_THROTTLED, fmt.Sprintf("Rescheduled, penalized for %d ms for flapping", throttle.Milliseconds()))
+	case ancestor != nil:
+		st.record(t, aurora.ScheduleStatus_PENDING, "Rescheduled")
+	default:
 		st.record(t, aurora.ScheduleStatus_PENDING, "")
 	}
 	return t
@@ -258,25 +258,67 @@ func (st *state) maybeReschedule(t *taskRec, from aurora.ScheduleStatus) {
 			resched = t.cfg.tc.IsService || max == -1 || t.failures < max-1
 		}
 	}
+	if to == aurora.ScheduleStatus_FAILED {
+		t.failures++
+	}
 	if !resched {
 		return
 	}
-	var penalty time.Duration
-	if to == aurora.ScheduleStatus_FAILED || (to == aurora.ScheduleStatus_FINISHED && from != aurora.ScheduleStatus_RESTARTING) {
-		// Flapping: a task that ran less than flappingThreshold is
-		// penalised before it is scheduled again (Aurora's
-		// RescheduleCalculator, with its default delays).
-		if ran := st.s.now().Sub(time.UnixMilli(t.events[0].Timestamp)); ran < flappingThreshold {
-			penalty = initialFlappingDelay
-		}
-	}
-	st.insertTask(t.job, t.instance, t.cfg, t, penalty)
+	st.insertTask(t.job, t.instance, t.cfg, t, st.flappingPenalty(t))
 }
 
+// Aurora's default -flapping_task_threshold, -initial_flapping_task_delay
+// and -max_flapping_task_delay.
 const (
 	flappingThreshold    = 5 * time.Minute
 	initialFlappingDelay = 30 * time.Second
+	maxFlappingDelay     = 5 * time.Minute
 )
+
+// flapped is RescheduleCalculatorImpl's test: a task that was not
+// interrupted (restarted, killed, drained) and ended less than the
+// flapping threshold after it started RUNNING (or failed before).
+func flapped(t *taskRec) bool {
+	var running int64 = -1
+	for _, e := range t.events {
+		switch e.Status {
+		case aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_DRAINING:
+			return false
+		case aurora.ScheduleStatus_RUNNING:
+			if running < 0 {
+				running = e.Timestamp
+			}
+		}
+	}
+	if !terminalStates[t.status] {
+		return false
+	}
+	if running < 0 {
+		// Aurora does not penalise a task that failed before RUNNING,
+		// relying on Mesos' offer cycle to pace the retries; with an
+		// executor that fails at once that would be a busy loop, so
+		// auroratest treats it as a task that flapped after 0 s.
+		return t.status == aurora.ScheduleStatus_FAILED || t.status == aurora.ScheduleStatus_FINISHED
+	}
+	return t.lastEventTime()-running < flappingThreshold.Milliseconds()
+}
+
+// flappingPenalty is RescheduleCalculatorImpl.getFlappingPenaltyMs: a
+// truncated binary back-off over the chain of flapping ancestors.
+func (st *state) flappingPenalty(t *taskRec) time.Duration {
+	var penalty time.Duration
+	for cur := t; cur != nil && flapped(cur); cur = st.byID[cur.ancestor] {
+		if penalty == 0 {
+			penalty = initialFlappingDelay
+		} else {
+			penalty = min(2*penalty, maxFlappingDelay)
+		}
+		if cur.ancestor == "" {
+			break
+		}
+	}
+	return penalty
+}
 
 func (st *state) delete(t *taskRec) {
 	st.releasePorts(t)

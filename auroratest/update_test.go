@@ -176,7 +176,7 @@ func TestUpdateFailsWithoutRollback(t *testing.T) {
 	uk := response.JobUpdateKey(resp)
 	assert.Equal(t, aurora.JobUpdateStatus_FAILED, waitUpdate(t, r, uk, realis.TerminalUpdateStates()...))
 	// With one failure tolerated per instance, instance 0 fails twice
-	// (its first replacement is rescheduled after a flapping penalty)
+	// (its replacements are rescheduled after a flapping penalty)
 	// before the update gives up; the service keeps being rescheduled.
 	tasks := srv.Tasks(role, env, "bad")
 	failed := 0

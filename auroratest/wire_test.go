@@ -298,3 +298,33 @@ func TestCloseStopsExecutor(t *testing.T) {
 	_, err := r.GetTasksWithoutConfigs(&aurora.TaskQuery{})
 	assert.Error(t, err, "a closed server answers nothing")
 }
+
+func TestFlappingTasksAreThrottled(t *testing.T) {
+	t.Parallel()
+	// At 100x, Aurora's 5 min flapping threshold is 3 s of real time.
+	srv := auroratest.NewServer(auroratest.WithTimeScale(100))
+	defer srv.Close()
+	r := client(t, srv)
+	startService(t, r, "flap", 1)
+	running := func() *aurora.ScheduledTask {
+		t.Helper()
+		waitInstances(t, r, key("flap"), 1, aurora.ScheduleStatus_RUNNING)
+		tasks, err := r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{key("flap")}, Statuses: []aurora.ScheduleStatus{aurora.ScheduleStatus_RUNNING}})
+		require.NoError(t, err)
+		require.Len(t, tasks, 1)
+		return tasks[0]
+	}
+	first := running()
+	require.NoError(t, srv.FailTask(first.AssignedTask.TaskId, "crashed"))
+	second := running()
+	assert.Equal(t, first.AssignedTask.TaskId, second.AncestorId)
+	assert.Equal(t, int32(1), second.FailureCount)
+	assert.Equal(t, aurora.ScheduleStatus_THROTTLED, second.TaskEvents[0].Status)
+	assert.Equal(t, "Rescheduled, penalized for 30000 ms for flapping", second.TaskEvents[0].GetMessage())
+
+	require.NoError(t, srv.FailTask(second.AssignedTask.TaskId, "crashed again"))
+	third := running()
+	assert.Equal(t, "Rescheduled, penalized for 60000 ms for flapping", third.TaskEvents[0].GetMessage(),
+		"the penalty doubles along a chain of flapping ancestors")
+	assert.GreaterOrEqual(t, third.TaskEvents[1].Timestamp-third.TaskEvents[0].Timestamp, int64(60000))
+}
