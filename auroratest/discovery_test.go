@@ -42,4 +42,11 @@ func TestZooKeeperDiscovery(t *testing.T) {
 	_, err = r.CreateJob(newJob("zk", 2))
 	require.NoError(t, err)
 	waitInstances(t, r, key("zk"), 2, aurora.ScheduleStatus_RUNNING)
+
+	// Closing the server removes its registration.
+	srv.Close()
+	_, err = realis.LeaderFromZKOpts(realis.ZKEndpoints(zs.Addr), realis.ZKPath("/aurora/scheduler"),
+		realis.ZKBackoff(realis.Backoff{Steps: 1, Duration: time.Millisecond}), realis.ZKLogger(realis.NoopLogger{}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no leader found")
 }
