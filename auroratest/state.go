@@ -83,9 +83,10 @@ type state struct {
 	updates []*update
 	ports   map[int32]bool
 
-	launches []LaunchedTask
-	kills    []string
-	hostNext int
+	launches  []LaunchedTask
+	kills     []string
+	hostNext  int
+	lastPrune time.Time
 }
 
 func newState(s *Server) *state {
@@ -330,6 +331,36 @@ func (st *state) delete(t *taskRec) {
 	}
 }
 
+// Aurora's task history pruning defaults (-history_prune_threshold,
+// -history_max_per_job_threshold, -history_min_retention_threshold).
+const (
+	pruneInterval      = time.Minute
+	pruneAfter         = 48 * time.Hour
+	maxHistoryPerJob   = 100
+	minHistoryRetained = time.Hour
+)
+
+// prune deletes terminal tasks as Aurora's TaskHistoryPruner does: those
+// terminated more than pruneAfter ago, and the oldest beyond
+// maxHistoryPerJob of a job once they are minHistoryRetained old.
+func (st *state) prune(now time.Time) {
+	for _, tasks := range st.byJob {
+		var terminal []*taskRec
+		for _, t := range tasks {
+			if terminalStates[t.status] {
+				terminal = append(terminal, t)
+			}
+		}
+		sort.SliceStable(terminal, func(i, j int) bool { return terminal[i].lastEventTime() > terminal[j].lastEventTime() })
+		for i, t := range terminal {
+			age := now.Sub(time.UnixMilli(t.lastEventTime()))
+			if age >= pruneAfter || (i >= maxHistoryPerJob && age >= minHistoryRetained) {
+				st.delete(t)
+			}
+		}
+	}
+}
+
 func (st *state) releasePorts(t *taskRec) {
 	for _, p := range t.ports {
 		delete(st.ports, p)
@@ -366,6 +397,10 @@ func (st *state) activeTask(job jobKey, instance int32) *taskRec {
 func (st *state) step() bool {
 	now := st.s.now()
 	busy := false
+	if now.Sub(st.lastPrune) >= pruneInterval {
+		st.lastPrune = now
+		st.prune(now)
+	}
 	for _, t := range st.tasks {
 		if t.status == aurora.ScheduleStatus_THROTTLED {
 			if !now.Before(t.throttle) {
@@ -517,16 +552,19 @@ func (s *Server) loop() {
 		if len(launches) > 0 || len(kills) > 0 {
 			continue
 		}
-		var wait <-chan time.Time
+		// Sleep until there is work: a call or a report kicks the loop;
+		// rolling updates and throttled tasks need a tick; history is
+		// pruned every pruneInterval of the scheduler's clock.
+		wait := max(s.realDuration(pruneInterval), tick)
 		if busy {
-			timer.Reset(tick)
-			wait = timer.C
+			wait = tick
 		}
+		timer.Reset(wait)
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-s.kick:
-		case <-wait:
+		case <-timer.C:
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -327,4 +328,23 @@ func TestFlappingTasksAreThrottled(t *testing.T) {
 	assert.Equal(t, "Rescheduled, penalized for 60000 ms for flapping", third.TaskEvents[0].GetMessage(),
 		"the penalty doubles along a chain of flapping ancestors")
 	assert.GreaterOrEqual(t, third.TaskEvents[1].Timestamp-third.TaskEvents[0].Timestamp, int64(60000))
+}
+
+func TestHistoryIsPruned(t *testing.T) {
+	t.Parallel()
+	// At a million times real time Aurora's 48 h history threshold passes
+	// in 0.2 s.
+	srv := auroratest.NewServer(auroratest.WithTimeScale(1e6))
+	defer srv.Close()
+	r := client(t, srv)
+	_, err := r.CreateJob(newJob("old", 2).IsService(false))
+	require.NoError(t, err)
+	waitInstances(t, r, key("old"), 2, aurora.ScheduleStatus_RUNNING)
+	_, err = r.KillJob(key("old"))
+	require.NoError(t, err)
+	waitInstances(t, r, key("old"), 2, aurora.ScheduleStatus_KILLED)
+	require.Eventually(t, func() bool { return len(srv.Tasks(role, env, "old")) == 0 }, 10*time.Second, 5*time.Millisecond)
+	summary, err := adminClient(t, srv.URL).GetJobSummary(context.Background(), role)
+	require.NoError(t, err)
+	assert.Empty(t, summary.Result_.JobSummaryResult_.Summaries, "a pruned job is gone")
 }
