@@ -41,8 +41,14 @@
 // Aurora's 45 s watch runs in milliseconds while keeping the real
 // scheduler's semantics.
 //
-// Not modelled: quotas (production jobs are accepted without quota),
-// resource offers (tasks never stay PENDING for lack of resources, so
+// Task history is pruned as Aurora prunes it (terminal tasks go after 48 h,
+// or after 1 h beyond the 100 latest of a job), on the scaled clock.
+//
+// Not modelled: quotas (production jobs are accepted without quota;
+// getQuota and setQuota are not implemented), resource offers and
+// constraints (tasks never stay PENDING for lack of resources, so
 // getPendingReason's reasons are empty), cron schedules firing on their
-// own (startCronJob runs a cron job), host maintenance, and task pruning.
+// own (startCronJob runs a cron job), host maintenance, partition
+// awareness, and the update ERROR state (which Aurora enters on internal
+// failures only).
 package auroratest
