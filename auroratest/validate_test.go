@@ -146,6 +146,23 @@ func TestValidationMessages(t *testing.T) {
 			_, err := r.RestartInstances(key("v"), 0)
 			return err
 		}, "Not all requested shards are active."},
+		{"restart blank", false, func(r realis.Realis) error {
+			_, err := r.RestartInstances(key("v"))
+			return err
+		}, "Argument cannot be blank"},
+		{"no cron schedule", false, func(r realis.Realis) error {
+			_, err := r.ScheduleCronJob(newJob("v", 1).IsService(false))
+			return err
+		}, "Job vagrant/prod/v has no cron schedule"},
+		{"run overlap", false, func(r realis.Realis) error {
+			_, err := r.ScheduleCronJob(newJob("v", 1).IsService(false).CronSchedule("* * * * *").
+				CronCollisionPolicy(aurora.CronCollisionPolicy_RUN_OVERLAP))
+			return err
+		}, "The RUN_OVERLAP collision policy has been removed (AURORA-38)."},
+		{"pause missing update", false, func(r realis.Realis) error {
+			_, err := r.PauseJobUpdate(&aurora.JobUpdateKey{Job: key("v"), ID: "x"}, "")
+			return err
+		}, "Update does not exist IJobUpdateKey{job=IJobKey{role=vagrant, environment=prod, name=v}, id=x}"},
 		{"start missing cron", false, func(r realis.Realis) error {
 			_, err := r.StartCronJob(key("v"))
 			return err
