@@ -122,7 +122,7 @@ func (a *api) CreateJob(ctx context.Context, description *aurora.JobConfiguratio
 	if len(st.activeTasks(key)) > 0 || st.cron[key] != nil {
 		return a.invalid(fmt.Sprintf("Job %s already exists", key)), nil
 	}
-	if err := a.s.validateTaskLimits(int(job.InstanceCount)); err != nil {
+	if err := a.s.validateTaskLimits(key, int(job.InstanceCount)); err != nil {
 		return a.fromErr(err), nil
 	}
 	cfg := newConfig(job.TaskConfig)
@@ -227,7 +227,7 @@ func (a *api) AddInstances(ctx context.Context, key *aurora.InstanceKey, count i
 	if tmpl == nil {
 		return a.invalid("No active task found for a given instance ID."), nil
 	}
-	if err := a.s.validateTaskLimits(len(active) + int(count)); err != nil {
+	if err := a.s.validateTaskLimits(job, len(active)+int(count)); err != nil {
 		return a.fromErr(err), nil
 	}
 	for i := range count {
@@ -416,7 +416,7 @@ func (a *api) StartJobUpdate(ctx context.Context, request *aurora.JobUpdateReque
 	if len(d.added)+len(d.removed)+len(d.updated) == 0 {
 		return a.ok(nil, "Job is unchanged by proposed update."), nil
 	}
-	if err := a.s.validateTaskLimits(int(request.InstanceCount)); err != nil {
+	if err := a.s.validateTaskLimits(job, int(request.InstanceCount)); err != nil {
 		return a.fromErr(err), nil
 	}
 	if u := st.activeUpdate(job); u != nil {

@@ -264,11 +264,19 @@ func (s *Server) validateSLA(tc *aurora.TaskConfig, production bool, instanceCou
 	return nil
 }
 
-// validateTaskLimits is the instance-count part of Aurora's
-// validateTaskLimits (quota is not enforced).
-func (s *Server) validateTaskLimits(count int) error {
+// maxTaskIDLength is Aurora's MAX_TASK_ID_LENGTH (255 - 90): longer task
+// ids broke Mesos (MESOS-691).
+const maxTaskIDLength = 255 - 90
+
+// validateTaskLimits is Aurora's validateTaskLimits without the quota
+// check: the instance count and the length of the task ids it makes.
+func (s *Server) validateTaskLimits(job jobKey, count int) error {
 	if count <= 0 || count > s.MaxTasksPerJob {
 		return invalidf("Instance count must be between 1 and %d inclusive.", s.MaxTasksPerJob)
+	}
+	// role-env-name-instance-uuid, as insertTask makes them.
+	if n := len(fmt.Sprintf("%s-%s-%s-%d-", job.role, job.env, job.name, count)) + 36; n > maxTaskIDLength {
+		return invalid("Task ID is too long, please shorten your role or job name.")
 	}
 	return nil
 }

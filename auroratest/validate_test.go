@@ -1,6 +1,7 @@
 package auroratest_test
 
 import (
+	"strings"
 	"testing"
 
 	realis "github.com/paypal/gorealis"
@@ -102,6 +103,7 @@ func TestValidationMessages(t *testing.T) {
 		{"sla count", false, create(newJob("v", 20).Tier("preferred").SlaPolicy(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 20}})),
 			"Current CountSlaPolicy: count=20 will not allow any instances to be killed. Must be less than instanceCount=20."},
 		{"too many instances", false, create(newJob("v", 4001)), "Instance count must be between 1 and 4000 inclusive."},
+		{"task id length", false, create(newJob(strings.Repeat("n", 130), 1)), "Task ID is too long, please shorten your role or job name."},
 
 		{"group sizes", false, update(defaultUpdate(newJob("u", 3)).VariableBatchStrategy(aurora.VariableBatchJobUpdateStrategy{GroupSizes: []int32{1, 0}})),
 			"All update group sizes must be positive."},
