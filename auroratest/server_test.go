@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
-	"github.com/paypal/gorealis/response"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -184,6 +180,27 @@ func (blockingExecutor) Launch(ctx context.Context, t auroratest.LaunchedTask, r
 }
 func (blockingExecutor) Kill(string) {}
 
+func TestHTTPContract(t *testing.T) {
+	t.Parallel()
+	srv := auroratest.NewServer()
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/api", "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnsupportedMediaType, res.StatusCode)
+	res, err = http.Get(srv.URL + "/api")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
+	// A request whose lists claim more elements than it has bytes is
+	// refused without allocating them.
+	res, err = http.Post(srv.URL+"/api", "application/vnd.apache.thrift.binary",
+		strings.NewReader("\x80\x01\x00\x01\x00\x00\x00\x09createJob\x00\x00\x00\x00\x0c\x00\x01\x0c\x00\x06\x0e\x00\x20\x0c\x7f\xff\xff\xff"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+}
+
 func TestHealth(t *testing.T) {
 	t.Parallel()
 	srv := auroratest.NewServer()
@@ -197,8 +214,3 @@ func TestHealth(t *testing.T) {
 		assert.Equal(t, "OK", string(b))
 	}
 }
-
-var _ = sort.Strings
-var _ = slices.Sort[[]int]
-var _ sync.Mutex
-var _ = response.JobUpdateKey
