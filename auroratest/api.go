@@ -1015,25 +1015,111 @@ func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.R
 	return a.ok(nil), nil
 }
 
-// The calls below are not implemented: they answer ERROR.
-
-// GetRoleSummary answers ERROR: not implemented.
+// GetRoleSummary implements getRoleSummary: per role, the number of jobs
+// with tasks and of cron jobs.
 func (a *api) GetRoleSummary(ctx context.Context) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
-	return a.notImplemented("getRoleSummary")
+	st := a.lock()
+	defer a.unlock()
+	jobs := map[string]map[jobKey]bool{}
+	crons := map[string]int32{}
+	for k := range st.byJob {
+		if jobs[k.role] == nil {
+			jobs[k.role] = map[jobKey]bool{}
+		}
+		if st.cron[k] == nil {
+			jobs[k.role][k] = true
+		}
+	}
+	for k := range st.cron {
+		if jobs[k.role] == nil {
+			jobs[k.role] = map[jobKey]bool{}
+		}
+		crons[k.role]++
+	}
+	var roles []string
+	for role := range jobs {
+		roles = append(roles, role)
+	}
+	sort.Strings(roles)
+	sums := []*aurora.RoleSummary{}
+	for _, role := range roles {
+		sums = append(sums, &aurora.RoleSummary{Role: role, JobCount: int32(len(jobs[role])), CronJobCount: crons[role]})
+	}
+	return a.ok(&aurora.Result_{RoleSummaryResult_: &aurora.RoleSummaryResult_{Summaries: sums}}), nil
 }
 
-// GetQuota answers ERROR: not implemented.
-func (a *api) GetQuota(ctx context.Context, ownerRole string) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("getQuota")
-}
-
-// SetQuota answers ERROR: not implemented.
+// SetQuota implements setQuota: the quota is stored and reported by
+// getQuota, but not enforced.
 func (a *api) SetQuota(ctx context.Context, ownerRole string, quota *aurora.ResourceAggregate) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
-	return a.notImplemented("setQuota")
+	st := a.lock()
+	defer a.unlock()
+	if !isGoodIdentifier(ownerRole) {
+		return a.invalid("Invalid role: " + ownerRole), nil
+	}
+	if quota == nil {
+		return a.respond(aurora.ResponseCode_ERROR, ""), nil
+	}
+	st.quotas[ownerRole] = clone(quota)
+	return a.ok(nil), nil
 }
+
+// GetQuota implements getQuota: the role's quota (empty when never set)
+// and the resources its active tasks consume, split as Aurora splits them
+// into production and non-production, shared and dedicated.
+func (a *api) GetQuota(ctx context.Context, ownerRole string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
+	st := a.lock()
+	defer a.unlock()
+	quota := st.quotas[ownerRole]
+	if quota == nil {
+		quota = aggregate(0, 0, 0)
+	}
+	var use [4]struct {
+		cpu       float64
+		ram, disk int64
+	}
+	for _, t := range st.tasks {
+		if t.job.role != ownerRole || !activeStates[t.status] {
+			continue
+		}
+		i := 0
+		if !t.cfg.tc.GetProduction() {
+			i = 1
+		}
+		for _, c := range t.cfg.tc.Constraints {
+			if c != nil && c.Name == "dedicated" {
+				i += 2
+				break
+			}
+		}
+		for _, res := range t.cfg.tc.Resources {
+			switch {
+			case res.NumCpus != nil:
+				use[i].cpu += *res.NumCpus
+			case res.RamMb != nil:
+				use[i].ram += *res.RamMb
+			case res.DiskMb != nil:
+				use[i].disk += *res.DiskMb
+			}
+		}
+	}
+	agg := func(i int) *aurora.ResourceAggregate { return aggregate(use[i].cpu, use[i].ram, use[i].disk) }
+	return a.ok(&aurora.Result_{GetQuotaResult_: &aurora.GetQuotaResult_{
+		Quota:                       clone(quota),
+		ProdSharedConsumption:       agg(0),
+		NonProdSharedConsumption:    agg(1),
+		ProdDedicatedConsumption:    agg(2),
+		NonProdDedicatedConsumption: agg(3),
+	}}), nil
+}
+
+func aggregate(cpu float64, ram, disk int64) *aurora.ResourceAggregate {
+	return &aurora.ResourceAggregate{Resources: []*aurora.Resource{{NumCpus: &cpu}, {RamMb: &ram}, {DiskMb: &disk}}}
+}
+
+// The calls below are not implemented: they answer ERROR.
 
 // ForceTaskState answers ERROR: not implemented.
 func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.ScheduleStatus) (r *aurora.Response, err error) {

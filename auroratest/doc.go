@@ -44,8 +44,9 @@
 // Task history is pruned as Aurora prunes it (terminal tasks go after 48 h,
 // or after 1 h beyond the 100 latest of a job), on the scaled clock.
 //
-// Not modelled: quotas (production jobs are accepted without quota;
-// getQuota and setQuota are not implemented), resource offers and
+// Not modelled: quota enforcement (setQuota stores a quota and getQuota
+// reports it with the consumption, but production jobs are accepted
+// whatever their quota), resource offers and
 // constraints (tasks never stay PENDING for lack of resources, so
 // getPendingReason's reasons are empty), cron schedules firing on their
 // own (startCronJob runs a cron job), host maintenance, partition

@@ -80,6 +80,7 @@ type state struct {
 	byID    map[string]*taskRec
 	byJob   map[jobKey][]*taskRec // tasks of each job, in creation order
 	cron    map[jobKey]*aurora.JobConfiguration
+	quotas  map[string]*aurora.ResourceAggregate
 	updates []*update
 	ports   map[int32]bool
 
@@ -91,11 +92,12 @@ type state struct {
 
 func newState(s *Server) *state {
 	return &state{
-		s:     s,
-		byID:  map[string]*taskRec{},
-		byJob: map[jobKey][]*taskRec{},
-		cron:  map[jobKey]*aurora.JobConfiguration{},
-		ports: map[int32]bool{},
+		s:      s,
+		byID:   map[string]*taskRec{},
+		byJob:  map[jobKey][]*taskRec{},
+		cron:   map[jobKey]*aurora.JobConfiguration{},
+		quotas: map[string]*aurora.ResourceAggregate{},
+		ports:  map[int32]bool{},
 	}
 }
 

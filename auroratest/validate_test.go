@@ -189,9 +189,42 @@ func TestUnimplementedCall(t *testing.T) {
 	srv := auroratest.NewServer()
 	defer srv.Close()
 	r := client(t, srv)
-	_, err := r.GetQuota("vagrant")
+	_, _, err := r.DrainHosts("agent-one")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "auroratest does not implement getQuota")
+	assert.Contains(t, err.Error(), "auroratest does not implement drainHosts")
+}
+
+func TestQuotaIsReported(t *testing.T) {
+	t.Parallel()
+	srv := fastServer()
+	defer srv.Close()
+	r := client(t, srv)
+	_, err := r.CreateJob(newJob("web", 2).Tier("preferred"))
+	require.NoError(t, err)
+	_, err = r.SetQuota(role, ptr(4.0), ptr(int64(1024)), ptr(int64(4096)))
+	require.NoError(t, err)
+	resp, err := r.GetQuota(role)
+	require.NoError(t, err)
+	q := resp.Result_.GetQuotaResult_
+	amount := func(a *aurora.ResourceAggregate) (cpu float64, ram, disk int64) {
+		for _, res := range a.Resources {
+			switch {
+			case res.NumCpus != nil:
+				cpu = *res.NumCpus
+			case res.RamMb != nil:
+				ram = *res.RamMb
+			case res.DiskMb != nil:
+				disk = *res.DiskMb
+			}
+		}
+		return
+	}
+	cpu, ram, disk := amount(q.Quota)
+	assert.Equal(t, []any{4.0, int64(1024), int64(4096)}, []any{cpu, ram, disk})
+	cpu, ram, disk = amount(q.ProdSharedConsumption)
+	assert.Equal(t, []any{0.5, int64(128), int64(200)}, []any{cpu, ram, disk}, "two production instances")
+	cpu, _, _ = amount(q.NonProdSharedConsumption)
+	assert.Zero(t, cpu)
 }
 
 func TestPopulateAndTiers(t *testing.T) {
