@@ -46,10 +46,9 @@
 //
 // Not modelled: quota enforcement (setQuota stores a quota and getQuota
 // reports it with the consumption, but production jobs are accepted
-// whatever their quota), resource offers and
-// constraints (tasks never stay PENDING for lack of resources, so
-// getPendingReason's reasons are empty), cron schedules firing on their
-// own (startCronJob runs a cron job), host maintenance, partition
-// awareness, and the update ERROR state (which Aurora enters on internal
-// failures only).
+// whatever their quota), resource offers and constraints (tasks never stay
+// PENDING for lack of resources, so getPendingReason's reasons are empty),
+// cron schedules firing on their own (startCronJob runs a cron job), host
+// maintenance, partition awareness, and the update ERROR state (which
+// Aurora enters on internal failures only).
 package auroratest
