@@ -284,7 +284,7 @@ func TestInitSandboxDiskFull(t *testing.T) {
 	tiny := filepath.Join(w.dir, "tiny")
 	require.NoError(t, os.MkdirAll(tiny, 0o755))
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", tiny).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v: %s", err, out)
+		testenv.Unavailable(t, "a small tmpfs to fill (needs root): %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", tiny).Run() })
 	p := w.sandbox(t, "disk-full", "closure10m")
