@@ -293,22 +293,31 @@ func TestConfigRoundTrip(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			spec, err := c.job().Bind(c.bind).Build()
 			require.NoError(t, err)
-			data, err := thermos.MarshalConfig(spec.Config())
-			require.NoError(t, err)
-			cfg, err := thermos.UnmarshalConfig(data)
-			require.NoError(t, err)
-			j, err := job.FromConfig(cfg)
-			require.NoError(t, err)
-			again, err := j.Build()
-			require.NoError(t, err)
-			assert.Equal(t, spec.Instances, again.Instances)
-			assert.Equal(t, spec.Update, again.Update)
-			assert.Equal(t, spec.Ports, again.Ports)
-			want, err := spec.ExecutorData()
-			require.NoError(t, err)
-			got, err := again.ExecutorData()
-			require.NoError(t, err)
-			jsoncmp.Equal(t, want, got)
+			configRoundTrip(t, spec)
 		})
 	}
+}
+
+// configRoundTrip writes spec as a whole job object, reads it back with
+// FromConfig, checks that the result builds to the same spec, and returns
+// the job read back.
+func configRoundTrip(t *testing.T, spec job.Spec) job.Job {
+	t.Helper()
+	data, err := thermos.MarshalConfig(spec.Config())
+	require.NoError(t, err)
+	cfg, err := thermos.UnmarshalConfig(data)
+	require.NoError(t, err)
+	j, err := job.FromConfig(cfg)
+	require.NoError(t, err)
+	again, err := j.Build()
+	require.NoError(t, err)
+	assert.Equal(t, spec.Instances, again.Instances)
+	assert.Equal(t, spec.Update, again.Update)
+	assert.Equal(t, spec.Ports, again.Ports)
+	want, err := spec.ExecutorData()
+	require.NoError(t, err)
+	got, err := again.ExecutorData()
+	require.NoError(t, err)
+	jsoncmp.Equal(t, want, got)
+	return j
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nixrealis/nixrealis/internal/jsoncmp"
 	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/thermos"
 )
@@ -45,22 +44,7 @@ func TestKitchenSinkRoundTrip(t *testing.T) {
 	require.NotNil(t, spec.Update.UpdateStrategy.Batch)
 	assert.Equal(t, thermos.BatchUpdateStrategy{BatchSize: 3, AutopauseAfterBatch: true}, *spec.Update.UpdateStrategy.Batch)
 
-	data, err := thermos.MarshalConfig(spec.Config())
-	require.NoError(t, err)
-	cfg, err := thermos.UnmarshalConfig(data)
-	require.NoError(t, err)
-	j, err := job.FromConfig(cfg)
-	require.NoError(t, err)
-	again, err := j.Build()
-	require.NoError(t, err)
-	assert.Equal(t, spec.Instances, again.Instances)
-	assert.Equal(t, spec.Update, again.Update)
-	assert.Equal(t, spec.Ports, again.Ports)
-	want, err := spec.ExecutorData()
-	require.NoError(t, err)
-	got, err := again.ExecutorData()
-	require.NoError(t, err)
-	jsoncmp.Equal(t, want, got)
+	j := configRoundTrip(t, spec)
 
 	// The accessors give back what was set.
 	assert.Equal(t, 5, j.Instances())
