@@ -163,6 +163,22 @@ func (b *builder) build() Spec {
 }
 
 // str renders one string field in sc and records its problems under path.
+// negCheck names a field (relative to a path prefix) and whether its value
+// is negative.
+type negCheck struct {
+	name string
+	neg  bool
+}
+
+// nonNegative reports every negative field among checks under prefix p.
+func (b *builder) nonNegative(p string, checks ...negCheck) {
+	for _, c := range checks {
+		if c.neg {
+			b.errs.add(p+c.name, ErrInvalid, "must not be negative")
+		}
+	}
+}
+
 func (b *builder) str(path, s string, sc *scope) string {
 	if !strings.Contains(s, "{{") {
 		return s
@@ -557,20 +573,13 @@ func (b *builder) buildHealth(pl *thermos.Job, jsc *scope) {
 	default:
 		th.HealthChecker.HTTP = thermos.DefaultHTTPHealthChecker()
 	}
-	for _, f := range []struct {
-		name string
-		neg  bool
-	}{
-		{"initial_interval_secs", h.InitialInterval < 0},
-		{"interval_secs", h.Interval < 0},
-		{"max_consecutive_failures", h.MaxConsecutiveFailures < 0},
-		{"min_consecutive_successes", h.MinConsecutiveSuccesses < 0},
-		{"timeout_secs", h.Timeout < 0},
-	} {
-		if f.neg {
-			b.errs.add(p+f.name, ErrInvalid, "must not be negative")
-		}
-	}
+	b.nonNegative(p,
+		negCheck{"initial_interval_secs", h.InitialInterval < 0},
+		negCheck{"interval_secs", h.Interval < 0},
+		negCheck{"max_consecutive_failures", h.MaxConsecutiveFailures < 0},
+		negCheck{"min_consecutive_successes", h.MinConsecutiveSuccesses < 0},
+		negCheck{"timeout_secs", h.Timeout < 0},
+	)
 	pl.HealthCheckConfig = th
 }
 
@@ -784,19 +793,12 @@ func (b *builder) validateUpdate(pl *thermos.Job) {
 			b.errs.add(p+"max_total_failures", ErrInvalid, fmt.Sprintf("a dedicated job of %d instances must tolerate at least %d failures (2%%): raise max_total_failures", n, min))
 		}
 	}
-	for _, f := range []struct {
-		name string
-		neg  bool
-	}{
-		{"watch_secs", u.Watch < 0},
-		{"max_per_shard_failures", u.MaxPerShardFailures < 0},
-		{"max_total_failures", u.MaxTotalFailures < 0},
-		{"pulse_interval_secs", u.PulseInterval < 0},
-	} {
-		if f.neg {
-			b.errs.add(p+f.name, ErrInvalid, "must not be negative")
-		}
-	}
+	b.nonNegative(p,
+		negCheck{"watch_secs", u.Watch < 0},
+		negCheck{"max_per_shard_failures", u.MaxPerShardFailures < 0},
+		negCheck{"max_total_failures", u.MaxTotalFailures < 0},
+		negCheck{"pulse_interval_secs", u.PulseInterval < 0},
+	)
 	if u.BatchSize < 1 {
 		b.errs.add(p+"batch_size", ErrInvalid, fmt.Sprintf("%d: an update needs batches of at least 1 instance", u.BatchSize))
 	}
