@@ -69,6 +69,17 @@ func (w *world) push(t testing.TB, p Paths) {
 	require.NoError(t, Push(context.Background(), p, Cache{URL: w.cacheURL, SecretKeyFile: w.secret}, PushOptions{Nix: w.n}))
 }
 
+// published evaluates a sandbox holding pkgs, pushes it to the world's
+// cache, and returns it with the init_sandbox script that realises it.
+func (w *world) published(t testing.TB, name string, attrs ...string) (Paths, string) {
+	t.Helper()
+	p := w.sandbox(t, name, attrs...)
+	w.push(t, p)
+	script, err := InitCommand(string(p.Out), w.agent())
+	require.NoError(t, err)
+	return p, script
+}
+
 func (w *world) agent() Agent {
 	return Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}, MaxJobs: 4}
 }
@@ -117,10 +128,7 @@ func requireInitOK(t testing.TB, r initResult) {
 func TestInitSandboxRealisesPushedClosure(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	p := w.sandbox(t, "realise", "hello", "tools", "data", "lib.greeter")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	p, script := w.published(t, "realise", "hello", "tools", "data", "lib.greeter")
 
 	agentStore := filepath.Join(w.dir, "agent")
 	sbx := filepath.Join(w.dir, "task1")
@@ -156,10 +164,7 @@ func TestInitSandboxRealisesPushedClosure(t *testing.T) {
 func TestInitSandboxTwiceInOneSandbox(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	p := w.sandbox(t, "twice", "hello")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	_, script := w.published(t, "twice", "hello")
 	agentStore := filepath.Join(w.dir, "agent")
 	sbx := filepath.Join(w.dir, "task")
 	requireInitOK(t, runInit(t, script, sbx, agentStore))
@@ -182,10 +187,7 @@ func TestInitSandboxTwiceInOneSandbox(t *testing.T) {
 func TestInitSandboxConcurrentOnOneAgent(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	p := w.sandbox(t, "concurrent", "hello", "tools", "data")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	p, script := w.published(t, "concurrent", "hello", "tools", "data")
 	agentStore := filepath.Join(w.dir, "agent")
 	var wg sync.WaitGroup
 	results := make([]initResult, 2)
@@ -204,10 +206,7 @@ func TestInitSandboxConcurrentOnOneAgent(t *testing.T) {
 func TestInitSandboxGCRoot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	p := w.sandbox(t, "gcroot", "hello")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	p, script := w.published(t, "gcroot", "hello")
 	agentStore := filepath.Join(w.dir, "agent")
 	sbx := filepath.Join(w.dir, "task")
 	requireInitOK(t, runInit(t, script, sbx, agentStore))
@@ -287,10 +286,7 @@ func TestInitSandboxDiskFull(t *testing.T) {
 		testenv.Unavailable(t, "a small tmpfs to fill (needs root): %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", tiny).Run() })
-	p := w.sandbox(t, "disk-full", "closure10m")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	p, script := w.published(t, "disk-full", "closure10m")
 	r := runInit(t, script, filepath.Join(w.dir, "task"), filepath.Join(tiny, "agent"))
 	assert.Equal(t, ExitDiskFull, r.code)
 	assert.Equal(t, "init_sandbox: disk full: no space left on device while realising "+string(p.Out)+"\n", r.stderr)
@@ -301,10 +297,7 @@ func TestInitSandboxDiskFull(t *testing.T) {
 func TestInitSandboxOccupiedRoot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	p := w.sandbox(t, "occupied", "hello")
-	w.push(t, p)
-	script, err := InitCommand(string(p.Out), w.agent())
-	require.NoError(t, err)
+	_, script := w.published(t, "occupied", "hello")
 	sbx := filepath.Join(w.dir, "task")
 	require.NoError(t, os.MkdirAll(filepath.Join(sbx, ".gcroots"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(sbx, GCRootPath), []byte("mine"), 0o644))
