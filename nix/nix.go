@@ -11,14 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
-
-// DefaultWaitDelay is how long a cancelled nix command gets between SIGINT
-// and SIGKILL when [Nix.WaitDelay] is zero.
-const DefaultWaitDelay = 5 * time.Second
 
 // A Nix runs the nix command-line tools. The zero value runs the binaries
 // found on $PATH against the default store. Set the fields before the
@@ -203,50 +197,6 @@ func (n *Nix) lookPath(name string) (string, error) {
 	return p, nil
 }
 
-// Command returns an *exec.Cmd running the named nix binary (nix,
-// nix-store, nix-instantiate, ...) from [Nix.Dir] or $PATH with args
-// exactly as given: Store, Options and the log format are not added. It
-// sets the environment from [Nix.Env], puts the command in its own process
-// group and, when ctx is done, sends SIGINT to that group; after
-// [Nix.WaitDelay] os/exec kills the process itself (Cmd.WaitDelay). A
-// missing binary is reported by Start/Run as an error wrapping
-// [ErrNotFound], like exec.Command's Cmd.Err.
-func (n *Nix) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	path, lookErr := n.lookPath(name)
-	if lookErr != nil {
-		path = name
-	}
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Err = lookErr
-	if len(n.Env) > 0 {
-		cmd.Env = append(os.Environ(), n.Env...)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		return signalGroup(cmd.Process, syscall.SIGINT)
-	}
-	cmd.WaitDelay = n.waitDelay()
-	return cmd
-}
-
-func (n *Nix) waitDelay() time.Duration {
-	if n.WaitDelay > 0 {
-		return n.WaitDelay
-	}
-	return DefaultWaitDelay
-}
-
-func signalGroup(p *os.Process, sig syscall.Signal) error {
-	if p == nil {
-		return os.ErrProcessDone
-	}
-	err := syscall.Kill(-p.Pid, sig)
-	if errors.Is(err, syscall.ESRCH) {
-		return os.ErrProcessDone
-	}
-	return err
-}
-
 // commonArgs are the flags every command built by this package gets.
 func (n *Nix) commonArgs() []string {
 	args := []string{"--log-format", "internal-json"}
@@ -280,60 +230,26 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: op, Path: path, Args: full, ExitCode: -1, Err: err}
 	}
-	cmd := exec.Command(path, full...)
-	if len(n.Env) > 0 {
-		cmd.Env = append(os.Environ(), n.Env...)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd, cancelled := n.command(ctx, path, full)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	lg := newLogReader(n)
 	cmd.Stderr = lg
-	// Once nix has exited, do not wait long for its stderr to close: a
-	// process that escaped its group may still hold it.
-	cmd.WaitDelay = n.waitDelay()
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
 		return nil, &Error{Op: op, Path: path, Args: full, ExitCode: -1, Err: err}
 	}
-
-	// Cancellation: SIGINT to the group (nix stops its builders), then
-	// SIGKILL to everything below nix after the wait delay.
-	exited := make(chan struct{})
-	var cancelled bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-exited:
-			return
-		case <-ctx.Done():
-		}
-		cancelled = true
-		_ = signalGroup(cmd.Process, syscall.SIGINT)
-		t := time.NewTimer(n.waitDelay())
-		defer t.Stop()
-		select {
-		case <-exited:
-		case <-t.C:
-			killDescendants(cmd.Process.Pid)
-			_ = signalGroup(cmd.Process, syscall.SIGKILL)
-		}
-	}()
-
 	werr := cmd.Wait()
-	close(exited)
-	wg.Wait()
 	lg.flush()
-	if errors.Is(werr, exec.ErrWaitDelay) && cmd.ProcessState.Success() {
-		werr = nil // nix succeeded; something it left behind kept stderr open
+	if werr != nil && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+		// nix succeeded: a cancellation raced with its exit, or something
+		// it left behind kept stderr open past WaitDelay.
+		werr = nil
 	}
 
 	if werr == nil {
-		// Exited 0: a cancellation that raced with the exit changed nothing.
 		return stdout.Bytes(), nil
 	}
 	e := lg.error(op, path, full)
@@ -342,14 +258,11 @@ func (n *Nix) run(ctx context.Context, op, name string, pre []string, args []str
 		e.ExitCode = cmd.ProcessState.ExitCode()
 	}
 	e.Err = werr
-	if cancelled {
+	if cancelled.Load() {
 		e.Err = fmt.Errorf("%w: %w", ctx.Err(), werr)
-	}
-	if e.kind == nil && e.ExitCode >= 100 && e.ExitCode <= 111 {
-		e.kind = ErrBuildFailed
-	}
-	if cancelled {
 		e.kind = nil
+	} else if e.kind == nil && e.ExitCode >= 100 && e.ExitCode <= 111 {
+		e.kind = ErrBuildFailed
 	}
 	return stdout.Bytes(), e
 }
