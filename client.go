@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
 	"time"
 
 	realis "github.com/paypal/gorealis"
@@ -80,6 +83,12 @@ type Client struct {
 	prep     Preparer
 	poll     time.Duration
 	tiers    *job.Tiers
+	// user is the basic-auth user of r, named when the scheduler refuses it.
+	user string
+	// retry is the back-off of the Client's own retries of permanent
+	// transport errors (Dial makes gorealis return those at once, so that
+	// an HTTP 401 is not retried); nil when gorealis retries everything.
+	retry []time.Duration
 }
 
 // Option configures a Client.
@@ -142,8 +151,28 @@ func New(r realis.Realis, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	c.user = realisUser(r)
 	return c, nil
 }
+
+// realisUser returns the basic-auth user a gorealis client sends, "" if
+// none. gorealis keeps it in an unexported field of the configuration its
+// RealisConfig method returns; it is read (never written) by reflection.
+func realisUser(r realis.Realis) string {
+	cfg := reflect.ValueOf(r.RealisConfig())
+	if cfg.Kind() != reflect.Pointer || cfg.IsNil() || cfg.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	f := cfg.Elem().FieldByName("username")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
+}
+
+// permanentRetry is the back-off of the Client's own retries when Dial
+// made the gorealis client (see Dial).
+var permanentRetry = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
 
 // Dial makes the gorealis client from gorealis' own options
 // (realis.SchedulerUrl, realis.ZKUrl, realis.BasicAuth, ...) and returns a
@@ -151,8 +180,16 @@ func New(r realis.Realis, opts ...Option) (*Client, error) {
 // off unless the options set a logger of their own. Dial does no I/O with
 // the scheduler (a ZooKeeper lookup excepted), so an unreachable scheduler
 // shows up at the first call.
+//
+// Dial makes gorealis return permanent transport errors at once
+// (realis.FailOnPermanentErrors) so that refused credentials (HTTP 401 or
+// 403) are ErrAuth at once instead of being retried; the Client itself
+// retries the other permanent errors (a refused connection, HTTP 5xx) a
+// few times over about four seconds, reconnecting (and so asking
+// ZooKeeper for the leader again) before each retry. Temporary errors
+// and timeouts are retried by gorealis, with the back-off in realisOpts.
 func Dial(realisOpts []realis.ClientOption, opts ...Option) (*Client, error) {
-	all := append([]realis.ClientOption{realis.SetLogger(realis.NoopLogger{})}, realisOpts...)
+	all := append([]realis.ClientOption{realis.SetLogger(realis.NoopLogger{}), realis.FailOnPermanentErrors()}, realisOpts...)
 	r, err := realis.NewRealisClient(all...)
 	if err != nil {
 		return nil, opErr("dial", "", ErrUnreachable, "", err)
@@ -163,6 +200,7 @@ func Dial(realisOpts []realis.ClientOption, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.owns = true
+	c.retry = permanentRetry
 	return c, nil
 }
 
@@ -185,8 +223,10 @@ func (c *Client) report(p Progress) {
 }
 
 // call runs one gorealis call, giving up when ctx is done (the call itself
-// goes on in the background: gorealis takes no context).
-func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
+// goes on in the background: gorealis takes no context). A permanent
+// transport error other than refused credentials is retried on c's
+// back-off, after reconnecting.
+func call[T any](ctx context.Context, c *Client, f func() (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
@@ -198,6 +238,16 @@ func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	ch := make(chan result, 1)
 	go func() {
 		v, err := f()
+		for _, d := range c.retry {
+			if !retryPermanent(err) || sleep(ctx, d) != nil {
+				break
+			}
+			c.logger.Debug("nixrealis: retrying after a permanent transport error", "err", err)
+			if rerr := c.r.ReestablishConn(); rerr != nil {
+				c.logger.Debug("nixrealis: reconnecting failed", "err", rerr)
+			}
+			v, err = f()
+		}
 		ch <- result{v, err}
 	}()
 	select {
@@ -213,14 +263,25 @@ func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
 // error translated.
 func (c *Client) respCall(ctx context.Context, op, key, what string, f func() (*aurora.Response, error)) (*aurora.Response, error) {
 	c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", what)
-	resp, err := call(ctx, f)
+	resp, err := call(ctx, c, f)
 	if ctx.Err() != nil && resp == nil && err != nil {
 		return nil, ctxErr(op, key, ctx)
 	}
-	if err := translate(op, key, resp, err); err != nil {
+	if err := c.translate(op, key, resp, err); err != nil {
 		return resp, err
 	}
 	return resp, nil
+}
+
+// retryPermanent reports whether err is a permanent transport error that
+// gorealis returned at once (FailOnPermanentErrors) and that is worth
+// retrying: anything but refused credentials.
+func retryPermanent(err error) bool {
+	if err == nil || !strings.Contains(err.Error(), "permanent connection error") {
+		return false
+	}
+	status := httpStatus(err.Error())
+	return status != http.StatusUnauthorized && status != http.StatusForbidden
 }
 
 // sleep waits d or until ctx is done.

@@ -229,14 +229,14 @@ func (c *Client) jobConfig(ctx context.Context, op string, k job.Key) (*aurora.J
 		resp *aurora.Response
 		res  *aurora.GetJobsResult_
 	}
-	r, err := call(ctx, func() (jobsResult, error) {
+	r, err := call(ctx, c, func() (jobsResult, error) {
 		resp, res, err := c.r.GetJobs(k.Role)
 		return jobsResult{resp, res}, err
 	})
 	if ctx.Err() != nil {
 		return nil, ctxErr(op, key, ctx)
 	}
-	if err := translate(op, key, r.resp, err); err != nil {
+	if err := c.translate(op, key, r.resp, err); err != nil {
 		return nil, err
 	}
 	if r.res == nil {
@@ -280,7 +280,7 @@ func (c *Client) tasks(ctx context.Context, op string, k job.Key, states []auror
 		what = "getTasksStatus"
 	}
 	c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", what)
-	ts, err := call(ctx, func() ([]*aurora.ScheduledTask, error) {
+	ts, err := call(ctx, c, func() ([]*aurora.ScheduledTask, error) {
 		if withConfigs {
 			return c.r.GetTaskStatus(q)
 		}
@@ -290,7 +290,7 @@ func (c *Client) tasks(ctx context.Context, op string, k job.Key, states []auror
 		return nil, ctxErr(op, key, ctx)
 	}
 	if err != nil {
-		return nil, translate(op, key, nil, err)
+		return nil, c.translate(op, key, nil, err)
 	}
 	return ts, nil
 }
@@ -376,9 +376,9 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 	var want map[int32]bool
 	if len(instances) == 0 {
 		// A cron job would start again at its next run: deschedule it.
-		cfg, err := c.jobConfig(ctx, "kill", k)
-		if err != nil {
-			return err
+		cfg, cerr := c.jobConfig(ctx, "kill", k)
+		if cerr != nil {
+			return cerr
 		}
 		if cfg != nil && cfg.CronSchedule != nil {
 			if _, err := c.respCall(ctx, "kill", key, "descheduleCronJob", func() (*aurora.Response, error) { return c.r.DescheduleCronJob(thriftKey(k)) }); err != nil {
@@ -527,12 +527,12 @@ func (c *Client) Status(ctx context.Context, k job.Key) (*JobStatus, error) {
 	}
 	if pending {
 		q := &aurora.TaskQuery{JobKeys: []*aurora.JobKey{thriftKey(k)}}
-		reasons, err := call(ctx, func() ([]*aurora.PendingReason, error) { return c.r.GetPendingReason(q) })
+		reasons, err := call(ctx, c, func() ([]*aurora.PendingReason, error) { return c.r.GetPendingReason(q) })
 		if ctx.Err() != nil {
 			return nil, ctxErr("status", keyString(k), ctx)
 		}
 		if err != nil {
-			return nil, translate("status", keyString(k), nil, err)
+			return nil, c.translate("status", keyString(k), nil, err)
 		}
 		byID := make(map[string]string, len(reasons))
 		for _, r := range reasons {

@@ -3,6 +3,9 @@ package nixrealis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 
 	realis "github.com/paypal/gorealis"
@@ -24,7 +27,10 @@ var (
 	// ErrUpdateInProgress: the job has an active update (JOB_UPDATING_ERROR,
 	// or found before a kill); abort it first, or ask Kill to.
 	ErrUpdateInProgress = errors.New("job update in progress")
-	// ErrAuth: the scheduler refused the credentials (AUTH_FAILED).
+	// ErrAuth: the scheduler refused the credentials: HTTP 401 or 403
+	// (Aurora's answer to a write without valid basic auth), or
+	// AUTH_FAILED (a user not permitted to act on the job). It is
+	// reported at once, naming the refused user; it is never retried.
 	ErrAuth = errors.New("not authorized by the scheduler")
 	// ErrScheduler: the scheduler failed the call (ERROR) or answered
 	// something the client cannot use.
@@ -154,6 +160,11 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		return opErr(op, key, ErrScheduler, "no response from the scheduler", nil)
 	}
 	cause := pkgerrors.Cause(err)
+	// Checked before the retry errors: gorealis retries an HTTP 401 as
+	// it does any transport error unless told to fail on permanent ones.
+	if status := httpStatus(err.Error()); status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return opErr(op, key, ErrAuth, fmt.Sprintf("the scheduler answered HTTP %d %s", status, http.StatusText(status)), err)
+	}
 	if realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) {
 		return opErr(op, key, ErrUnreachable, "", err)
 	}
@@ -177,6 +188,41 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 func isNotFoundMessage(msg string) bool {
 	return strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") ||
 		strings.Contains(msg, "does not exist") || strings.Contains(msg, "No jobs found")
+}
+
+// httpStatus returns the HTTP status code of Thrift's error for an
+// answer other than 200 ("HTTP Response code: 401"), 0 if msg has none.
+func httpStatus(msg string) int {
+	const marker = "HTTP Response code: "
+	i := strings.LastIndex(msg, marker)
+	if i < 0 {
+		return 0
+	}
+	rest := msg[i+len(marker):]
+	n := 0
+	for n < len(rest) && n < 3 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	code, err := strconv.Atoi(rest[:n])
+	if err != nil {
+		return 0
+	}
+	return code
+}
+
+// translate is the package's translate, naming the Client's user in an
+// authentication error.
+func (c *Client) translate(op, key string, resp *aurora.Response, err error) error {
+	out := translate(op, key, resp, err)
+	var oe *OpError
+	if errors.As(out, &oe) && oe.Kind == ErrAuth && oe.Code == nil {
+		if c.user != "" {
+			oe.Message = fmt.Sprintf("user %q refused: %s: check the user name and password", c.user, oe.Message)
+		} else {
+			oe.Message += ": the scheduler requires basic authentication: give a user name and password"
+		}
+	}
+	return out
 }
 
 // nixErr wraps an error of the Nix step.

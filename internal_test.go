@@ -23,13 +23,15 @@ func TestTranslate(t *testing.T) {
 		msg  string
 	}{
 		{"ok", resp(aurora.ResponseCode_OK, ""), nil, nil, ""},
-		{"invalid", resp(aurora.ResponseCode_INVALID_REQUEST, "Job r/e/n already exists"), errors.New("Job r/e/n already exists"), ErrRejected, "Job r/e/n already exists"},
+{"invalid", resp(aurora.ResponseCode_INVALID_REQUEST, "Job r/e/n already exists"), errors.New("Job r/e/n already exists"), ErrRejected, "Job r/e/n already exists"},
 		{"updating", resp(aurora.ResponseCode_JOB_UPDATING_ERROR, "update in progress"), errors.New("x"), ErrUpdateInProgress, "update in progress"},
 		{"auth", resp(aurora.ResponseCode_AUTH_FAILED, ""), errors.New(""), ErrAuth, ""},
 		{"error", resp(aurora.ResponseCode_ERROR, "boom"), errors.New("boom"), ErrScheduler, "boom"},
 		{"no update", resp(aurora.ResponseCode_INVALID_REQUEST, "No update found"), errors.New("x"), ErrNotFound, "No update found"},
 		{"refused, response dropped", nil, pkgerrors.Wrap(errors.New("Update does not exist IJobUpdateKey{...}"), "error sending PauseJobUpdate command"), ErrNotFound, "Update does not exist IJobUpdateKey{...}"},
 		{"rejected, response dropped", nil, pkgerrors.Wrap(errors.New("Job not found"), "error"), ErrRejected, "Job not found"},
+		{"http 401", nil, pkgerrors.Wrap(pkgerrors.Wrap(errors.New("HTTP Response code: 401"), "permanent connection error"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
+		{"http 401 after retries", nil, pkgerrors.Wrap(errors.New("ran out of retries, including latest error: HTTP Response code: 401"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

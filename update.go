@@ -105,7 +105,7 @@ func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj reali
 	u.InstanceCount(int32(instances))
 	for attempt := 0; ; attempt++ {
 		c.logger.Debug("nixrealis: scheduler call", "op", op, "job", key, "call", "startJobUpdate")
-		resp, err := call(ctx, func() (*aurora.Response, error) { return c.r.StartJobUpdate(u, msg) })
+		resp, err := call(ctx, c, func() (*aurora.Response, error) { return c.r.StartJobUpdate(u, msg) })
 		if ctx.Err() != nil {
 			return nil, ctxErr(op, key, ctx)
 		}
@@ -124,7 +124,7 @@ func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj reali
 		}
 		timedOut := realis.IsTimeout(err) && resp == nil
 		if !timedOut && !(resp != nil && isActiveUpdateConflict(resp)) {
-			return nil, translate(op, key, resp, err)
+			return nil, c.translate(op, key, resp, err)
 		}
 		// The request may have reached the scheduler: there was no active
 		// update before it, so one active now is the one it started.
@@ -138,7 +138,7 @@ func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj reali
 			return &UpdateKey{Job: k, ID: s.Key.ID}, nil
 		}
 		if !timedOut || attempt >= 2 {
-			return nil, translate(op, key, resp, err)
+			return nil, c.translate(op, key, resp, err)
 		}
 	}
 }
