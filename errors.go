@@ -43,7 +43,7 @@ var (
 	// errors.Is(err, context.DeadlineExceeded).
 	ErrTimeout = errors.New("timed out")
 	// ErrAlreadyExists: Create found the job already on the scheduler
-	// before sending it.
+	// before sending it, or the scheduler answered that it exists.
 	ErrAlreadyExists = errors.New("job already exists")
 	// ErrNotFound: the job, instance or update does not exist (or has no
 	// active tasks).
@@ -133,12 +133,16 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		var kind error
 		switch code {
 		case aurora.ResponseCode_INVALID_REQUEST:
-			kind = ErrRejected
-			if isNotFoundMessage(msg) {
-				kind = ErrNotFound
-			}
-			if strings.Contains(msg, "active update already exists") {
+			switch {
+			case strings.Contains(msg, "active update already exists"):
 				kind = ErrUpdateInProgress
+			case isNotFoundMessage(msg):
+				kind = ErrNotFound
+			case strings.Contains(msg, "already exists"):
+				// createJob's and scheduleCronJob's "Job r/e/n already exists".
+				kind = ErrAlreadyExists
+			default:
+				kind = ErrRejected
 			}
 		case aurora.ResponseCode_JOB_UPDATING_ERROR:
 			kind = ErrUpdateInProgress
@@ -175,10 +179,12 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 	case strings.Contains(msg, "unexpected response") || strings.Contains(msg, "response from aurora is nil") ||
 		strings.Contains(msg, "unhandled response code"):
 		return opErr(op, key, ErrScheduler, msg, err)
-	case isNotFoundMessage(msg):
-		return opErr(op, key, ErrNotFound, msg, err)
 	case strings.Contains(msg, "active update already exists") || strings.Contains(msg, "currently updating"):
 		return opErr(op, key, ErrUpdateInProgress, msg, err)
+	case isNotFoundMessage(msg):
+		return opErr(op, key, ErrNotFound, msg, err)
+	case strings.Contains(msg, "already exists"):
+		return opErr(op, key, ErrAlreadyExists, msg, err)
 	}
 	return opErr(op, key, ErrRejected, msg, err)
 }
@@ -187,7 +193,9 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 // or update.
 func isNotFoundMessage(msg string) bool {
 	return strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") ||
-		strings.Contains(msg, "does not exist") || strings.Contains(msg, "No jobs found")
+		strings.Contains(msg, "does not exist") || strings.Contains(msg, "No jobs found") ||
+		strings.Contains(msg, "Job not found") || strings.Contains(msg, "No cron job found") ||
+		strings.Contains(msg, "No cron template found")
 }
 
 // httpStatus returns the HTTP status code of Thrift's error for an

@@ -23,13 +23,17 @@ func TestTranslate(t *testing.T) {
 		msg  string
 	}{
 		{"ok", resp(aurora.ResponseCode_OK, ""), nil, nil, ""},
-{"invalid", resp(aurora.ResponseCode_INVALID_REQUEST, "Job r/e/n already exists"), errors.New("Job r/e/n already exists"), ErrRejected, "Job r/e/n already exists"},
+		{"invalid", resp(aurora.ResponseCode_INVALID_REQUEST, "Instance count must be positive."), errors.New("Instance count must be positive."), ErrRejected, "Instance count must be positive."},
+		{"already exists", resp(aurora.ResponseCode_INVALID_REQUEST, "Job r/e/n already exists"), errors.New("Job r/e/n already exists"), ErrAlreadyExists, "Job r/e/n already exists"},
+		{"already exists, response dropped", nil, pkgerrors.Wrap(errors.New("Job r/e/n already exists"), "error sending Create command to Aurora Scheduler"), ErrAlreadyExists, "Job r/e/n already exists"},
+		{"active update", resp(aurora.ResponseCode_INVALID_REQUEST, "An active update already exists for this job, please terminate it before starting another."), errors.New("x"), ErrUpdateInProgress, "An active update already exists for this job, please terminate it before starting another."},
 		{"updating", resp(aurora.ResponseCode_JOB_UPDATING_ERROR, "update in progress"), errors.New("x"), ErrUpdateInProgress, "update in progress"},
 		{"auth", resp(aurora.ResponseCode_AUTH_FAILED, ""), errors.New(""), ErrAuth, ""},
 		{"error", resp(aurora.ResponseCode_ERROR, "boom"), errors.New("boom"), ErrScheduler, "boom"},
 		{"no update", resp(aurora.ResponseCode_INVALID_REQUEST, "No update found"), errors.New("x"), ErrNotFound, "No update found"},
 		{"refused, response dropped", nil, pkgerrors.Wrap(errors.New("Update does not exist IJobUpdateKey{...}"), "error sending PauseJobUpdate command"), ErrNotFound, "Update does not exist IJobUpdateKey{...}"},
-		{"rejected, response dropped", nil, pkgerrors.Wrap(errors.New("Job not found"), "error"), ErrRejected, "Job not found"},
+		{"not found, response dropped", nil, pkgerrors.Wrap(errors.New("Job not found"), "error"), ErrNotFound, "Job not found"},
+		{"rejected, response dropped", nil, pkgerrors.Wrap(errors.New("Role must match"), "error"), ErrRejected, "Role must match"},
 		{"http 401", nil, pkgerrors.Wrap(pkgerrors.Wrap(errors.New("HTTP Response code: 401"), "permanent connection error"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
 		{"http 401 after retries", nil, pkgerrors.Wrap(errors.New("ran out of retries, including latest error: HTTP Response code: 401"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
 	}
