@@ -84,7 +84,8 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 	if err != nil {
 		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
 	}
-	if c.prep != nil {
+	// A custom executor runs no Thermos processes: nothing for Nix to do.
+	if c.prep != nil && !j.IsCustomExecutor() {
 		c.report(Progress{Op: op, Key: key, Stage: StagePrepare, Message: "preparing the Nix sandbox"})
 		progress := func(ev nix.Event) {
 			c.report(Progress{Op: op, Key: key, Stage: StagePrepare, Message: ev.Text, Nix: &ev})

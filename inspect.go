@@ -78,6 +78,7 @@ func FormatInspect(spec job.Spec) string {
 	if len(spec.Ports) > 0 {
 		line(2, "ports:      %s", strings.Join(spec.Ports, ", "))
 	}
+	inspectExecutor(line, spec)
 	line(0, "")
 	for _, pr := range t.Processes {
 		line(0, "Process '%s':", pr.Name)

@@ -81,7 +81,14 @@ func DefaultOwner() string {
 // (to work around gorealis' AddNamedPorts and AddLabel), so further calls of
 // its AddLabel or AddNamedPorts setters would not see them.
 func RenderJob(spec job.Spec, owner string) (realis.Job, error) {
-	return renderJob(spec.Payload, spec.Instances, spec.Ports, owner)
+	j, err := renderJob(spec.Payload, spec.Instances, spec.Ports, owner)
+	if err != nil {
+		return nil, err
+	}
+	if err := renderURIs(j.TaskConfig(), spec.URIs); err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 func renderJob(p *thermos.Job, instances int, ports []string, owner string) (realis.Job, error) {

@@ -26,8 +26,12 @@ type Spec struct {
 	Update thermos.UpdateConfig
 	// Ports are the named ports Aurora's client requests for each instance,
 	// sorted: the names in {{thermos.ports[NAME]}} and the announce portmap,
-	// after following portmap aliases, without static ports.
+	// after following portmap aliases, without static ports, and those
+	// added with Job.AddPort.
 	Ports []string
+	// URIs are the resources the Mesos fetcher puts in each task's sandbox
+	// (TaskConfig.mesosFetcherUris); nil when there are none.
+	URIs []URI
 }
 
 // ExecutorData returns what Aurora's client puts in
@@ -159,6 +163,7 @@ func (b *builder) build() Spec {
 
 	spec := Spec{Payload: pl, Instances: j.instances, Update: b.buildUpdate()}
 	spec.Ports = b.ports(pl)
+	b.buildFetcher(&spec)
 	return spec
 }
 
@@ -815,7 +820,7 @@ func (b *builder) validateUpdate(pl *thermos.Job) {
 }
 
 func (b *builder) validateTask(t *thermos.Task) {
-	if len(t.Processes) == 0 {
+	if len(t.Processes) == 0 && !b.j.IsCustomExecutor() {
 		b.errs.add("task.processes", ErrRequired, "the task needs at least one process: pass it to job.NewTask")
 	}
 	if t.Name == "" && len(t.Processes) > 0 {

@@ -58,6 +58,8 @@ type Job struct {
 	partitionPolicy *PartitionPolicy
 	slaPolicy       *SLAPolicy
 	executor        ExecutorConfig
+	uris            []URI
+	ports           []string
 	taskLinks       map[string]string
 	vars            []Vars
 	templates       map[string]string
