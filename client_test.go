@@ -90,7 +90,7 @@ func helloJob(cmdline string, instances int) job.Job {
 	task := job.NewTask("hello", job.NewProcess("main", cmdline)).
 		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
 	u := job.DefaultUpdate()
-	u.Watch = 5 * time.Second
+	u.Watch = new(5 * time.Second)
 	return job.New(testKey, task).WithInstances(instances).WithUpdate(u)
 }
 
@@ -580,7 +580,7 @@ func TestUpdateControls(t *testing.T) {
 
 	// An update that waits for pulses goes on only while it gets them.
 	u := job.DefaultUpdate()
-	u.Watch = 5 * time.Second
+	u.Watch = new(5 * time.Second)
 	u.PulseInterval = time.Minute
 	pulsed := helloService("echo v4; sleep 1000", 2).WithUpdate(u)
 	res, err = c.Update(ctx, pulsed, nixrealis.NoWait())
@@ -649,7 +649,7 @@ func TestCreateServiceAnswerLost(t *testing.T) {
 			p.dropAnswer.Store("startJobUpdate")
 
 			u := job.DefaultUpdate()
-			u.Watch = tt.watch
+			u.Watch = new(tt.watch)
 			ctx := ctxFor(t, 30*time.Second)
 			_, err := c.Create(ctx, helloService("sleep 1000", 2).WithUpdate(u), nixrealis.Wait())
 			require.NoError(t, err)

@@ -78,7 +78,7 @@ func TestEndToEndNixJob(t *testing.T) {
 	// The watch must outlast init_sandbox and the failing command, as on a
 	// real cluster: 300 s on the scheduler's clock is 3 s here.
 	u := job.DefaultUpdate()
-	u.Watch = 300 * time.Second
+	u.Watch = new(300 * time.Second)
 	res, err = c.Update(ctx, helloService("hello; exit 1", 2).WithUpdate(u))
 	require.ErrorIs(t, err, nixrealis.ErrUpdateFailed)
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_BACK, res.Status)

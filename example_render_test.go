@@ -61,7 +61,7 @@ func ExampleUpdateSettings() {
 		WithResources(job.NewResources(0.5, 256*job.MiB, 256*job.MiB))
 	u := job.DefaultUpdate()
 	u.BatchSize = 2
-	u.Watch = 30 * time.Second
+	u.Watch = new(30 * time.Second)
 	u.MaxTotalFailures = 1
 	spec, err := job.Service(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "web"}, task).
 		WithInstances(4).WithUpdate(u).Build()

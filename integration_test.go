@@ -31,7 +31,7 @@ func (s suiteTarget) job(cmdline string, instances int) job.Job {
 	task := job.NewTask(s.key.Name, job.NewProcess("main", cmdline)).
 		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
 	u := job.DefaultUpdate()
-	u.Watch = s.watch
+	u.Watch = new(s.watch)
 	return job.Service(s.key, task).WithInstances(instances).WithUpdate(u)
 }
 

@@ -163,7 +163,7 @@ func (c *config) exampleJob() job.Job {
 	task := job.SequentialTask("hello", hello, ticker).
 		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
 	u := job.DefaultUpdate()
-	u.Watch = 10 * time.Second
+	u.Watch = new(10 * time.Second)
 	return job.New(c.key(), task).WithService(true).WithInstances(c.instances).WithUpdate(u)
 }
 

@@ -77,6 +77,8 @@ type builder struct {
 	// whether refPorts collects (only while rendering the task)
 	inTask  bool
 	payload *thermos.Job
+	// the instance count, resolved
+	instances int
 	// The fixed scope links and struct nodes, allocated with the builder.
 	stdScope, jobScope, taskScope scope
 	jn                            jobNode
@@ -93,7 +95,7 @@ type builder struct {
 // rejected, as the CLI's type check does, although Aurora's library path
 // would write it into the payload as a string.
 func (j Job) Build() (Spec, error) {
-	b := &builder{j: &j}
+	b := &builder{j: &j, instances: j.Instances()}
 	b.payload = thermos.NewJob()
 	spec := b.build()
 	if err := b.errs.err(); err != nil {
@@ -161,7 +163,7 @@ func (b *builder) build() Spec {
 	b.buildJob(pl, jsc, asc)
 	b.validateJob(pl)
 
-	spec := Spec{Payload: pl, Instances: j.instances, Update: b.buildUpdate()}
+	spec := Spec{Payload: pl, Instances: b.instances, Update: b.buildUpdate()}
 	spec.Ports = b.ports(pl)
 	b.buildFetcher(&spec)
 	return spec
@@ -318,9 +320,9 @@ func (b *builder) buildTask(t *Task, tsc *scope) thermos.Task {
 	} else {
 		out.Name = b.str("task.name", (&taskNode{t: t}).taskName(), tsc)
 	}
-	out.MaxFailures = t.maxFailures
+	out.MaxFailures = t.MaxFailures()
 	out.MaxConcurrency = t.maxConcurrency
-	out.FinalizationWait = secs(t.finalizationWait)
+	out.FinalizationWait = secs(t.FinalizationWait())
 	unknownTemplates(b, "task.template.", t.templates, "max_failures", "max_concurrency", "finalization_wait",
 		"resources.cpu", "resources.ram", "resources.disk", "resources.gpu")
 	if tm, ok := t.templates["max_failures"]; ok {
@@ -374,10 +376,10 @@ func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
 	out := thermos.Process{
 		Name:        b.strAt(i, ".name", p.name, sc),
 		Cmdline:     b.strAt(i, ".cmdline", p.cmdline, sc),
-		MaxFailures: p.maxFailures,
+		MaxFailures: p.MaxFailures(),
 		Daemon:      p.daemon,
 		Ephemeral:   p.ephemeral,
-		MinDuration: secs(p.minDuration),
+		MinDuration: secs(p.MinDuration()),
 		Final:       p.final,
 	}
 	if p.templates == nil && p.resources == nil && p.logger == nil {
@@ -426,11 +428,12 @@ func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
 			b.errs.add(path+".logger.mode", ErrInvalid, fmt.Sprintf("%q is not a log mode: use standard or rotate", tl.Mode))
 		}
 		if l.Rotate != nil {
-			tl.Rotate = &thermos.RotatePolicy{LogSize: int64(l.Rotate.LogSize), Backups: l.Rotate.Backups}
-			if l.Rotate.LogSize <= 0 {
-				b.errs.add(path+".logger.rotate.log_size", ErrInvalid, "must be positive")
+			r := l.Rotate.canonical()
+			tl.Rotate = &thermos.RotatePolicy{LogSize: int64(r.LogSize), Backups: r.Backups}
+			if r.LogSize < 0 {
+				b.errs.add(path+".logger.rotate.log_size", ErrInvalid, "must be positive (0 means Aurora's default, 100 MiB)")
 			}
-			if l.Rotate.Backups < 0 {
+			if r.Backups < 0 {
 				b.errs.add(path+".logger.rotate.backups", ErrInvalid, "must not be negative")
 			}
 		}
@@ -463,15 +466,15 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 		c := b.str("cron_schedule", *j.cronSchedule, jsc)
 		pl.CronSchedule = &c
 	}
-	pl.CronCollisionPolicy = b.str("cron_collision_policy", string(j.cronCollision), jsc)
+	pl.CronCollisionPolicy = b.str("cron_collision_policy", string(j.CronCollisionPolicy()), jsc)
 	pl.Service = j.service
 	pl.Production = j.production
 	pl.Priority = j.priority
-	pl.MaxTaskFailures = j.maxTaskFailures
+	pl.MaxTaskFailures = j.MaxTaskFailures()
 	pl.EnableHooks = j.enableHooks
 	unknownTemplates(b, "template.", j.templates, "instances", "service", "production", "priority", "max_task_failures", "enable_hooks")
 	if tm, ok := j.templates["instances"]; ok {
-		b.numInt("instances", tm, jsc, &j.instances)
+		b.numInt("instances", tm, jsc, &b.instances)
 	}
 	if tm, ok := j.templates["service"]; ok {
 		b.numBool("service", tm, jsc, &pl.Service)
@@ -524,12 +527,14 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 		}
 		pl.Announce = ta
 	}
+	ex := j.executor.canonical()
 	pl.ExecutorConfig = thermos.ExecutorConfig{
-		Name: b.str("executor_config.name", j.executor.Name, jsc),
-		Data: b.str("executor_config.data", j.executor.Data, jsc),
+		Name: b.str("executor_config.name", ex.Name, jsc),
+		Data: b.str("executor_config.data", ex.Data, jsc),
 	}
 	if j.partitionPolicy != nil {
-		pl.PartitionPolicy = &thermos.PartitionPolicy{Reschedule: j.partitionPolicy.Reschedule, DelaySecs: secs(j.partitionPolicy.Delay)}
+		pp := j.partitionPolicy.canonical()
+		pl.PartitionPolicy = &thermos.PartitionPolicy{Reschedule: *pp.Reschedule, DelaySecs: secs(pp.Delay)}
 	}
 	if s := j.slaPolicy; s != nil {
 		switch s.kind {
@@ -552,34 +557,32 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 }
 
 func (b *builder) buildHealth(pl *thermos.Job, jsc *scope) {
-	h := b.j.healthCheck
+	h := b.j.healthCheck.canonical()
+	initial := *h.InitialInterval
 	th := thermos.HealthCheckConfig{
-		InitialIntervalSecs:     h.InitialInterval.Seconds(),
+		InitialIntervalSecs:     initial.Seconds(),
 		IntervalSecs:            h.Interval.Seconds(),
 		MaxConsecutiveFailures:  h.MaxConsecutiveFailures,
 		MinConsecutiveSuccesses: h.MinConsecutiveSuccesses,
 		TimeoutSecs:             h.Timeout.Seconds(),
 	}
 	const p = "health_check_config."
-	switch {
-	case h.Checker.shell != nil:
+	if h.Checker.shell != nil {
 		cmd := b.str(p+"health_checker.shell.shell_command", *h.Checker.shell, jsc)
 		if cmd == "" {
 			b.errs.add(p+"health_checker.shell.shell_command", ErrRequired, "a shell health checker needs a command")
 		}
 		th.HealthChecker.Shell = &thermos.ShellHealthChecker{ShellCommand: cmd}
-	case h.Checker.http != nil:
+	} else {
 		hc := h.Checker.http
 		th.HealthChecker.HTTP = &thermos.HTTPHealthChecker{
 			Endpoint:             b.str(p+"health_checker.http.endpoint", hc.Endpoint, jsc),
 			ExpectedResponse:     b.str(p+"health_checker.http.expected_response", hc.ExpectedResponse, jsc),
 			ExpectedResponseCode: hc.ExpectedResponseCode,
 		}
-	default:
-		th.HealthChecker.HTTP = thermos.DefaultHTTPHealthChecker()
 	}
 	b.nonNegative(p,
-		negCheck{"initial_interval_secs", h.InitialInterval < 0},
+		negCheck{"initial_interval_secs", initial < 0},
 		negCheck{"interval_secs", h.Interval < 0},
 		negCheck{"max_consecutive_failures", h.MaxConsecutiveFailures < 0},
 		negCheck{"min_consecutive_successes", h.MinConsecutiveSuccesses < 0},
@@ -589,24 +592,25 @@ func (b *builder) buildHealth(pl *thermos.Job, jsc *scope) {
 }
 
 func (b *builder) buildLifecycle(pl *thermos.Job, jsc *scope) {
-	l := b.j.lifecycle
-	if l.http == nil {
+	l := b.j.lifecycle.canonical()
+	if l.disabled {
 		pl.Lifecycle = thermos.LifecycleConfig{}
 		return
 	}
 	h := l.http
+	graceful, shutdown := *h.GracefulShutdownWait, *h.ShutdownWait
 	const p = "lifecycle.http."
 	pl.Lifecycle = thermos.LifecycleConfig{HTTP: &thermos.HTTPLifecycleConfig{
 		Port:                     b.str(p+"port", h.Port, jsc),
 		GracefulShutdownEndpoint: b.str(p+"graceful_shutdown_endpoint", h.GracefulShutdownEndpoint, jsc),
 		ShutdownEndpoint:         b.str(p+"shutdown_endpoint", h.ShutdownEndpoint, jsc),
-		GracefulShutdownWaitSecs: secs(h.GracefulShutdownWait),
-		ShutdownWaitSecs:         secs(h.ShutdownWait),
+		GracefulShutdownWaitSecs: secs(graceful),
+		ShutdownWaitSecs:         secs(shutdown),
 	}}
-	if h.GracefulShutdownWait < 0 {
+	if graceful < 0 {
 		b.errs.add(p+"graceful_shutdown_wait_secs", ErrInvalid, "must not be negative")
 	}
-	if h.ShutdownWait < 0 {
+	if shutdown < 0 {
 		b.errs.add(p+"shutdown_wait_secs", ErrInvalid, "must not be negative")
 	}
 }
@@ -664,13 +668,13 @@ func (b *builder) buildContainer(c *Container, jsc *scope) *thermos.Container {
 }
 
 func (b *builder) buildUpdate() thermos.UpdateConfig {
-	u := b.j.update
+	u := b.j.update.canonical()
 	out := thermos.UpdateConfig{
 		BatchSize:              u.BatchSize,
-		WatchSecs:              secs(u.Watch),
+		WatchSecs:              secs(*u.Watch),
 		MaxPerShardFailures:    u.MaxPerShardFailures,
 		MaxTotalFailures:       u.MaxTotalFailures,
-		RollbackOnFailure:      u.RollbackOnFailure,
+		RollbackOnFailure:      *u.RollbackOnFailure,
 		WaitForBatchCompletion: u.WaitForBatchCompletion,
 		SLAAware:               u.SLAAware,
 	}
@@ -708,7 +712,6 @@ func sortedKeys(m map[string]string) []string {
 
 // validateJob checks the rendered payload and settings.
 func (b *builder) validateJob(pl *thermos.Job) {
-	j := b.j
 	for _, f := range []struct{ path, val, what string }{
 		{"cluster", pl.Cluster, "cluster"},
 		{"role", pl.Role, "role"},
@@ -731,8 +734,8 @@ func (b *builder) validateJob(pl *thermos.Job) {
 			b.errs.add(f.path, ErrInvalid, fmt.Sprintf("%s is %d characters long: the scheduler allows at most 255", f.what, len(f.val)))
 		}
 	}
-	if j.instances < 1 {
-		b.errs.add("instances", ErrInvalid, fmt.Sprintf("%d instances: a job needs at least 1", j.instances))
+	if b.instances < 1 {
+		b.errs.add("instances", ErrInvalid, fmt.Sprintf("%d instances: a job needs at least 1", b.instances))
 	}
 	switch strings.ToUpper(pl.CronCollisionPolicy) {
 	case "KILL_EXISTING", "CANCEL_NEW", "RUN_OVERLAP":
@@ -787,9 +790,9 @@ func (b *builder) validateJob(pl *thermos.Job) {
 }
 
 func (b *builder) validateUpdate(pl *thermos.Job) {
-	u := b.j.update
+	u := b.j.update.canonical()
 	const p = "update_config."
-	n := b.j.instances
+	n := b.instances
 	if u.MaxTotalFailures >= n && n >= 1 {
 		b.errs.add(p+"max_total_failures", ErrInvalid, fmt.Sprintf("%d must be less than the %d instance(s): set it to at most %d", u.MaxTotalFailures, n, n-1))
 	}
@@ -799,12 +802,12 @@ func (b *builder) validateUpdate(pl *thermos.Job) {
 		}
 	}
 	b.nonNegative(p,
-		negCheck{"watch_secs", u.Watch < 0},
+		negCheck{"watch_secs", *u.Watch < 0},
 		negCheck{"max_per_shard_failures", u.MaxPerShardFailures < 0},
 		negCheck{"max_total_failures", u.MaxTotalFailures < 0},
 		negCheck{"pulse_interval_secs", u.PulseInterval < 0},
 	)
-	if u.BatchSize < 1 {
+	if u.BatchSize < 0 {
 		b.errs.add(p+"batch_size", ErrInvalid, fmt.Sprintf("%d: an update needs batches of at least 1 instance", u.BatchSize))
 	}
 	if s := u.Strategy; s != nil {

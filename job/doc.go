@@ -15,12 +15,28 @@
 // method appends to what earlier calls added; Bind adds a binding that wins
 // over earlier ones.
 //
-// Constructors apply Aurora's defaults (NewProcess: max_failures 1,
-// min_duration 5s; NewTask: max_failures 1, finalization_wait 30s; New:
-// one instance, KILL_EXISTING, the default health check, lifecycle and
-// update config). Durations are time.Duration and sizes are Bytes (MiB,
-// GiB, or Aurora's names MB, GB, TB for the same binary units); they are
-// converted to Aurora's seconds and bytes when the job is built.
+// # Defaults
+//
+// One rule holds everywhere: what is not set is Aurora's default. The zero
+// Process, Task and Job are NewProcess, NewTask and New without arguments
+// (max_failures 1 and min_duration 5s; max_failures 1 and finalization_wait
+// 30s; one instance, KILL_EXISTING, max_task_failures 1, the default health
+// check, lifecycle and update config, the Thermos executor); their With
+// methods set a field whatever the value, so WithMaxFailures(0) is 0. In
+// the plain structs (Update, HealthCheck, HTTPLifecycle, Logger,
+// RotatePolicy, PartitionPolicy, Announcer, and HTTPChecker's arguments) a
+// zero field is unset, so Update{BatchSize: 2} watches 45s and rolls back
+// on failure like Aurora's UpdateConfig(batch_size=2). The few fields whose
+// zero Aurora takes as a setting of its own (Update.Watch and
+// RollbackOnFailure, HealthCheck.InitialInterval, the HTTPLifecycle waits,
+// PartitionPolicy.Reschedule) are pointers, nil when unset:
+// Update{RollbackOnFailure: new(false)}. The Default* functions return the
+// defaults spelt out, as a starting point to edit.
+//
+// Durations are time.Duration and sizes are Bytes (MiB, GiB, or Aurora's
+// names MB, GB, TB for the same binary units, untyped constants so that
+// 7.5*GB works as in .aurora files); they are converted to Aurora's
+// seconds and bytes when the job is built.
 //
 // SequentialTask, SimpleTask, Concat and Combine follow Aurora's helpers
 // exactly: Combine and Concat take the last task as the base, unite the

@@ -14,6 +14,10 @@ import (
 // update_config: the job gets one instance and DefaultUpdate (use
 // WithInstances and WithUpdate, and UpdateFromThermos). Templates kept in
 // non-string fields (thermos Templates maps) become WithTemplate values.
+// A payload's zero where this package's zero means Aurora's default and
+// Aurora's own zero is of no use (interval_secs, timeout_secs and
+// min_consecutive_successes 0, an empty expected_response, log_size or
+// backups 0) reads back as that default.
 func FromThermos(p *thermos.Job) (Job, error) {
 	if p == nil {
 		return Job{}, &FieldError{Err: &detailError{kind: ErrRequired, msg: "required: FromThermos needs a payload, got nil"}}
@@ -59,7 +63,7 @@ func FromThermos(p *thermos.Job) (Job, error) {
 		j.metadata = append(j.metadata, Metadata{Key: m.Key, Value: m.Value})
 	}
 	j.service = p.Service
-	j.maxTaskFailures = p.MaxTaskFailures
+	j.maxTaskFailures = some(p.MaxTaskFailures)
 	j.production = p.Production
 	j.priority = p.Priority
 	j.enableHooks = p.EnableHooks
@@ -69,7 +73,7 @@ func FromThermos(p *thermos.Job) (Job, error) {
 
 	h := p.HealthCheckConfig
 	j.healthCheck = HealthCheck{
-		InitialInterval:         fdur(h.InitialIntervalSecs),
+		InitialInterval:         new(fdur(h.InitialIntervalSecs)),
 		Interval:                fdur(h.IntervalSecs),
 		MaxConsecutiveFailures:  h.MaxConsecutiveFailures,
 		MinConsecutiveSuccesses: h.MinConsecutiveSuccesses,
@@ -86,8 +90,8 @@ func FromThermos(p *thermos.Job) (Job, error) {
 			Port:                     l.Port,
 			GracefulShutdownEndpoint: l.GracefulShutdownEndpoint,
 			ShutdownEndpoint:         l.ShutdownEndpoint,
-			GracefulShutdownWait:     dur(l.GracefulShutdownWaitSecs),
-			ShutdownWait:             dur(l.ShutdownWaitSecs),
+			GracefulShutdownWait:     new(dur(l.GracefulShutdownWaitSecs)),
+			ShutdownWait:             new(dur(l.ShutdownWaitSecs)),
 		})
 	} else {
 		j.lifecycle = DisableLifecycle()
@@ -103,7 +107,7 @@ func FromThermos(p *thermos.Job) (Job, error) {
 		j.announce = &an
 	}
 	if pp := p.PartitionPolicy; pp != nil {
-		j.partitionPolicy = &PartitionPolicy{Reschedule: pp.Reschedule, Delay: dur(pp.DelaySecs)}
+		j.partitionPolicy = &PartitionPolicy{Reschedule: new(pp.Reschedule), Delay: dur(pp.DelaySecs)}
 	}
 	if s := p.SLAPolicy; s != nil {
 		var sla SLAPolicy
@@ -185,9 +189,9 @@ func resourcesFromThermos(r *thermos.Resources) (*Resources, map[string]string) 
 
 func taskFromThermos(t *thermos.Task) Task {
 	out := NewTask(t.Name)
-	out.maxFailures = t.MaxFailures
+	out.maxFailures = some(t.MaxFailures)
 	out.maxConcurrency = t.MaxConcurrency
-	out.finalizationWait = dur(t.FinalizationWait)
+	out.finalizationWait = some(dur(t.FinalizationWait))
 	out.user = clonePtr(t.User)
 	out.templates = maps.Clone(t.Templates)
 	var rt map[string]string
@@ -202,10 +206,10 @@ func taskFromThermos(t *thermos.Task) Task {
 	for i := range t.Processes {
 		tp := &t.Processes[i]
 		p := NewProcess(tp.Name, tp.Cmdline)
-		p.maxFailures = tp.MaxFailures
+		p.maxFailures = some(tp.MaxFailures)
 		p.daemon = tp.Daemon
 		p.ephemeral = tp.Ephemeral
-		p.minDuration = dur(tp.MinDuration)
+		p.minDuration = some(dur(tp.MinDuration))
 		p.final = tp.Final
 		p.templates = maps.Clone(tp.Templates)
 		var pt map[string]string
@@ -229,10 +233,10 @@ func taskFromThermos(t *thermos.Task) Task {
 func UpdateFromThermos(u thermos.UpdateConfig) Update {
 	out := Update{
 		BatchSize:              u.BatchSize,
-		Watch:                  dur(u.WatchSecs),
+		Watch:                  new(dur(u.WatchSecs)),
 		MaxPerShardFailures:    u.MaxPerShardFailures,
 		MaxTotalFailures:       u.MaxTotalFailures,
-		RollbackOnFailure:      u.RollbackOnFailure,
+		RollbackOnFailure:      new(u.RollbackOnFailure),
 		WaitForBatchCompletion: u.WaitForBatchCompletion,
 		SLAAware:               u.SLAAware,
 	}

@@ -39,7 +39,7 @@ var goldenCases = []goldenCase{
 			WithAnnounce(job.Announcer{PrimaryPort: "http"}).
 			WithHealthCheck(job.HealthCheck{
 				Checker:                 job.HTTPChecker("/healthz", "OK", 200),
-				InitialInterval:         30 * time.Second,
+				InitialInterval:         new(30 * time.Second),
 				Interval:                5 * time.Second,
 				MaxConsecutiveFailures:  3,
 				MinConsecutiveSuccesses: 2,
@@ -49,10 +49,10 @@ var goldenCases = []goldenCase{
 				Port:                     "health",
 				GracefulShutdownEndpoint: "/drain",
 				ShutdownEndpoint:         "/die",
-				GracefulShutdownWait:     10 * time.Second,
-				ShutdownWait:             3 * time.Second,
+				GracefulShutdownWait:     new(10 * time.Second),
+				ShutdownWait:             new(3 * time.Second),
 			})).
-			WithUpdate(job.Update{BatchSize: 2, Watch: 30 * time.Second, MaxTotalFailures: 1, RollbackOnFailure: false})
+			WithUpdate(job.Update{BatchSize: 2, Watch: new(30 * time.Second), MaxTotalFailures: 1, RollbackOnFailure: new(false)})
 	}},
 	{name: "service_shell_health", job: func() job.Job {
 		worker := job.NewProcess("worker", "exec ./worker").WithLogger(job.Logger{
@@ -195,12 +195,12 @@ var goldenCases = []goldenCase{
 			WithConstraint("zone", job.Values("us-east-1a", "us-east-1b")).
 			AddMetadata("team", "infra").
 			AddMetadata("cost_center", "42").
-			WithPartitionPolicy(job.PartitionPolicy{Reschedule: false, Delay: 60 * time.Second}).
+			WithPartitionPolicy(job.PartitionPolicy{Reschedule: new(false), Delay: 60 * time.Second}).
 			WithSLAPolicy(job.PercentageSLA(75, 1800*time.Second))
 	}},
 	{name: "update_strategy", job: func() job.Job {
 		u := job.DefaultUpdate()
-		u.Watch = 60 * time.Second
+		u.Watch = new(60 * time.Second)
 		u.MaxPerShardFailures = 2
 		u.MaxTotalFailures = 3
 		u.PulseInterval = 120 * time.Second

@@ -34,11 +34,12 @@ const (
 // Job is an Aurora job (a MesosJob): a task run as Instances copies on a
 // cluster, with scheduling, health and update settings. It is an immutable
 // value: every With/Add method returns a modified copy, so a base job can be
-// shared and varied freely.
+// shared and varied freely. The zero Job has Aurora's defaults, like New:
+// what a With method has not set is Aurora's default.
 type Job struct {
 	key             Key
 	task            Task
-	instances       int
+	instances       opt[int]
 	service         bool
 	cronSchedule    *string
 	cronCollision   CronCollisionPolicy
@@ -46,7 +47,7 @@ type Job struct {
 	tier            *string
 	production      bool
 	priority        int
-	maxTaskFailures int
+	maxTaskFailures opt[int]
 	constraints     map[string]string
 	metadata        []Metadata
 	healthCheck     HealthCheck
@@ -68,19 +69,10 @@ type Job struct {
 // New returns a job running task under key, with Aurora's defaults: one
 // instance, not a service, cron collision policy KILL_EXISTING,
 // max_task_failures 1, the default health check and lifecycle, the default
-// update config and the Thermos executor.
+// update config and the Thermos executor. It is the same as
+// Job{}.WithKey(key).WithTask(task).
 func New(key Key, task Task) Job {
-	return Job{
-		key:             key,
-		task:            task,
-		instances:       1,
-		cronCollision:   KillExisting,
-		maxTaskFailures: 1,
-		healthCheck:     DefaultHealthCheck(),
-		lifecycle:       DefaultLifecycle(),
-		update:          DefaultUpdate(),
-		executor:        ExecutorConfig{Name: "AuroraExecutor"},
-	}
+	return Job{key: key, task: task}
 }
 
 // Service returns New(key, task) marked as a service (Aurora's Service):
@@ -94,13 +86,15 @@ func (j Job) Key() Key { return j.key }
 func (j Job) Task() Task { return j.task }
 
 // Instances returns the instance count.
-func (j Job) Instances() int { return j.instances }
+func (j Job) Instances() int { return j.instances.or(defaultInstances) }
 
-// Update returns the job's update configuration.
-func (j Job) Update() Update { return j.update.clone() }
+// Update returns the job's update configuration, with Aurora's defaults in
+// place of unset fields.
+func (j Job) Update() Update { return j.update.canonical() }
 
-// HealthCheck returns the job's health check configuration.
-func (j Job) HealthCheck() HealthCheck { return j.healthCheck.clone() }
+// HealthCheck returns the job's health check configuration, with Aurora's
+// defaults in place of unset fields.
+func (j Job) HealthCheck() HealthCheck { return j.healthCheck.canonical() }
 
 // Announce returns the job's announcer and whether it is announced.
 func (j Job) Announce() (Announcer, bool) {
@@ -135,7 +129,7 @@ func (j Job) WithName(n string) Job { j.key.Name = n; return j }
 func (j Job) WithTask(t Task) Job { j.task = t; return j }
 
 // WithInstances returns j with n instances.
-func (j Job) WithInstances(n int) Job { j.instances = n; return j }
+func (j Job) WithInstances(n int) Job { j.instances = some(n); return j }
 
 // WithService returns j marked (or not) as a service.
 func (j Job) WithService(s bool) Job { j.service = s; return j }
@@ -168,7 +162,7 @@ func (j Job) WithPriority(p int) Job { j.priority = p; return j }
 
 // WithMaxTaskFailures returns j with the number of task failures after which
 // the job fails (-1 = unlimited).
-func (j Job) WithMaxTaskFailures(n int) Job { j.maxTaskFailures = n; return j }
+func (j Job) WithMaxTaskFailures(n int) Job { j.maxTaskFailures = some(n); return j }
 
 // WithConstraint returns j with the scheduling constraint name=value,
 // replacing an earlier value for name. value is Aurora's syntax: "a,b"
@@ -211,7 +205,7 @@ func (j Job) WithLifecycle(l Lifecycle) Job { j.lifecycle = l.clone(); return j 
 func (j Job) WithAnnounce(a Announcer) Job {
 	a = a.clone()
 	if a.PrimaryPort == "" {
-		a.PrimaryPort = "http"
+		a.PrimaryPort = defaultAnnouncePrimaryPort
 	}
 	j.announce = &a
 	return j
@@ -227,7 +221,11 @@ func (j Job) WithContainer(c Container) Job { c = c.clone(); j.container = &c; r
 func (j Job) WithEnableHooks(e bool) Job { j.enableHooks = e; return j }
 
 // WithPartitionPolicy returns j with a partition policy.
-func (j Job) WithPartitionPolicy(p PartitionPolicy) Job { j.partitionPolicy = &p; return j }
+func (j Job) WithPartitionPolicy(p PartitionPolicy) Job {
+	p.Reschedule = clonePtr(p.Reschedule)
+	j.partitionPolicy = &p
+	return j
+}
 
 // WithSLAPolicy returns j with an SLA policy.
 func (j Job) WithSLAPolicy(p SLAPolicy) Job { j.slaPolicy = &p; return j }
@@ -275,16 +273,24 @@ type Metadata struct {
 	Key, Value string
 }
 
-// ExecutorConfig names the executor that runs the tasks and its data.
+// ExecutorConfig names the executor that runs the tasks and its data. An
+// empty Name means Aurora's default, the Thermos executor
+// ("AuroraExecutor").
 type ExecutorConfig struct {
 	Name, Data string
 }
 
 // HealthCheck is how the executor checks an instance's health. Intervals
-// and the timeout are converted to (fractional) seconds.
+// and the timeout are converted to (fractional) seconds. Unset fields mean
+// Aurora's defaults (see DefaultHealthCheck): the zero Checker is the HTTP
+// checker of /health, a nil InitialInterval is 15s, and a zero Interval,
+// MinConsecutiveSuccesses or Timeout is 10s, 1 and 1s (Aurora's zero for
+// those would check without pause, count an instance healthy before any
+// check, or time every check out), so the zero HealthCheck is Aurora's
+// default one.
 type HealthCheck struct {
 	Checker                 HealthChecker
-	InitialInterval         time.Duration
+	InitialInterval         *time.Duration
 	Interval                time.Duration
 	MaxConsecutiveFailures  int
 	MinConsecutiveSuccesses int
@@ -297,22 +303,28 @@ type HealthCheck struct {
 func DefaultHealthCheck() HealthCheck {
 	return HealthCheck{
 		Checker:                 HTTPChecker("/health", "ok", 0),
-		InitialInterval:         15 * time.Second,
-		Interval:                10 * time.Second,
-		MinConsecutiveSuccesses: 1,
-		Timeout:                 time.Second,
+		InitialInterval:         new(defaultInitialInterval),
+		Interval:                defaultInterval,
+		MinConsecutiveSuccesses: defaultMinSuccesses,
+		Timeout:                 defaultHealthTimeout,
 	}
 }
 
-func (h HealthCheck) clone() HealthCheck { h.Checker = h.Checker.clone(); return h }
+func (h HealthCheck) clone() HealthCheck {
+	h.Checker = h.Checker.clone()
+	h.InitialInterval = clonePtr(h.InitialInterval)
+	return h
+}
 
-// HealthChecker is one of HTTPChecker or ShellChecker.
+// HealthChecker is one of HTTPChecker or ShellChecker. The zero
+// HealthChecker is Aurora's default, HTTPChecker("/health", "ok", 0).
 type HealthChecker struct {
 	http  *HTTPHealthChecker
 	shell *string
 }
 
-// HTTPHealthChecker is an HTTP health checker's settings.
+// HTTPHealthChecker is an HTTP health checker's settings. An empty Endpoint
+// or ExpectedResponse means Aurora's default, "/health" or "ok".
 type HTTPHealthChecker struct {
 	Endpoint             string
 	ExpectedResponse     string
@@ -320,7 +332,8 @@ type HTTPHealthChecker struct {
 }
 
 // HTTPChecker checks health with GET endpoint on the "health" port,
-// expecting response (and, if code is not 0, that status code).
+// expecting response (and, if code is not 0, that status code). An empty
+// endpoint or response means Aurora's default, "/health" or "ok".
 func HTTPChecker(endpoint, response string, code int) HealthChecker {
 	return HealthChecker{http: &HTTPHealthChecker{Endpoint: endpoint, ExpectedResponse: response, ExpectedResponseCode: code}}
 }
@@ -340,30 +353,34 @@ func (c HealthChecker) clone() HealthChecker {
 	return c
 }
 
-// Lifecycle is how the executor asks an instance to shut down.
+// Lifecycle is how the executor asks an instance to shut down. The zero
+// Lifecycle is Aurora's default, DefaultLifecycle.
 type Lifecycle struct {
-	http *HTTPLifecycle
+	http     *HTTPLifecycle
+	disabled bool
 }
 
 // HTTPLifecycle is the HTTP shutdown protocol: POST the graceful endpoint,
-// wait, POST the shutdown endpoint, wait, then kill.
+// wait, POST the shutdown endpoint, wait, then kill. Empty strings and nil
+// waits mean Aurora's defaults (see DefaultHTTPLifecycle); a wait pointing
+// at 0 means no wait.
 type HTTPLifecycle struct {
 	Port                     string
 	GracefulShutdownEndpoint string
 	ShutdownEndpoint         string
-	GracefulShutdownWait     time.Duration
-	ShutdownWait             time.Duration
+	GracefulShutdownWait     *time.Duration
+	ShutdownWait             *time.Duration
 }
 
 // DefaultHTTPLifecycle returns Aurora's defaults: port "health",
 // /quitquitquit, /abortabortabort, 5s and 5s.
 func DefaultHTTPLifecycle() HTTPLifecycle {
 	return HTTPLifecycle{
-		Port:                     "health",
-		GracefulShutdownEndpoint: "/quitquitquit",
-		ShutdownEndpoint:         "/abortabortabort",
-		GracefulShutdownWait:     5 * time.Second,
-		ShutdownWait:             5 * time.Second,
+		Port:                     defaultLifecyclePort,
+		GracefulShutdownEndpoint: defaultGracefulEndpoint,
+		ShutdownEndpoint:         defaultShutdownEndpoint,
+		GracefulShutdownWait:     new(defaultShutdownWait),
+		ShutdownWait:             new(defaultShutdownWait),
 	}
 }
 
@@ -376,11 +393,13 @@ func HTTPLifecycleConfig(h HTTPLifecycle) Lifecycle { return Lifecycle{http: &h}
 
 // DisableLifecycle returns Aurora's DisableLifecycle: tasks are killed
 // without the HTTP shutdown protocol.
-func DisableLifecycle() Lifecycle { return Lifecycle{} }
+func DisableLifecycle() Lifecycle { return Lifecycle{disabled: true} }
 
 func (l Lifecycle) clone() Lifecycle {
 	if l.http != nil {
 		h := *l.http
+		h.GracefulShutdownWait = clonePtr(h.GracefulShutdownWait)
+		h.ShutdownWait = clonePtr(h.ShutdownWait)
 		l.http = &h
 	}
 	return l
@@ -400,18 +419,22 @@ type Announcer struct {
 
 // NewAnnouncer returns Aurora's default Announcer: primary port "http",
 // default portmap.
-func NewAnnouncer() Announcer { return Announcer{PrimaryPort: "http"} }
+func NewAnnouncer() Announcer { return Announcer{PrimaryPort: defaultAnnouncePrimaryPort} }
 
 func (a Announcer) clone() Announcer { a.Portmap = maps.Clone(a.Portmap); return a }
 
 // Update is the job's update_config: how `aurora update start` rolls out a
-// new configuration. It never appears in the payload.
+// new configuration. It never appears in the payload. Unset fields mean
+// Aurora's defaults (see DefaultUpdate): a zero BatchSize is 1, a nil Watch
+// 45s and a nil RollbackOnFailure true, so the zero Update is Aurora's
+// default one; Watch: new(time.Duration(0)) and RollbackOnFailure:
+// new(false) ask for Aurora's zero.
 type Update struct {
 	BatchSize              int
-	Watch                  time.Duration
+	Watch                  *time.Duration
 	MaxPerShardFailures    int
 	MaxTotalFailures       int
-	RollbackOnFailure      bool
+	RollbackOnFailure      *bool
 	WaitForBatchCompletion bool
 	// PulseInterval, if not 0, makes the update wait for pulses at that
 	// interval (whole seconds).
@@ -425,10 +448,12 @@ type Update struct {
 // DefaultUpdate returns Aurora's UpdateConfig defaults: batches of one,
 // 45s watch, no failures tolerated, rollback on failure.
 func DefaultUpdate() Update {
-	return Update{BatchSize: 1, Watch: 45 * time.Second, RollbackOnFailure: true}
+	return Update{BatchSize: defaultBatchSize, Watch: new(defaultWatch), RollbackOnFailure: new(defaultRollbackOnFailure)}
 }
 
 func (u Update) clone() Update {
+	u.Watch = clonePtr(u.Watch)
+	u.RollbackOnFailure = clonePtr(u.RollbackOnFailure)
 	if u.Strategy != nil {
 		s := *u.Strategy
 		s.sizes = slices.Clone(s.sizes)
@@ -540,15 +565,19 @@ func (c Container) clone() Container {
 }
 
 // PartitionPolicy says whether a partitioned task is rescheduled, and after
-// how long.
+// how long. A nil Reschedule means Aurora's default, true, so the zero
+// PartitionPolicy is Aurora's default one; Reschedule: new(false) keeps a
+// partitioned task from being rescheduled.
 type PartitionPolicy struct {
-	Reschedule bool
+	Reschedule *bool
 	Delay      time.Duration
 }
 
 // DefaultPartitionPolicy returns Aurora's PartitionPolicy defaults:
 // reschedule at once.
-func DefaultPartitionPolicy() PartitionPolicy { return PartitionPolicy{Reschedule: true} }
+func DefaultPartitionPolicy() PartitionPolicy {
+	return PartitionPolicy{Reschedule: new(defaultReschedule)}
+}
 
 // SLAPolicy is one of PercentageSLA, CountSLA or CoordinatorSLA.
 type SLAPolicy struct {
@@ -573,7 +602,7 @@ func CountSLA(count int, d time.Duration) SLAPolicy {
 // default "drain".
 func CoordinatorSLA(url, statusKey string) SLAPolicy {
 	if statusKey == "" {
-		statusKey = "drain"
+		statusKey = defaultCoordinatorStatusKey
 	}
 	return SLAPolicy{kind: "coordinator", url: url, key: statusKey}
 }
@@ -590,7 +619,9 @@ func (j Job) Cron() string {
 }
 
 // CronCollisionPolicy returns the cron collision policy.
-func (j Job) CronCollisionPolicy() CronCollisionPolicy { return j.cronCollision }
+func (j Job) CronCollisionPolicy() CronCollisionPolicy {
+	return orZero(j.cronCollision, defaultCronCollision)
+}
 
 // Contact returns the contact e-mail ("" if none).
 func (j Job) Contact() string {
@@ -616,10 +647,11 @@ func (j Job) Priority() int { return j.priority }
 
 // MaxTaskFailures returns the number of task failures after which the job
 // fails (-1 = unlimited).
-func (j Job) MaxTaskFailures() int { return j.maxTaskFailures }
+func (j Job) MaxTaskFailures() int { return j.maxTaskFailures.or(defaultMaxTaskFailures) }
 
-// Lifecycle returns the job's lifecycle.
-func (j Job) Lifecycle() Lifecycle { return j.lifecycle.clone() }
+// Lifecycle returns the job's lifecycle, with Aurora's defaults in place of
+// unset fields.
+func (j Job) Lifecycle() Lifecycle { return j.lifecycle.canonical() }
 
 // Container returns the job's container and whether it has one.
 func (j Job) Container() (Container, bool) {
@@ -630,7 +662,7 @@ func (j Job) Container() (Container, bool) {
 }
 
 // Executor returns the executor configuration.
-func (j Job) Executor() ExecutorConfig { return j.executor }
+func (j Job) Executor() ExecutorConfig { return j.executor.canonical() }
 
 // EnableHooks reports whether client hooks are enabled.
 func (j Job) EnableHooks() bool { return j.enableHooks }

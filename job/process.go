@@ -11,12 +11,16 @@ import (
 type Bytes int64
 
 // Units of Bytes. KB/MB/GB/TB are Aurora's names for the same binary units.
+//
+// They are untyped constants, so that fractions of a unit work as they do
+// in .aurora files: 7.5*GB and 1.25*GB are whole numbers of bytes and give
+// a Bytes wherever one is expected.
 const (
-	Byte Bytes = 1
-	KiB  Bytes = 1 << 10
-	MiB  Bytes = 1 << 20
-	GiB  Bytes = 1 << 30
-	TiB  Bytes = 1 << 40
+	Byte = 1
+	KiB  = 1 << 10
+	MiB  = 1 << 20
+	GiB  = 1 << 30
+	TiB  = 1 << 40
 
 	KB = KiB
 	MB = MiB
@@ -65,20 +69,24 @@ const (
 // Logger configures a process's logs. Empty Destination and Mode mean
 // Aurora's defaults ("file", "standard"). Rotate applies with LogRotate; nil
 // leaves it out of the payload (Thermos then uses 100 MiB and 5 backups).
+// The zero Logger is Aurora's default logger.
 type Logger struct {
 	Destination LoggerDestination
 	Mode        LoggerMode
 	Rotate      *RotatePolicy
 }
 
-// RotatePolicy is the log rotation of a Logger in LogRotate mode.
+// RotatePolicy is the log rotation of a Logger in LogRotate mode. A zero
+// LogSize or Backups means Aurora's default, 100 MiB and 5 backups.
 type RotatePolicy struct {
 	LogSize Bytes
 	Backups int
 }
 
 // DefaultRotatePolicy returns Aurora's default: 100 MiB, 5 backups.
-func DefaultRotatePolicy() RotatePolicy { return RotatePolicy{LogSize: 100 * MiB, Backups: 5} }
+func DefaultRotatePolicy() RotatePolicy {
+	return RotatePolicy{LogSize: defaultLogSize, Backups: defaultBackups}
+}
 
 func (l Logger) clone() Logger {
 	if l.Rotate != nil {
@@ -90,14 +98,16 @@ func (l Logger) clone() Logger {
 
 // Process is one command line Thermos runs inside a task. It is an immutable
 // value: every With method returns a modified copy and leaves the receiver
-// unchanged, so one Process can serve as the template of many.
+// unchanged, so one Process can serve as the template of many. The zero
+// Process has Aurora's defaults, like NewProcess: what a With method has
+// not set is Aurora's default.
 type Process struct {
 	name, cmdline string
-	maxFailures   int
+	maxFailures   opt[int]
 	daemon        bool
 	ephemeral     bool
 	final         bool
-	minDuration   time.Duration
+	minDuration   opt[time.Duration]
 	logger        *Logger
 	resources     *Resources
 	vars          []Vars
@@ -107,8 +117,9 @@ type Process struct {
 // NewProcess returns a process with Aurora's defaults: max_failures 1,
 // min_duration 5s, not daemon, not ephemeral, not final, no logger.
 // Both values may contain templates ({{name}} is the process's name).
+// It is the same as Process{}.WithName(name).WithCmdline(cmdline).
 func NewProcess(name, cmdline string) Process {
-	return Process{name: name, cmdline: cmdline, maxFailures: 1, minDuration: 5 * time.Second}
+	return Process{name: name, cmdline: cmdline}
 }
 
 // Name returns the process name as written (templates unresolved).
@@ -133,7 +144,7 @@ func (p Process) WithName(name string) Process { p.name = name; return p }
 func (p Process) WithCmdline(cmdline string) Process { p.cmdline = cmdline; return p }
 
 // WithMaxFailures returns p retried up to n times (0 = retry forever).
-func (p Process) WithMaxFailures(n int) Process { p.maxFailures = n; return p }
+func (p Process) WithMaxFailures(n int) Process { p.maxFailures = some(n); return p }
 
 // WithDaemon returns p marked as a daemon (restarted even on success).
 func (p Process) WithDaemon(daemon bool) Process { p.daemon = daemon; return p }
@@ -146,7 +157,7 @@ func (p Process) WithFinal(final bool) Process { p.final = final; return p }
 
 // WithMinDuration returns p with the minimum time between restarts.
 // Aurora counts whole seconds; fractions are truncated.
-func (p Process) WithMinDuration(d time.Duration) Process { p.minDuration = d; return p }
+func (p Process) WithMinDuration(d time.Duration) Process { p.minDuration = some(d); return p }
 
 // WithLogger returns p with its own logger configuration. A later call
 // replaces it.
@@ -184,10 +195,10 @@ func cloneSet(m map[string]string, k, v string) map[string]string {
 }
 
 // MaxFailures returns how often the process may fail (0 = retry forever).
-func (p Process) MaxFailures() int { return p.maxFailures }
+func (p Process) MaxFailures() int { return p.maxFailures.or(defaultProcessMaxFailures) }
 
 // MinDuration returns the minimum time between restarts.
-func (p Process) MinDuration() time.Duration { return p.minDuration }
+func (p Process) MinDuration() time.Duration { return p.minDuration.or(defaultProcessMinDuration) }
 
 // Logger returns the process's logger and whether it has one.
 func (p Process) Logger() (Logger, bool) {

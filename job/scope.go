@@ -45,7 +45,7 @@ func (n *processNode) child(name string, _ bool) (node, bool) {
 	case "cmdline":
 		return leaf{val: p.cmdline, sc: n.sc}, true
 	case "max_failures":
-		return n.field(name, itoa(p.maxFailures)), true
+		return n.field(name, itoa(p.MaxFailures())), true
 	case "daemon":
 		return n.field(name, pyBool(p.daemon)), true
 	case "ephemeral":
@@ -53,7 +53,7 @@ func (n *processNode) child(name string, _ bool) (node, bool) {
 	case "final":
 		return n.field(name, pyBool(p.final)), true
 	case "min_duration":
-		return n.field(name, itoa(secs(p.minDuration))), true
+		return n.field(name, itoa(secs(p.MinDuration()))), true
 	case "resources":
 		if p.resources != nil {
 			return resourcesNode{r: p.resources, tmpl: p.templates, sc: n.sc}, true
@@ -114,11 +114,11 @@ func (n *taskNode) child(name string, _ bool) (node, bool) {
 			return resourcesNode{r: t.resources, tmpl: t.templates, sc: n.sc}, true
 		}
 	case "max_failures":
-		return field(itoa(t.maxFailures))
+		return field(itoa(t.MaxFailures()))
 	case "max_concurrency":
 		return field(itoa(t.maxConcurrency))
 	case "finalization_wait":
-		return field(itoa(secs(t.finalizationWait)))
+		return field(itoa(secs(t.FinalizationWait())))
 	case "user":
 		if t.user != nil {
 			return leaf{val: *t.user, sc: n.sc}, true
@@ -231,9 +231,9 @@ func (n *jobNode) child(name string, _ bool) (node, bool) {
 			return str(*j.cronSchedule)
 		}
 	case "cron_collision_policy":
-		return str(string(j.cronCollision))
+		return str(string(j.CronCollisionPolicy()))
 	case "instances":
-		return field(itoa(j.instances))
+		return field(itoa(j.Instances()))
 	case "service":
 		return field(pyBool(j.service))
 	case "production":
@@ -241,7 +241,7 @@ func (n *jobNode) child(name string, _ bool) (node, bool) {
 	case "priority":
 		return field(itoa(j.priority))
 	case "max_task_failures":
-		return field(itoa(j.maxTaskFailures))
+		return field(itoa(j.MaxTaskFailures()))
 	case "enable_hooks":
 		return field(pyBool(j.enableHooks))
 	case "task":

@@ -32,15 +32,17 @@ func (c Constraint) Names() []string { return slices.Clone(c.order) }
 
 // Task is a set of processes run together in one sandbox, with their
 // ordering, resources and failure policy. It is an immutable value: every
-// With/Add method returns a modified copy.
+// With/Add method returns a modified copy. The zero Task has Aurora's
+// defaults, like NewTask: what a With method has not set is Aurora's
+// default.
 type Task struct {
 	name             string
 	processes        []Process
 	constraints      []Constraint
 	resources        *Resources
-	maxFailures      int
+	maxFailures      opt[int]
 	maxConcurrency   int
-	finalizationWait time.Duration
+	finalizationWait opt[time.Duration]
 	user             *string
 	vars             []Vars
 	templates        map[string]string
@@ -51,12 +53,7 @@ type Task struct {
 // constraints and no resources (Build requires resources). An empty name
 // means Aurora's default, the first process's name.
 func NewTask(name string, procs ...Process) Task {
-	return Task{
-		name:             name,
-		processes:        slices.Clone(procs),
-		maxFailures:      1,
-		finalizationWait: 30 * time.Second,
-	}
+	return Task{name: name, processes: slices.Clone(procs)}
 }
 
 // SimpleTask returns Aurora's SimpleTask(name, command): one process of
@@ -116,7 +113,7 @@ func (t Task) WithResources(r Resources) Task { t.resources = &r; return t }
 
 // WithMaxFailures returns t with the number of process failures after which
 // the task fails (0 = never).
-func (t Task) WithMaxFailures(n int) Task { t.maxFailures = n; return t }
+func (t Task) WithMaxFailures(n int) Task { t.maxFailures = some(n); return t }
 
 // WithMaxConcurrency returns t running at most n processes at once
 // (0 = unlimited).
@@ -124,7 +121,7 @@ func (t Task) WithMaxConcurrency(n int) Task { t.maxConcurrency = n; return t }
 
 // WithFinalizationWait returns t with the time its finalizing processes get
 // (whole seconds).
-func (t Task) WithFinalizationWait(d time.Duration) Task { t.finalizationWait = d; return t }
+func (t Task) WithFinalizationWait(d time.Duration) Task { t.finalizationWait = some(d); return t }
 
 // WithUser returns t run as the given user (Aurora's Task.user).
 func (t Task) WithUser(user string) Task { t.user = &user; return t }
@@ -193,14 +190,14 @@ func merge(tasks []Task, concat bool) Task {
 			res.RAM = max(res.RAM, r.RAM)
 			res.Disk = max(res.Disk, r.Disk)
 			res.GPU = max(res.GPU, r.GPU)
-			wait += t.finalizationWait
+			wait += t.FinalizationWait()
 		} else {
 			res.CPU += r.CPU
 			res.RAM += r.RAM
 			res.Disk += r.Disk
 			res.GPU += r.GPU
-			if i == 0 || t.finalizationWait > wait {
-				wait = t.finalizationWait
+			if i == 0 || t.FinalizationWait() > wait {
+				wait = t.FinalizationWait()
 			}
 		}
 	}
@@ -216,7 +213,7 @@ func merge(tasks []Task, concat bool) Task {
 		}
 	}
 	out.resources = &res
-	out.finalizationWait = wait
+	out.finalizationWait = some(wait)
 	return out
 }
 
@@ -230,9 +227,9 @@ func addConstraint(cs []Constraint, c Constraint) []Constraint {
 }
 
 func processEqual(a, b Process) bool {
-	if a.name != b.name || a.cmdline != b.cmdline || a.maxFailures != b.maxFailures ||
+	if a.name != b.name || a.cmdline != b.cmdline || a.MaxFailures() != b.MaxFailures() ||
 		a.daemon != b.daemon || a.ephemeral != b.ephemeral || a.final != b.final ||
-		a.minDuration != b.minDuration || !maps.Equal(a.templates, b.templates) ||
+		a.MinDuration() != b.MinDuration() || !maps.Equal(a.templates, b.templates) ||
 		!reflect.DeepEqual(a.vars, b.vars) {
 		return false
 	}
@@ -242,7 +239,7 @@ func processEqual(a, b Process) bool {
 	if a.logger != nil {
 		la, lb := *a.logger, *b.logger
 		if la.Destination != lb.Destination || la.Mode != lb.Mode || (la.Rotate == nil) != (lb.Rotate == nil) ||
-			la.Rotate != nil && *la.Rotate != *lb.Rotate {
+			la.Rotate != nil && la.Rotate.canonical() != lb.Rotate.canonical() {
 			return false
 		}
 	}
@@ -254,13 +251,13 @@ func processEqual(a, b Process) bool {
 
 // MaxFailures returns the number of process failures after which the task
 // fails.
-func (t Task) MaxFailures() int { return t.maxFailures }
+func (t Task) MaxFailures() int { return t.maxFailures.or(defaultTaskMaxFailures) }
 
 // MaxConcurrency returns the number of processes run at once (0 = no limit).
 func (t Task) MaxConcurrency() int { return t.maxConcurrency }
 
 // FinalizationWait returns the time finalizing processes get.
-func (t Task) FinalizationWait() time.Duration { return t.finalizationWait }
+func (t Task) FinalizationWait() time.Duration { return t.finalizationWait.or(defaultFinalizationWait) }
 
 // User returns the user the task runs as, if set.
 func (t Task) User() (string, bool) {

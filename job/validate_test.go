@@ -134,9 +134,9 @@ func TestBuildValidation(t *testing.T) {
 			name: "negative health and update values", reason: "Aurora's client exits on them",
 			job: func() job.Job {
 				h := job.DefaultHealthCheck()
-				h.InitialInterval, h.Interval, h.MaxConsecutiveFailures, h.MinConsecutiveSuccesses = -1, -1, -1, -1
+				h.InitialInterval, h.Interval, h.MaxConsecutiveFailures, h.MinConsecutiveSuccesses = new(time.Duration(-1)), -1, -1, -1
 				u := job.DefaultUpdate()
-				u.Watch = -time.Second
+				u.Watch = new(-time.Second)
 				return okJob(okTask()).WithHealthCheck(h).WithUpdate(u)
 			}(),
 			want: []wantErr{
@@ -217,7 +217,7 @@ func TestBuildValidation(t *testing.T) {
 		},
 		{
 			name: "bad logger",
-			job:  okJob(okTask(a.WithLogger(job.Logger{Destination: "syslog", Mode: "fast", Rotate: &job.RotatePolicy{}}))),
+			job:  okJob(okTask(a.WithLogger(job.Logger{Destination: "syslog", Mode: "fast", Rotate: &job.RotatePolicy{LogSize: -1}}))),
 			want: []wantErr{
 				{"task.processes[0].logger.destination", job.ErrInvalid, "file, console, both or none"},
 				{"task.processes[0].logger.mode", job.ErrInvalid, "standard or rotate"},
