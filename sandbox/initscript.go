@@ -44,7 +44,7 @@ const (
 	ExitNotInCache       = 11  // no cache has the path
 	ExitBadSignature     = 12  // the path lacks a signature by a trusted key
 	ExitDiskFull         = 13  // no space left on the agent
-	ExitCorrupt          = 14  // a NAR in the cache does not match its hash
+	ExitCorrupt          = 14  // a NAR in the cache does not match its hash or does not decompress
 	ExitSandbox          = 15  // the task sandbox cannot be written
 	ExitNixFailed        = 16  // nix-store failed for another reason
 )
@@ -195,8 +195,10 @@ func InitCommand(storePath string, a Agent) (string, error) {
 		}
 	}
 	data := map[string]string{
-		"Path":       shellQuote(storePath),
-		"Dirs":       shellWords(dirs),
+		"Path": shellQuote(storePath),
+		"Dirs": shellWords(dirs),
+		// One word, so that the message stays one argument of fail.
+		"DirList":    shellQuote(strings.Join(dirs, ", ")),
 		"Subst":      shellQuote(strings.Join(a.Caches, " ")),
 		"Keys":       shellQuote(strings.Join(a.TrustedKeys, " ")),
 		"FileCaches": shellWords(fileCaches),
@@ -241,7 +243,7 @@ ns=
 for d in {{.Dirs}}; do
   if [ -x "$d/nix-store" ]; then ns=$d/nix-store; break; fi
 done
-[ -n "$ns" ] || fail {{.ExitNixMissing}} "nix missing: no executable nix-store in "{{.Dirs}}" on $(hostname 2>/dev/null || echo this agent); install Nix there or configure the nix bin dir"
+[ -n "$ns" ] || fail {{.ExitNixMissing}} "nix missing: no executable nix-store in "{{.DirList}}" on $(hostname 2>/dev/null || echo this agent); install Nix there or configure the nix bin dir"
 for c in {{.FileCaches}}; do
   d=${c#file://}; d=${d%%\?*}
   [ -r "$d/nix-cache-info" ] || fail {{.ExitCacheUnreachable}} "cache unreachable: $c has no readable nix-cache-info"
@@ -257,8 +259,9 @@ if ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realis
     fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
   elif grep -q -e 'is not signed by any of the keys' -e 'lacks a valid signature' -e 'lacks a signature' "$log"; then
     fail {{.ExitBadSignature}} "bad signature: $p is unsigned or signed by a key not in the trusted keys"
-  elif grep -q 'hash mismatch importing path' "$log"; then
-    fail {{.ExitCorrupt}} "corrupt cache: a NAR for $p does not match its hash"
+  elif grep -q -e 'hash mismatch importing path' -e 'input compression not recognized' -e 'Failed to open archive' \
+      -e 'Failed to read archive' -e 'failed to read compressed data' -e 'Lzma library error' -e 'ecompress' -e 'bad archive' "$log"; then
+    fail {{.ExitCorrupt}} "corrupt cache: a NAR for $p does not match its hash or does not decompress"
   elif grep -q -e 'unable to download' -e 'does not appear to be a binary cache' -e "Couldn't connect" -e 'unable to open' "$log"; then
     fail {{.ExitCacheUnreachable}} "cache unreachable: $(grep -m1 -o -e "unable to download '[^']*'" -e "'[^']*' does not appear to be a binary cache" "$log" || echo "see $PWD/$log")"
   elif grep -q "don't know how to build" "$log"; then
