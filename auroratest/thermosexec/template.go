@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,32 +49,36 @@ type bindings struct {
 
 const boundRefs = "{{thermos.ports[NAME]}}, {{thermos.task_id}}, {{thermos.user}}, {{mesos.instance}} and {{mesos.hostname}}"
 
-// resolve replaces every {{ref}} in s. path names the field in errors.
+// mustacheRE is Pystachio's MustacheParser pattern: a reference is "{{",
+// an optional "&" (which makes it literal), one or more characters other
+// than braces, and "}}". Anything else, such as a "{{" that is never
+// closed, stays in the string as written.
+var mustacheRE = regexp.MustCompile(`\{\{(&?)([^{}]+?)\}\}`)
+
+// resolve replaces every {{ref}} in s as Pystachio does; {{&ref}} becomes
+// the literal {{ref}}. path names the field in errors.
 func (b *bindings) resolve(s, path string) (string, error) {
 	if !strings.Contains(s, "{{") {
 		return s, nil
 	}
 	var out strings.Builder
-	rest := s
-	for {
-		i := strings.Index(rest, "{{")
-		if i < 0 {
-			out.WriteString(rest)
-			return out.String(), nil
+	last := 0
+	for _, m := range mustacheRE.FindAllStringSubmatchIndex(s, -1) {
+		out.WriteString(s[last:m[0]])
+		last = m[1]
+		ref, inner := s[m[0]:m[1]], s[m[4]:m[5]]
+		if m[3] > m[2] { // {{&ref}} or {{&ref&}}: the reference, literally
+			out.WriteString("{{" + strings.TrimSuffix(inner, "&") + "}}")
+			continue
 		}
-		out.WriteString(rest[:i])
-		j := strings.Index(rest[i+2:], "}}")
-		if j < 0 {
-			return "", &TemplateError{Path: path, Ref: rest[i:], Err: fmt.Errorf("%w: %q opens a template that is never closed with }}", ErrUnboundTemplate, rest[i:])}
-		}
-		ref := rest[i : i+2+j+2]
-		v, err := b.lookup(strings.TrimSpace(rest[i+2 : i+2+j]))
+		v, err := b.lookup(strings.TrimSpace(inner))
 		if err != nil {
 			return "", &TemplateError{Path: path, Ref: ref, Err: err}
 		}
 		out.WriteString(v)
-		rest = rest[i+2+j+2:]
 	}
+	out.WriteString(s[last:])
+	return out.String(), nil
 }
 
 func (b *bindings) lookup(ref string) (string, error) {
