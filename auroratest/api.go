@@ -746,7 +746,7 @@ func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (r 
 	q.Statuses = []aurora.ScheduleStatus{aurora.ScheduleStatus_PENDING}
 	reasons := []*aurora.PendingReason{}
 	for _, t := range st.query(q) {
-		reasons = append(reasons, &aurora.PendingReason{TaskId: t.id, Reason: ""})
+		reasons = append(reasons, &aurora.PendingReason{TaskId: t.id, Reason: st.pendingReason(t)})
 	}
 	return a.ok(&aurora.Result_{GetPendingReasonResult_: &aurora.GetPendingReasonResult_{Reasons: reasons}}), nil
 }
@@ -1167,36 +1167,6 @@ func (a *api) CommitRecovery(ctx context.Context) (r *aurora.Response, err error
 func (a *api) UnloadRecovery(ctx context.Context) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	return a.notImplemented("unloadRecovery")
-}
-
-// StartMaintenance answers ERROR: not implemented.
-func (a *api) StartMaintenance(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("startMaintenance")
-}
-
-// DrainHosts answers ERROR: not implemented.
-func (a *api) DrainHosts(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("drainHosts")
-}
-
-// MaintenanceStatus answers ERROR: not implemented.
-func (a *api) MaintenanceStatus(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("maintenanceStatus")
-}
-
-// EndMaintenance answers ERROR: not implemented.
-func (a *api) EndMaintenance(ctx context.Context, hosts *aurora.Hosts) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("endMaintenance")
-}
-
-// SlaDrainHosts answers ERROR: not implemented.
-func (a *api) SlaDrainHosts(ctx context.Context, hosts *aurora.Hosts, defaultSlaPolicy *aurora.SlaPolicy, timeoutSecs int64) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("slaDrainHosts")
 }
 
 // Snapshot answers ERROR: not implemented.

@@ -30,8 +30,12 @@ type LaunchedTask struct {
 	Role, Environment, Name string
 	// Instance is the instance id within the job.
 	Instance int32
-	// Host is the simulated agent the task was assigned to.
+	// Host is the host name of the simulated agent the task was assigned
+	// to; agents may share a host name.
 	Host string
+	// AgentID is the Mesos agent id of that agent (the task's slaveId),
+	// unique per agent.
+	AgentID string
 	// Ports maps each requested named port to the port allocated on Host.
 	Ports map[string]int32
 	// ExecutorName is TaskConfig.executorConfig.name ("AuroraExecutor" for

@@ -45,7 +45,11 @@ func FuzzCreateJob(f *testing.F) {
 		// iterations stay independent and fast.
 		j.InstanceCount %= 8
 		srv.mu.Lock()
-		srv.st = newState(srv)
+		agents, err := srv.parseAgents()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.st = newState(srv, agents)
 		srv.mu.Unlock()
 		var responses []*aurora.Response
 		check := func(call string, r *aurora.Response, err error) {

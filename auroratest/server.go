@@ -90,8 +90,14 @@ type Server struct {
 	// TaskConfig.executorConfig.name. nil means {"AuroraExecutor"}.
 	Executors []string
 
-	// Hosts names the simulated agents tasks are spread over. nil means
-	// {"agent-one", "agent-two", "agent-three"}.
+	// Agents are the simulated Mesos agents tasks are placed on, with
+	// their attributes and finite resources. nil means agents named by
+	// Hosts, or DefaultAgents when Hosts is nil too.
+	Agents []Agent
+
+	// Hosts is a shorthand for Agents: one agent per host name, with a
+	// host attribute naming it and DefaultAgentResources. It is ignored
+	// when Agents is set.
 	Hosts []string
 
 	// Flags of the same name in Aurora; all default to false.
@@ -212,7 +218,13 @@ func (s *Server) Start() {
 	s.loopDone = make(chan struct{})
 	s.realStart = time.Now()
 	s.epoch = s.realStart
-	s.st = newState(s)
+	agents, err := s.parseAgents()
+	if err != nil {
+		s.mu.Unlock()
+		l.Close()
+		panic("auroratest: " + err.Error())
+	}
+	s.st = newState(s, agents)
 	mux := http.NewServeMux()
 	mux.Handle("/api", s.apiHandler())
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
@@ -257,9 +269,6 @@ func (s *Server) applyDefaults() {
 	}
 	if s.Executors == nil {
 		s.Executors = []string{aurora.AURORA_EXECUTOR_NAME}
-	}
-	if len(s.Hosts) == 0 {
-		s.Hosts = []string{"agent-one", "agent-two", "agent-three"}
 	}
 	if s.MaxTasksPerJob <= 0 {
 		s.MaxTasksPerJob = 4000

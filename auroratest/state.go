@@ -55,6 +55,9 @@ type taskRec struct {
 	events    []*aurora.TaskEvent
 	host      string
 	slaveID   string
+	agent     *agent    // the agent it was assigned to
+	req       resources // what it takes from the agent
+	holds     bool      // req and ports are held on agent
 	ports     map[string]int32
 	failures  int32
 	ancestor  string
@@ -84,20 +87,36 @@ type state struct {
 	updates []*update
 	ports   map[int32]bool
 
+	agents   []*agent
+	modes    map[string]aurora.MaintenanceMode // host -> mode
+	fits     map[string][]veto                 // task group -> nearest fit
+	reserved map[*agent]string                 // agent -> task group it is held for
+	dirty    bool                              // placement has work
+	rr       int
+	maint    map[string]*maintRequest // host -> maintenance request
+	asking   map[string]bool          // task ids a coordinator is asked about
+
+	lastSearch, lastMaintPoll time.Time
+
 	launches  []LaunchedTask
 	kills     []string
-	hostNext  int
 	lastPrune time.Time
 }
 
-func newState(s *Server) *state {
+func newState(s *Server, agents []*agent) *state {
 	return &state{
-		s:      s,
-		byID:   map[string]*taskRec{},
-		byJob:  map[jobKey][]*taskRec{},
-		cron:   map[jobKey]*aurora.JobConfiguration{},
-		quotas: map[string]*aurora.ResourceAggregate{},
-		ports:  map[int32]bool{},
+		s:        s,
+		byID:     map[string]*taskRec{},
+		byJob:    map[jobKey][]*taskRec{},
+		cron:     map[jobKey]*aurora.JobConfiguration{},
+		quotas:   map[string]*aurora.ResourceAggregate{},
+		ports:    map[int32]bool{},
+		agents:   agents,
+		modes:    map[string]aurora.MaintenanceMode{},
+		fits:     map[string][]veto{},
+		reserved: map[*agent]string{},
+		maint:    map[string]*maintRequest{},
+		asking:   map[string]bool{},
 	}
 }
 
@@ -206,6 +225,9 @@ func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
 	st.s.logf("task %s %v -> %v %s", t.id, t.status, to, msg)
 	t.status = to
 	t.reason = msg
+	if to == aurora.ScheduleStatus_PENDING {
+		st.dirty = true
+	}
 	if to == aurora.ScheduleStatus_KILLING {
 		t.killing = true
 	}
@@ -232,7 +254,7 @@ func (st *state) changeState(t *taskRec, to aurora.ScheduleStatus, msg string) b
 		st.kills = append(st.kills, t.id)
 	}
 	if terminalStates[to] {
-		st.releasePorts(t)
+		st.release(t)
 		st.maybeReschedule(t, from)
 		st.taskTerminated(t)
 	}
@@ -324,7 +346,7 @@ func (st *state) flappingPenalty(t *taskRec) time.Duration {
 }
 
 func (st *state) delete(t *taskRec) {
-	st.releasePorts(t)
+	st.release(t)
 	delete(st.byID, t.id)
 	st.tasks = slices.DeleteFunc(st.tasks, func(x *taskRec) bool { return x == t })
 	st.byJob[t.job] = slices.DeleteFunc(st.byJob[t.job], func(x *taskRec) bool { return x == t })
@@ -360,12 +382,6 @@ func (st *state) prune(now time.Time) {
 				st.delete(t)
 			}
 		}
-	}
-}
-
-func (st *state) releasePorts(t *taskRec) {
-	for _, p := range t.ports {
-		delete(st.ports, p)
 	}
 }
 
@@ -412,20 +428,9 @@ func (st *state) step() bool {
 			}
 		}
 	}
-	var load map[string]int
-	for _, t := range st.tasks {
-		if t.status == aurora.ScheduleStatus_PENDING {
-			if load == nil {
-				load = map[string]int{}
-				for _, x := range st.tasks {
-					if assignedStates[x.status] {
-						load[x.host]++
-					}
-				}
-			}
-			st.assign(t, load)
-		}
-	}
+	st.place()
+	busy = st.preempt(now) || busy
+	busy = st.pollMaintenance(now) || busy
 	for _, u := range st.updates {
 		if u.active() {
 			u.evaluate()
@@ -435,46 +440,6 @@ func (st *state) step() bool {
 		}
 	}
 	return busy
-}
-
-// assign moves t to ASSIGNED on the least loaded host, allocates its named
-// ports and queues its launch. load counts the tasks on each host.
-func (st *state) assign(t *taskRec, load map[string]int) {
-	hosts := st.s.Hosts
-	best := ""
-	for i := range hosts {
-		h := hosts[(st.hostNext+i)%len(hosts)]
-		if best == "" || load[h] < load[best] {
-			best = h
-		}
-	}
-	st.hostNext++
-	load[best]++
-	t.host = best
-	for i, h := range hosts {
-		if h == best {
-			t.slaveID = fmt.Sprintf("auroratest-agent-S%d", i)
-		}
-	}
-	t.ports = map[string]int32{}
-	for _, r := range t.cfg.tc.Resources {
-		if r.NamedPort != nil {
-			t.ports[*r.NamedPort] = st.freePort()
-		}
-	}
-	st.record(t, aurora.ScheduleStatus_ASSIGNED, "")
-	st.launches = append(st.launches, LaunchedTask{
-		TaskID:       t.id,
-		Role:         t.job.role,
-		Environment:  t.job.env,
-		Name:         t.job.name,
-		Instance:     t.instance,
-		Host:         t.host,
-		Ports:        clonePorts(t.ports),
-		ExecutorName: t.cfg.tc.GetExecutorConfig().GetName(),
-		Data:         t.cfg.tc.GetExecutorConfig().GetData(),
-		Config:       clone(t.cfg.tc),
-	})
 }
 
 func clonePorts(m map[string]int32) map[string]int32 {

@@ -189,9 +189,9 @@ func TestUnimplementedCall(t *testing.T) {
 	srv := auroratest.NewServer()
 	defer srv.Close()
 	r := client(t, srv)
-	_, _, err := r.DrainHosts("agent-one")
+	err := r.PerformBackup()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "auroratest does not implement drainHosts")
+	assert.Contains(t, err.Error(), "auroratest does not implement performBackup")
 }
 
 func TestQuotaIsReported(t *testing.T) {
