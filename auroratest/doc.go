@@ -32,10 +32,36 @@
 // and total failure limits, rollback on failure, auto-pause, pulses).
 // Every other call answers ERROR "auroratest does not implement <call>".
 //
-// Tasks are assigned to simulated agents (Server.Hosts) with named ports
-// allocated from free loopback ports, and run by an Executor. The default,
-// NopExecutor, marks them RUNNING without running anything; Server.FailTask
-// and NopExecutor.Fail make tasks fail.
+// Tasks are placed on simulated Mesos agents (Server.Agents, Agent; by
+// default DefaultAgents: three agents with finite resources) as Aurora's
+// scheduler places them: an agent must have the cpus, RAM, disk, GPUs and
+// ports the task asks for (plus the Thermos executor's 0.25 cpu and 128 MB
+// for AuroraExecutor tasks), attributes satisfying its value and limit
+// constraints (host, dedicated, ...), no dedicated attribute unless the
+// task is dedicated to it, and a host not DRAINING or DRAINED. Otherwise
+// the task stays PENDING and getPendingReason gives Aurora's nearest-fit
+// veto reasons, worded and joined as Aurora's ("Insufficient: CPU",
+// "Constraint not satisfied: zone", "Limit not satisfied: host", "Host is
+// dedicated", "Host draining for maintenance", ...). Pending tasks go, as
+// resources free up, highest priority first and then oldest first; a
+// production task pending for Aurora's 3 min preemption delay preempts
+// preemptible tasks ("Preempting in favor of <task id>"). Host maintenance
+// (startMaintenance, drainHosts, slaDrainHosts with count, percentage and
+// coordinator SLA policies, maintenanceStatus, endMaintenance) follows
+// Aurora's MaintenanceController.
+//
+// Ports come from the agent's port ranges. All simulated agents share this
+// machine's loopback interface, so a port is given to one task at a time
+// across agents, and only if it can be bound on 127.0.0.1 when the task
+// is assigned: an executor running real processes (thermosexec) binds the
+// very port the scheduler reports in assignedPorts. When every port of
+// the ranges is held by something else on the machine, the task gets a
+// free ephemeral port instead.
+//
+// Tasks are run by an Executor. The default, NopExecutor, marks them
+// RUNNING without running anything; Server.FailTask and NopExecutor.Fail
+// make tasks fail. Server.Latency makes every call wait before it is
+// answered, as against a real scheduler.
 //
 // Time can be scaled with Server.TimeScale so that a rolling update with
 // Aurora's 45 s watch runs in milliseconds while keeping the real
@@ -46,9 +72,8 @@
 //
 // Not modelled: quota enforcement (setQuota stores a quota and getQuota
 // reports it with the consumption, but production jobs are accepted
-// whatever their quota), resource offers and constraints (tasks never stay
-// PENDING for lack of resources, so getPendingReason's reasons are empty),
-// cron schedules firing on their own (startCronJob runs a cron job), host
-// maintenance, partition awareness, and the update ERROR state (which
+// whatever their quota), Mesos offers as such (agents are always offered),
+// revocable resources, cron schedules firing on their own (startCronJob
+// runs a cron job), partition awareness, and the update ERROR state (which
 // Aurora enters on internal failures only).
 package auroratest

@@ -127,6 +127,12 @@ type Server struct {
 	// ZKPath is -serverset_path; empty means "/aurora/scheduler".
 	ZKPath string
 
+	// Latency is how long (in real time) every call waits before it is
+	// answered, as calls to a real scheduler take tens of milliseconds;
+	// the call takes effect at once, even when the client gives up
+	// waiting. Zero answers at once.
+	Latency time.Duration
+
 	// Logger receives the scheduler's log lines. nil discards them.
 	Logger *slog.Logger
 
@@ -226,7 +232,7 @@ func (s *Server) Start() {
 	}
 	s.st = newState(s, agents)
 	mux := http.NewServeMux()
-	mux.Handle("/api", s.apiHandler())
+	mux.Handle("/api", s.withLatency(s.apiHandler()))
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
 	mux.HandleFunc("/leaderhealth", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

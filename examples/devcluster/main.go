@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -50,6 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sandboxes := fs.String("sandboxes", "", "`directory` for the thermos executor's sandboxes (default under the temp dir)")
 	timeScale := fs.Float64("timescale", 1, "run the scheduler's `clock` this many times faster than real time")
 	hosts := fs.String("hosts", "", "comma-separated simulated agent `hosts` (default agent-one,agent-two,agent-three)")
+	agentsFile := fs.String("agents", "", "JSON `file` listing the agents: [{\"host\": ..., \"attributes\": \"zone:west;host:a\", \"resources\": \"cpus:4;mem:8192;disk:20000;ports:[31000-31999]\"}] (default: three agents, see auroratest.DefaultAgents)")
+	minSLA := fs.Int("min_required_instances_for_sla_check", 20, "SLA policies apply to jobs with at least this many `instances`")
+	envs := fs.String("allowed_job_environments", auroratest.DefaultAllowedEnvironments, "`regexp` job environments must match")
+	tierConfig := fs.String("tier_config", "", "Aurora tier configuration JSON `file` ({\"default\": ..., \"tiers\": {name: {\"preemptible\": bool, \"revocable\": bool}}}); default Aurora's tiers.json")
+	latency := fs.Duration("latency", 0, "answer every call no sooner than this `duration` after it arrives (e.g. 20ms)")
 	zk := fs.String("zk", "", "comma-separated ZooKeeper `servers` to register with (empty: none)")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +75,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-timescale %v: must be positive", *timeScale)
 	}
 
+	if *minSLA <= 0 {
+		return fmt.Errorf("-min_required_instances_for_sla_check %d: must be positive", *minSLA)
+	}
+	if *latency < 0 {
+		return fmt.Errorf("-latency %v: must not be negative", *latency)
+	}
+	allowedEnvs, err := regexp.Compile(*envs)
+	if err != nil {
+		return fmt.Errorf("-allowed_job_environments %q: %w", *envs, err)
+	}
+
 	srv := auroratest.NewUnstartedServer()
+	srv.MinRequiredInstancesForSLA = *minSLA
+	srv.AllowedEnvironments = allowedEnvs
+	srv.Latency = *latency
+	if *agentsFile != "" {
+		data, err := os.ReadFile(*agentsFile)
+		if err != nil {
+			return fmt.Errorf("-agents: %w", err)
+		}
+		if srv.Agents, err = auroratest.ParseAgents(data); err != nil {
+			return fmt.Errorf("-agents %s: %w", *agentsFile, err)
+		}
+	}
+	if *tierConfig != "" {
+		data, err := os.ReadFile(*tierConfig)
+		if err != nil {
+			return fmt.Errorf("-tier_config: %w", err)
+		}
+		if srv.Tiers, srv.DefaultTier, err = auroratest.ParseTierConfig(data); err != nil {
+			return fmt.Errorf("-tier_config %s: %w", *tierConfig, err)
+		}
+	}
 	srv.Cluster = *cluster
 	srv.Username, srv.Password = *user, *password
 	srv.TimeScale = *timeScale

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/apache/thrift/lib/go/thrift"
 	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,6 +73,71 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out, errOut syncBuffer
 			err := run(t.Context(), tt.args, &out, &errOut)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
+	dir := t.TempDir()
+	agents := filepath.Join(dir, "agents.json")
+	require.NoError(t, os.WriteFile(agents, []byte(`[
+  {"host": "localhost", "attributes": "zone:west;host:agent-one", "resources": "cpus:1;mem:1024;disk:10000;ports:[31000-31009]"},
+  {"host": "localhost", "attributes": "zone:east;host:agent-two", "resources": "cpus:1;mem:1024;disk:10000;ports:[31010-31019]"}
+]`), 0o644))
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-port", "0", "-agents", agents, "-latency", "1ms", "-min_required_instances_for_sla_check", "5"}, &out, &errOut)
+	}()
+	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, 10*time.Second, 5*time.Millisecond)
+	r, err := realis.NewRealisClient(realis.SchedulerUrl(url.FindString(out.String())), realis.SetLogger(realis.NoopLogger{}))
+	require.NoError(t, err)
+	defer r.Close()
+	job := realis.NewJob().Environment("devel").Role("vagrant").Name("big").
+		ExecutorName(aurora.AURORA_EXECUTOR_NAME).ExecutorData("{}").
+		CPU(2).RAM(64).Disk(100).InstanceCount(1)
+	_, err = r.CreateJob(job)
+	require.NoError(t, err)
+	var reasons []*aurora.PendingReason
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		reasons, err = r.GetPendingReason(&aurora.TaskQuery{Role: thrift.StringPtr("vagrant")})
+		require.NoError(t, err)
+		if len(reasons) == 1 && reasons[0].Reason != "" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.Len(t, reasons, 1)
+	assert.Equal(t, "Insufficient: CPU", reasons[0].Reason)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestRunRejectsBadClusterFiles(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`[{"host": "a", "resources": "cpus:many"}]`), 0o644))
+	tiers := filepath.Join(dir, "tiers.json")
+	require.NoError(t, os.WriteFile(tiers, []byte(`{"default": "nope", "tiers": {"preferred": {"preemptible": false, "revocable": false}}}`), 0o644))
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-agents", bad}, `cpus: "many" is not a non-negative number`},
+		{[]string{"-agents", filepath.Join(dir, "missing.json")}, "-agents: open"},
+		{[]string{"-tier_config", tiers}, `default tier "nope" is not among the tiers`},
+		{[]string{"-allowed_job_environments", "("}, "-allowed_job_environments"},
+		{[]string{"-min_required_instances_for_sla_check", "0"}, "must be positive"},
+		{[]string{"-latency", "-1s"}, "-latency -1s: must not be negative"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut syncBuffer
+			err := run(t.Context(), append([]string{"-port", "0"}, tt.args...), &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})

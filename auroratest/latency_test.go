@@ -1,0 +1,38 @@
+package auroratest_test
+
+import (
+	"testing"
+	"time"
+
+	realis "github.com/paypal/gorealis"
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis/auroratest"
+)
+
+func TestLatencyTimesOutAClientButTheCallTakesEffect(t *testing.T) {
+	t.Parallel()
+	srv := auroratest.NewUnstartedServer()
+	srv.TimeScale = 1000
+	srv.Latency = 20 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+
+	impatient, err := realis.NewRealisClient(realis.SchedulerUrl(srv.URL), realis.TimeoutMS(5),
+		realis.BackOff(realis.Backoff{Steps: 1, Duration: time.Millisecond, Factor: 1}),
+		realis.SetLogger(realis.NoopLogger{}))
+	require.NoError(t, err)
+	defer impatient.Close()
+	_, err = impatient.CreateJob(newJob("late", 1))
+	require.Error(t, err, "a 5 ms client times out against 20 ms latency")
+
+	// A patient client sees the job the impatient one created.
+	r := client(t, srv)
+	waitInstances(t, r, key("late"), 1, aurora.ScheduleStatus_RUNNING)
+	start := time.Now()
+	_, err = r.GetTasksWithoutConfigs(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{key("late")}})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "answered no sooner than the latency")
+}
