@@ -114,7 +114,7 @@ func (c *converter) job(o *object) job.Job {
 	if po, ok := c.sub(o, "partition_policy"); ok {
 		r, _ := c.boolLit(po, "reschedule")
 		d, _ := c.intLit(po, "delay_secs")
-		j = j.WithPartitionPolicy(job.PartitionPolicy{Reschedule: r, Delay: seconds(d)})
+		j = j.WithPartitionPolicy(job.PartitionPolicy{Reschedule: new(r), Delay: seconds(d)})
 	}
 	if so, ok := c.sub(o, "sla_policy"); ok {
 		j = j.WithSLAPolicy(c.sla(so))
@@ -151,7 +151,7 @@ func (c *converter) healthCheck(o *object) job.HealthCheck {
 		}
 	}
 	if x, ok := c.floatLit(o, "initial_interval_secs"); ok {
-		hc.InitialInterval = fseconds(x)
+		hc.InitialInterval = new(fseconds(x))
 	}
 	if x, ok := c.floatLit(o, "interval_secs"); ok {
 		hc.Interval = fseconds(x)
@@ -175,7 +175,7 @@ func (c *converter) lifecycle(o *object) job.Lifecycle {
 	l.ShutdownEndpoint, _ = c.str(h, "shutdown_endpoint")
 	g, _ := c.intLit(h, "graceful_shutdown_wait_secs")
 	s, _ := c.intLit(h, "shutdown_wait_secs")
-	l.GracefulShutdownWait, l.ShutdownWait = seconds(g), seconds(s)
+	l.GracefulShutdownWait, l.ShutdownWait = new(seconds(g)), new(seconds(s))
 	return job.HTTPLifecycleConfig(l)
 }
 
@@ -183,10 +183,11 @@ func (c *converter) update(o *object) job.Update {
 	u := job.DefaultUpdate()
 	u.BatchSize, _ = c.intLit(o, "batch_size")
 	w, _ := c.intLit(o, "watch_secs")
-	u.Watch = seconds(w)
+	u.Watch = new(seconds(w))
 	u.MaxPerShardFailures, _ = c.intLit(o, "max_per_shard_failures")
 	u.MaxTotalFailures, _ = c.intLit(o, "max_total_failures")
-	u.RollbackOnFailure, _ = c.boolLit(o, "rollback_on_failure")
+	rollback, _ := c.boolLit(o, "rollback_on_failure")
+	u.RollbackOnFailure = new(rollback)
 	u.WaitForBatchCompletion, _ = c.boolLit(o, "wait_for_batch_completion")
 	u.SLAAware, _ = c.boolLit(o, "sla_aware")
 	if p, ok := c.intLit(o, "pulse_interval_secs"); ok {
