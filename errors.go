@@ -12,6 +12,8 @@ import (
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/paypal/gorealis/response"
 	pkgerrors "github.com/pkg/errors"
+
+	"github.com/nixrealis/nixrealis/sandbox"
 )
 
 // Sentinel errors of the Client. Every error a Client method returns is an
@@ -240,6 +242,11 @@ func nixErr(op, key string, err error) error {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return opErr(op, key, ErrTimeout, "the caller's deadline passed during the Nix step", err)
+	}
+	if errors.Is(err, sandbox.ErrInvalid) {
+		// Bad input found before Nix ran: the job (its key, packages) or
+		// the sandbox options, not Nix.
+		return opErr(op, key, ErrInvalidJob, "", err)
 	}
 	return opErr(op, key, ErrNixFailed, "", err)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	pkgerrors "github.com/pkg/errors"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/nixrealis/nixrealis/sandbox"
 )
 
 func TestTranslate(t *testing.T) {
@@ -66,6 +68,9 @@ func TestTranslate(t *testing.T) {
 	err = nixErr("create", "r/e/n", fmt.Errorf("nix build: %w", errors.New("builder failed")))
 	assert.ErrorIs(t, err, ErrNixFailed)
 	assert.Contains(t, err.Error(), "builder failed")
+	err = nixErr("create", "r/e/n", fmt.Errorf("sandbox: naming the sandbox after the job key: %w", sandbox.ErrInvalid))
+	assert.ErrorIs(t, err, ErrInvalidJob, "bad input found before Nix ran is not a Nix failure")
+	assert.False(t, errors.Is(err, ErrNixFailed))
 	err = nixErr("create", "r/e/n", fmt.Errorf("nix build: %w", context.Canceled))
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.False(t, errors.Is(err, ErrNixFailed))

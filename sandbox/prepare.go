@@ -78,12 +78,18 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 	}
 	spec := Spec{Name: opts.Name, System: opts.System, Shell: opts.Shell, Path: opts.Path, IncludePath: opts.IncludePath, BuildTools: opts.BuildTools}
 	if spec.Name == "" {
-		k := j.Key()
-		n, err := StoreName(k.Cluster, k.Role, k.Environment, k.Name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("sandbox: naming the sandbox after the job key: %w", err))
+		// Named after the key the job builds to: its name defaults to the
+		// task's and its parts may be templates, so the raw key is not it.
+		if built, err := j.Build(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: the job does not build: %w", ErrInvalid, err))
+		} else {
+			p := built.Payload
+			n, err := StoreName(p.Cluster, p.Role, p.Environment, p.Name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("sandbox: naming the sandbox after the job key: %w", err))
+			}
+			spec.Name = n
 		}
-		spec.Name = n
 	}
 	for _, p := range procs {
 		for i, pkg := range pkgs[p.Name()] {
