@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
 	"github.com/nixrealis/nixrealis/sandbox"
@@ -147,20 +148,19 @@ func TestCreateCancelledDuringBuild(t *testing.T) {
 	assert.Empty(t, processesMentioning(t, nonce), "no nix or builder process left")
 }
 
-// processesMentioning lists the pids whose command line contains s.
-func processesMentioning(t testing.TB, s string) []string {
+// processesMentioning lists the live processes whose command line contains s.
+func processesMentioning(t testing.TB, s string) []int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	all, err := proc.PIDs()
 	require.NoError(t, err)
-	var pids []string
-	self := fmt.Sprint(os.Getpid())
-	for _, e := range entries {
-		if e.Name() == self {
+	var pids []int
+	for _, pid := range all {
+		if pid == os.Getpid() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), s) {
-			pids = append(pids, e.Name())
+		args, err := proc.Cmdline(pid)
+		if err == nil && strings.Contains(strings.Join(args, "\x00"), s) && proc.Alive(pid) {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/nixrealis/nixrealis/internal/proc"
 )
 
 // DefaultWaitDelay is how long a cancelled nix command gets between SIGINT
@@ -87,12 +89,21 @@ func awaitExit(p *os.Process, d time.Duration) bool {
 	}
 }
 
-// killTree sends SIGKILL to the processes below p and their process groups
-// (where the platform can list them), then to p's process group. The
-// descendants are found while p, still alive, is their ancestor: once it
-// is gone they belong to init.
+// killTree sends SIGKILL to the processes below p and their process groups,
+// then to p's process group. Nix starts builders in their own sessions, so
+// killing nix's group alone would orphan them when nix does not exit on
+// SIGINT. The descendants are found while p, still alive, is their
+// ancestor: once it is gone they belong to init. Best effort: where there
+// is no /proc to list them, only p's group is killed.
 func killTree(p *os.Process) {
-	killDescendants(p.Pid)
+	desc, _ := proc.Descendants(p.Pid)
+	self := syscall.Getpgrp()
+	for _, d := range desc {
+		if d.PGID > 1 && d.PGID != self {
+			_ = syscall.Kill(-d.PGID, syscall.SIGKILL)
+		}
+		_ = syscall.Kill(d.PID, syscall.SIGKILL)
+	}
 	_ = signalGroup(p, syscall.SIGKILL)
 }
 

@@ -12,13 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
 )
@@ -324,31 +324,18 @@ func TestNotFound(t *testing.T) {
 }
 
 // alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The state follows the parenthesised command name.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
+func alive(pid int) bool { return proc.Alive(pid) }
 
-// processesMentioning lists pids whose command line contains s.
+// processesMentioning lists the live processes whose command line contains s.
 func processesMentioning(s string) []int {
 	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
+	all, _ := proc.PIDs()
+	for _, pid := range all {
+		if pid == os.Getpid() {
 			continue
 		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && bytes.Contains(cmdline, []byte(s)) && alive(pid) {
+		args, err := proc.Cmdline(pid)
+		if err == nil && strings.Contains(strings.Join(args, "\x00"), s) && alive(pid) {
 			pids = append(pids, pid)
 		}
 	}

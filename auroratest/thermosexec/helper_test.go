@@ -15,6 +15,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	procfs "github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/thermos"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/require"
@@ -237,16 +238,10 @@ func readLog(t testing.TB, sandbox, process string, run int, stream string) stri
 // liveInGroup lists the live (not zombie) processes of process group pgid.
 func liveInGroup(pgid int) []string {
 	var out []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(stat), ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
-			out = append(out, e.Name()+" "+string(stat[:i+1]))
+	ps, _ := procfs.List()
+	for _, p := range ps {
+		if p.Live() && p.PGID == pgid {
+			out = append(out, fmt.Sprintf("%d (%s)", p.PID, p.Comm))
 		}
 	}
 	return out
@@ -255,16 +250,13 @@ func liveInGroup(pgid int) []string {
 // procsIn lists the live processes whose working directory is under dir
 // (a zombie has none).
 func procsIn(dir string) []string {
-	ents, _ := os.ReadDir("/proc")
 	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+	pids, _ := procfs.PIDs()
+	for _, pid := range pids {
+		cwd, err := procfs.Cwd(pid)
 		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
-			cmd, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+			args, _ := procfs.Cmdline(pid)
+			out = append(out, strconv.Itoa(pid)+" "+strings.Join(args, " "))
 		}
 	}
 	return out

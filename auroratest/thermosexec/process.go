@@ -1,7 +1,6 @@
 package thermosexec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -226,55 +226,26 @@ func taskPIDs(groups map[int]bool, dir string) []int {
 			busy[pg] = true
 		}
 	}
-	f, err := os.Open("/proc")
+	pids, err := proc.PIDs()
 	if err != nil {
 		return nil
 	}
-	names, _ := f.Readdirnames(-1)
-	f.Close()
 	self := os.Getpid()
-	buf := make([]byte, len(dir)+256)
-	for _, name := range names {
-		if name[0] < '0' || name[0] > '9' {
+	for _, pid := range pids {
+		if pid == self {
 			continue
 		}
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid == self {
-			continue
-		}
-		n, err := syscall.Readlink("/proc/"+name+"/cwd", buf)
-		if err == nil && n < len(buf) {
-			cwd := string(buf[:n])
-			if cwd == dir || strings.HasPrefix(cwd, dir+"/") {
-				out = append(out, pid)
-				continue
-			}
-		}
-		if len(busy) > 0 && inGroups(name, busy) {
+		if cwd, err := proc.Cwd(pid); err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
 			out = append(out, pid)
+			continue
+		}
+		if len(busy) > 0 {
+			if p, err := proc.Stat(pid); err == nil && p.Live() && busy[p.PGID] {
+				out = append(out, pid)
+			}
 		}
 	}
 	return out
-}
-
-// inGroups reports whether process name (a /proc entry) is alive (not a
-// zombie) and in one of groups.
-func inGroups(name string, groups map[int]bool) bool {
-	stat, err := os.ReadFile("/proc/" + name + "/stat")
-	if err != nil {
-		return false
-	}
-	// pid (comm) state ppid pgrp ...
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-		return false
-	}
-	pg, err := strconv.Atoi(f[2])
-	return err == nil && groups[pg]
 }
 
 // outputs wires a process's stdout and stderr according to its logger:

@@ -2,10 +2,8 @@ package zktest_test
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/internal/zktest"
 )
@@ -53,37 +52,16 @@ func waitState(t *testing.T, events <-chan zk.Event, want zk.State, timeout time
 // listeningPorts returns the TCP ports process pid listens on, from /proc.
 func listeningPorts(t *testing.T, pid int) []string {
 	t.Helper()
-	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
-	fds, err := os.ReadDir(fdDir)
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
+	ports, err := proc.ListeningPorts(pid)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("listening ports: %v", err)
 	}
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		link, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
-		if err == nil && strings.HasPrefix(link, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
-		}
+	require.NoError(t, err)
+	var out []string
+	for _, p := range ports {
+		out = append(out, strconv.Itoa(p))
 	}
-	var ports []string
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(table)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n")[1:] {
-			f := strings.Fields(line)
-			// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
-			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
-				continue
-			}
-			_, hexPort, _ := strings.Cut(f[1], ":")
-			n, err := strconv.ParseUint(hexPort, 16, 16)
-			require.NoError(t, err)
-			ports = append(ports, strconv.FormatUint(n, 10))
-		}
-	}
-	return ports
+	return out
 }
 
 func TestStartServesAndCloseLeavesNothing(t *testing.T) {
