@@ -17,6 +17,8 @@ import (
 	"github.com/apache/thrift/lib/go/thrift"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
+	"github.com/nixrealis/nixrealis/internal/auroratiers"
 )
 
 // DefaultAllowedEnvironments is Aurora's default -allowed_job_environments.
@@ -29,13 +31,21 @@ type Tier struct {
 }
 
 // DefaultTiers returns Aurora's default tier configuration (tiers.json):
-// preemptible (the default tier), preferred (production) and revocable.
+// preemptible (the default tier), preferred (production) and
+// revocable.
 func DefaultTiers() map[string]Tier {
-	return map[string]Tier{
-		"preemptible": {Preemptible: true},
-		"preferred":   {},
-		"revocable":   {Preemptible: true, Revocable: true},
+	_, tiers := auroratiers.Default()
+	m := make(map[string]Tier, len(tiers))
+	for _, t := range tiers {
+		m[t.Name] = Tier{Preemptible: t.Preemptible, Revocable: t.Revocable}
 	}
+	return m
+}
+
+// defaultTier is the default tier of Aurora's default tiers.json.
+func defaultTier() string {
+	def, _ := auroratiers.Default()
+	return def
 }
 
 // A Server is an in-process Aurora scheduler serving Aurora's Thrift API on
@@ -270,7 +280,7 @@ func (s *Server) applyDefaults() {
 	if s.Tiers == nil {
 		s.Tiers = DefaultTiers()
 		if s.DefaultTier == "" {
-			s.DefaultTier = "preemptible"
+			s.DefaultTier = defaultTier()
 		}
 	}
 	if s.Executors == nil {

@@ -1,6 +1,9 @@
 package job
 
-import "github.com/nixrealis/nixrealis/thermos"
+import (
+	"github.com/nixrealis/nixrealis/internal/auroratiers"
+	"github.com/nixrealis/nixrealis/thermos"
+)
 
 // Tier is one scheduler tier, as getTierConfigs reports it.
 type Tier struct {
@@ -20,14 +23,12 @@ type Tiers struct {
 // tiers.json: preferred (not preemptible), preemptible, revocable
 // (preemptible and revocable), with preemptible the default.
 func DefaultTiers() Tiers {
-	return Tiers{
-		Default: "preemptible",
-		Tiers: []Tier{
-			{Name: "preferred"},
-			{Name: "preemptible", Preemptible: true},
-			{Name: "revocable", Preemptible: true, Revocable: true},
-		},
+	def, tiers := auroratiers.Default()
+	t := Tiers{Default: def, Tiers: make([]Tier, len(tiers))}
+	for i, tr := range tiers {
+		t.Tiers[i] = Tier{Name: tr.Name, Preemptible: tr.Preemptible, Revocable: tr.Revocable}
 	}
+	return t
 }
 
 // WithTiers returns s as `aurora job create` sends it to a scheduler with

@@ -131,7 +131,7 @@ func (e *encoder) floatField(b []byte, first *bool, name string, v float64, t Te
 		b = append(b, '0')
 		return b
 	}
-	b = AppendFloat(b, v)
+	b = appendFloat(b, v)
 	return b
 }
 
@@ -161,12 +161,12 @@ func (e *encoder) checkTemplates(t Templates, fields ...string) {
 	}
 }
 
-// AppendFloat appends f as Python's repr writes a float: the shortest
+// appendFloat appends f as Python's repr writes a float: the shortest
 // representation that round-trips, always with a decimal point or an
 // exponent ("1.0", "0.25", "1e-05", "1e+16"). NaN and infinities are
 // written as Python does (NaN, Infinity, -Infinity), which is not JSON;
 // Marshal rejects them before.
-func AppendFloat(b []byte, f float64) []byte {
+func appendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(b, "NaN"...)
@@ -210,13 +210,11 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
-// AppendString appends s as a JSON string the way Python 2's json.dumps
+// appendString appends s as a JSON string the way Python 2's json.dumps
 // writes it with ensure_ascii: printable ASCII as is (including <, >, &, /),
 // short escapes for " \ \n \r \t \b \f, everything else (DEL, other control
 // characters, non-ASCII) as \uXXXX with lowercase hex digits and surrogate
 // pairs beyond the BMP. Invalid UTF-8 is written as \ufffd.
-func AppendString(b []byte, s string) []byte { return appendString(b, s) }
-
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0

@@ -1,0 +1,7 @@
+package thermos
+
+// The encoder's scalar writers, exported to the tests only.
+var (
+	AppendFloat  = appendFloat
+	AppendString = appendString
+)
