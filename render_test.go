@@ -141,7 +141,7 @@ func goldenJob(t testing.TB, c goldenCase) *thermos.Job {
 
 // multisetCases are the cases whose process and constraint order is Python
 // set order (oracle README).
-var multisetCases = map[string]bool{"tasks_concat": true, "tasks_combine": true}
+var multisetCases = map[string]bool{"tasks_concat": true, "tasks_combine": true, "tutorial_tasks_concat": true, "tutorial_tasks_combine": true}
 
 // TestRenderGolden renders every success case of the oracle and compares the
 // JobConfiguration and the JobUpdateSettings with what Aurora's client built.

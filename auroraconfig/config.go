@@ -1,6 +1,7 @@
 package auroraconfig
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,21 +61,66 @@ func (c *Config) Keys() []job.Key {
 // when the file has a single job. The error names the keys the file has
 // when none matches; it wraps ErrNoJob then.
 func (c *Config) Job(key job.Key, bindings ...string) (job.Job, error) {
+	j, _, err := c.job(key, bindings)
+	return j, err
+}
+
+// Build is Job followed by job.Job.Build. Each problem Build finds is
+// returned as an *Error placed at the object it concerns (the Process,
+// Task, Resources, ... where the file makes it) and wrapping Build's
+// *job.FieldError, so errors.Is and errors.As see both.
+func (c *Config) Build(key job.Key, bindings ...string) (job.Spec, error) {
+	j, cv, err := c.job(key, bindings)
+	if err != nil {
+		return job.Spec{}, err
+	}
+	spec, err := j.Build()
+	if err != nil {
+		return job.Spec{}, cv.place(err)
+	}
+	return spec, nil
+}
+
+// place puts Build's field errors at their objects' positions.
+func (cv *converter) place(err error) error {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		var fe *job.FieldError
+		if !errors.As(e, &fe) {
+			out[i] = e
+			continue
+		}
+		pos, _ := cv.locate(fe.Path)
+		out[i] = &Error{Pos: fromSyntax(pos), Msg: fe.Error(), Err: e}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return errors.Join(out...)
+}
+
+func (c *Config) job(key job.Key, bindings []string) (job.Job, *converter, error) {
 	vars, err := parseBindings(bindings)
 	if err != nil {
-		return job.Job{}, err
+		return job.Job{}, nil, err
 	}
 	if len(c.jobs) == 0 {
 		msg := "No job defined in this config!: add jobs = [Job(...)] at the end of the file"
 		if c.hasJobs {
 			msg = "No job defined in this config!: the jobs list is empty"
 		}
-		return job.Job{}, &Error{Pos: Position{File: c.file}, Msg: msg, Err: ErrNoJob}
+		return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: msg, Err: ErrNoJob}
 	}
 	var picked *object
 	switch {
 	case key.Name == "" && len(c.jobs) > 1:
-		return job.Job{}, &Error{Pos: Position{File: c.file}, Msg: "Configuration has multiple jobs but no job name specified!: give the job's name", Err: ErrNoJob}
+		return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: "Configuration has multiple jobs but no job name specified!: give the job's name", Err: ErrNoJob}
 	case key.Name == "":
 		picked = c.jobs[0]
 	default:
@@ -86,22 +132,22 @@ func (c *Config) Job(key job.Key, bindings ...string) (job.Job, error) {
 		}
 		switch len(matches) {
 		case 0:
-			return job.Job{}, c.notFound(key, vars)
+			return job.Job{}, nil, c.notFound(key, vars)
 		case 1:
 			picked = matches[0]
 		default:
-			return job.Job{}, &Error{Pos: Position{File: c.file}, Msg: fmt.Sprintf("Multiple jobs match %s: give each job its own key", key), Err: ErrNoJob}
+			return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: fmt.Sprintf("Multiple jobs match %s: give each job its own key", key), Err: ErrNoJob}
 		}
 	}
 	cv := &converter{a: c.schema}
 	j := cv.job(picked)
 	if cv.err != nil {
-		return job.Job{}, cv.err
+		return job.Job{}, nil, cv.err
 	}
 	if len(vars) > 0 {
 		j = j.Bind(vars)
 	}
-	return j, nil
+	return j, cv, nil
 }
 
 func keyMatches(k, want job.Key) bool {

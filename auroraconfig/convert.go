@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/nixrealis/nixrealis/job"
 )
@@ -19,6 +20,36 @@ import (
 type converter struct {
 	a   *auroraSchema
 	err *Error
+	// pos maps job field paths ("task.processes[2]", "job" for the job
+	// itself) to where their objects were made, to place Build's errors.
+	pos map[string]syntax.Position
+}
+
+func (c *converter) at(path string, o *object) {
+	if path == "" || o == nil || !o.pos.IsValid() {
+		return
+	}
+	if c.pos == nil {
+		c.pos = make(map[string]syntax.Position)
+	}
+	c.pos[path] = o.pos
+}
+
+// locate returns where the object holding the field at path was made:
+// the longest recorded prefix of path, else the job.
+func (c *converter) locate(path string) (syntax.Position, bool) {
+	for p := path; p != ""; {
+		if pos, ok := c.pos[p]; ok {
+			return pos, true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	pos, ok := c.pos["job"]
+	return pos, ok
 }
 
 func (c *converter) fail(o *object, format string, args ...any) {

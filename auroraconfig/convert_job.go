@@ -1,12 +1,15 @@
 package auroraconfig
 
 import (
+	"strconv"
+
 	"go.starlark.net/starlark"
 
 	"github.com/nixrealis/nixrealis/job"
 )
 
-func (c *converter) process(o *object) job.Process {
+func (c *converter) process(o *object, path string) job.Process {
+	c.at(path, o)
 	c.requireFields(o)
 	name, _ := c.str(o, "name")
 	cmd, _ := c.str(o, "cmdline")
@@ -30,6 +33,7 @@ func (c *converter) process(o *object) job.Process {
 		p = p.WithLogger(c.logger(lo))
 	}
 	if ro, ok := c.sub(o, "resources"); ok {
+		c.at(join(path, "resources"), ro)
 		r, tmpl := c.resources(ro)
 		p = p.WithResources(r)
 		for _, k := range sortedKeys(tmpl) {
@@ -76,12 +80,13 @@ func (c *converter) logger(o *object) job.Logger {
 	return l
 }
 
-func (c *converter) task(o *object) job.Task {
+func (c *converter) task(o *object, path string) job.Task {
+	c.at(path, o)
 	var t job.Task
 	if m := o.merge; m != nil {
 		parts := make([]job.Task, len(m.tasks))
 		for i, p := range m.tasks {
-			parts[i] = c.task(p)
+			parts[i] = c.task(p, "")
 		}
 		if m.concat {
 			t = job.Concat(parts...)
@@ -98,7 +103,7 @@ func (c *converter) task(o *object) job.Task {
 		procs := c.objects(o, "processes")
 		jp := make([]job.Process, len(procs))
 		for i, p := range procs {
-			jp[i] = c.process(p)
+			jp[i] = c.process(p, indexed(path, "processes", i))
 		}
 		t = t.WithProcesses(jp...)
 	}
@@ -118,6 +123,7 @@ func (c *converter) task(o *object) job.Task {
 	}
 	if _, ok := o.vals["resources"]; ok {
 		ro, _ := c.sub(o, "resources")
+		c.at(join(path, "resources"), ro)
 		r, tmpl := c.resources(ro)
 		t = t.WithResources(r)
 		for _, k := range sortedKeys(tmpl) {
@@ -153,4 +159,18 @@ func taskInt(t job.Task, name string, n int) job.Task {
 		return t.WithMaxConcurrency(n)
 	}
 	return t.WithFinalizationWait(seconds(n))
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return ""
+	}
+	return path + "." + field
+}
+
+func indexed(path, field string, i int) string {
+	if path == "" {
+		return ""
+	}
+	return path + "." + field + "[" + strconv.Itoa(i) + "]"
 }

@@ -7,6 +7,7 @@ import (
 // job converts a Job object. Fields left at Aurora's defaults are left to
 // job.New, whose defaults are the same.
 func (c *converter) job(o *object) job.Job {
+	c.at("job", o)
 	var key job.Key
 	for _, f := range []struct {
 		name string
@@ -18,7 +19,7 @@ func (c *converter) job(o *object) job.Job {
 	}
 	var t job.Task
 	if to, ok := c.sub(o, "task"); ok {
-		t = c.task(to)
+		t = c.task(to, "task")
 	} else {
 		c.fail(o, "Job.task is required: set task = Task(...)")
 	}
@@ -89,13 +90,16 @@ func (c *converter) job(o *object) job.Job {
 	}
 	if set("health_check_config") {
 		hc, _ := c.sub(o, "health_check_config")
+		c.at("health_check_config", hc)
 		j = j.WithHealthCheck(c.healthCheck(hc))
 	}
 	if set("lifecycle") {
 		lo, _ := c.sub(o, "lifecycle")
+		c.at("lifecycle", lo)
 		j = j.WithLifecycle(c.lifecycle(lo))
 	}
 	if ao, ok := c.sub(o, "announce"); ok {
+		c.at("announce", ao)
 		a := job.Announcer{}
 		a.PrimaryPort, _ = c.str(ao, "primary_port")
 		if pm, ok := c.stringMap(ao, "portmap"); ok {
@@ -106,9 +110,11 @@ func (c *converter) job(o *object) job.Job {
 	}
 	if set("update_config") {
 		uo, _ := c.sub(o, "update_config")
+		c.at("update_config", uo)
 		j = j.WithUpdate(c.update(uo))
 	}
 	if co, ok := c.sub(o, "container"); ok {
+		c.at("container", co)
 		j = j.WithContainer(c.container(co))
 	}
 	if po, ok := c.sub(o, "partition_policy"); ok {
