@@ -63,6 +63,18 @@
 // make tasks fail. Server.Latency makes every call wait before it is
 // answered, as against a real scheduler.
 //
+// Custom executors are configured as with Aurora's -custom_executor_config
+// (Server.CustomExecutors, LoadExecutorConfig reads Aurora's JSON file):
+// jobs may then name them in executorConfig.name (any other name is
+// refused with Aurora's "Configuration for executor '...' doesn't
+// exist."), each launched task carries its executor's configuration and
+// its Mesos executor id (the executor's task_prefix, "thermos-" for
+// Thermos, followed by the task id), and the executor's own resources
+// are its tasks' overhead, as in Aurora (-thermos_executor_cpu and
+// -thermos_executor_ram for Thermos). TaskConfig.mesosFetcherUris are
+// accepted only with Server.EnableMesosFetcher (-enable_mesos_fetcher);
+// package fetcher puts them into sandboxes as the Mesos fetcher does.
+//
 // Time can be scaled with Server.TimeScale so that a rolling update with
 // Aurora's 45 s watch runs in milliseconds while keeping the real
 // scheduler's semantics.

@@ -41,6 +41,13 @@ type LaunchedTask struct {
 	// ExecutorName is TaskConfig.executorConfig.name ("AuroraExecutor" for
 	// Thermos payloads).
 	ExecutorName string
+	// ExecutorID is the Mesos executor id Aurora gives the task: its
+	// executor's task prefix followed by TaskID ("thermos-" for Thermos,
+	// task_prefix for a custom executor).
+	ExecutorID string
+	// Executor is the configuration of the task's executor: Thermos' or
+	// its -custom_executor_config entry (command, URIs, resources).
+	Executor ExecutorConfig
 	// Data is TaskConfig.executorConfig.data: the Thermos payload.
 	Data string
 	// Config is a deep copy of the task's configuration, for executors that

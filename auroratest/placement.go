@@ -31,13 +31,6 @@ const (
 	scoreDedicated   = 1000000
 )
 
-// Aurora's -thermos_executor_cpu and -thermos_executor_ram defaults: the
-// overhead Aurora adds to the resources of every Thermos task.
-const (
-	thermosExecutorCPU = 0.25
-	thermosExecutorRAM = 128
-)
-
 // resourceType is one of Aurora's ResourceType values, in their order:
 // the name vetoes and quota messages give, the unit of quota messages and
 // the scaling range of veto scores.
@@ -76,14 +69,13 @@ func taskResources(tc *aurora.TaskConfig) resources {
 }
 
 // request is what placing the task takes from an agent: its resources
-// plus the Thermos executor's overhead, as Aurora's ResourceManager
-// bagFromTask computes it.
-func request(tc *aurora.TaskConfig) resources {
+// plus its executor's overhead (executorOverhead), as Aurora's
+// ResourceManager bagFromTask computes it.
+func (st *state) request(tc *aurora.TaskConfig) resources {
 	r := taskResources(tc)
-	if tc.GetExecutorConfig().GetName() == aurora.AURORA_EXECUTOR_NAME {
-		r.cpus += thermosExecutorCPU
-		r.ram += thermosExecutorRAM
-	}
+	cpus, ram := st.s.executorOverhead(tc)
+	r.cpus += cpus
+	r.ram += ram
 	return r
 }
 
@@ -236,7 +228,7 @@ func (st *state) place() {
 			agg = st.jobAttrs(t.job)
 			aggs[t.job] = agg
 		}
-		req := request(t.cfg.tc)
+		req := st.request(t.cfg.tc)
 		placed := false
 		for len(g.cands) > 0 {
 			if g.pos >= len(g.cands) {
@@ -328,6 +320,7 @@ func (st *state) assign(t *taskRec, a *agent, req resources) {
 		Data:         t.cfg.tc.GetExecutorConfig().GetData(),
 		Config:       clone(t.cfg.tc),
 	})
+	st.s.describeExecutor(&st.launches[len(st.launches)-1])
 }
 
 // agentPort picks a port of a's ranges that no task holds (on any agent:

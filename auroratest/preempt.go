@@ -81,7 +81,7 @@ func (st *state) preempt(now time.Time) bool {
 
 // preemptFor finds victims for t on one agent and preempts them.
 func (st *state) preemptFor(t *taskRec) bool {
-	req := request(t.cfg.tc)
+	req := st.request(t.cfg.tc)
 	agg := st.jobAttrs(t.job)
 	for _, a := range st.agents {
 		if _, ok := st.reserved[a]; ok {

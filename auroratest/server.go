@@ -97,8 +97,19 @@ type Server struct {
 	DefaultTier string
 
 	// Executors names the executors the scheduler accepts in
-	// TaskConfig.executorConfig.name. nil means {"AuroraExecutor"}.
+	// TaskConfig.executorConfig.name besides CustomExecutors. nil means
+	// {"AuroraExecutor"}.
 	Executors []string
+	// CustomExecutors is -custom_executor_config (see
+	// LoadExecutorConfig): executors jobs may name besides Thermos, each
+	// with its own resources (added to every task's, as Aurora does when
+	// matching offers) and task prefix (of its tasks' executor ids).
+	CustomExecutors []ExecutorConfig
+	// ThermosExecutorCPU and ThermosExecutorRAMMB are
+	// -thermos_executor_cpu and -thermos_executor_ram, the Thermos
+	// executor's own resources; zero means Aurora's defaults, 0.25 and
+	// 128 MB.
+	ThermosExecutorCPU, ThermosExecutorRAMMB float64
 
 	// Agents are the simulated Mesos agents tasks are placed on, with
 	// their attributes and finite resources. nil means agents named by

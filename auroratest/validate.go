@@ -117,7 +117,7 @@ func (s *Server) validateTask(in *aurora.TaskConfig, instanceCount int32) (*auro
 	if tc.ExecutorConfig == nil && (tc.Container == nil || tc.Container.Docker == nil) {
 		return nil, invalid("Configuration may not be null.")
 	}
-	if tc.ExecutorConfig != nil && !contains(s.Executors, tc.ExecutorConfig.Name) {
+	if tc.ExecutorConfig != nil && !s.knowsExecutor(tc.ExecutorConfig.Name) {
 		return nil, invalidf("Configuration for executor '%s' doesn't exist.", tc.ExecutorConfig.Name)
 	}
 	for _, c := range tc.Constraints {
