@@ -199,3 +199,43 @@ func TestThermosExecutorOverheadSettings(t *testing.T) {
 	l := exec.tasks()[0]
 	assert.Equal(t, []float64{0.5, 256}, []float64{l.Executor.CPUs(), l.Executor.RAMMB()})
 }
+
+// An agent exactly the size of the guide's compose task takes it (its
+// executor has no resources of its own) but not a Thermos task of the same
+// size, nor a task of an executor with resources: the executor's overhead
+// is added to the task's, as Aurora's ResourceManager.bagFromTask does.
+func TestExecutorOverheadInPlacement(t *testing.T) {
+	t.Parallel()
+	guide, err := auroratest.LoadExecutorConfig(guideConfig)
+	require.NoError(t, err)
+	docs, err := auroratest.LoadExecutorConfig("testdata/aurora_docs_executor_config.json")
+	require.NoError(t, err)
+	srv := auroratest.NewUnstartedServer()
+	srv.TimeScale = 1000
+	srv.Agents = []auroratest.Agent{{Host: "tight", Resources: "cpus:1;mem:64;disk:100;ports:[31000-31000]"}}
+	srv.CustomExecutors = append(guide, docs...)
+	srv.EnableMesosFetcher = true
+	srv.Start()
+	defer srv.Close()
+	r := client(t, srv)
+
+	same := func(name, executor string) realis.Job {
+		return realis.NewJob().Environment(env).Role(role).Name(name).
+			ExecutorName(executor).ExecutorData("{}").
+			CPU(1).RAM(64).Disk(100).InstanceCount(1)
+	}
+	_, err = r.CreateJob(same("thermos", aurora.AURORA_EXECUTOR_NAME))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Insufficient: CPU,Insufficient: RAM"}, waitReasons(t, r, key("thermos"), 1), "Thermos' 0.25 CPU and 128 MB come on top")
+	_, err = r.CreateJob(same("mine", "myExecutor"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Insufficient: CPU,Insufficient: RAM"}, waitReasons(t, r, key("mine"), 1), "myExecutor's 1 CPU and 512 MB come on top")
+	_, err = r.KillJob(key("thermos"))
+	require.NoError(t, err)
+	_, err = r.KillJob(key("mine"))
+	require.NoError(t, err)
+
+	_, err = r.CreateJob(guideComposeJob("http://127.0.0.1:1/sample-app.tar.gz"))
+	require.NoError(t, err)
+	waitInstances(t, r, &aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "docker-compose"}, 1, aurora.ScheduleStatus_RUNNING)
+}
