@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command client is nixrealis' example client. It creates, kills, updates,
 // restarts and inspects a Nix-built job on Apache Aurora through gorealis.
 //

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,8 +324,15 @@ func TestNotFound(t *testing.T) {
 	assert.ErrorIs(t, err, nix.ErrNotFound)
 }
 
-// alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool { return proc.Alive(pid) }
+// alive reports whether pid is a live (non-zombie) process; without /proc,
+// whether it exists.
+func alive(pid int) bool {
+	p, err := proc.Stat(pid)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return syscall.Kill(pid, 0) == nil
+	}
+	return err == nil && p.Live()
+}
 
 // processesMentioning lists the live processes whose command line contains s.
 func processesMentioning(s string) []int {

@@ -15,6 +15,9 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# A macOS Nix user builds everything but the Linux-only local executor
+# (auroratest/thermosexec) and the programs and tests that use it.
+GOOS=darwin go vet ./...
 go test -race -count=1 ./...
 
 # Fuzz targets, briefly (each listed as package:FuzzName).

@@ -61,6 +61,16 @@
 // finalization_wait, health check timings, lifecycle waits) so tests keep
 // Aurora's semantics while running fast; the processes run in real time.
 //
+// # Linux only
+//
+// The executor needs Linux: it finds a task's processes in /proc (those
+// that left their process group included), and runs an agent's processes
+// in a private mount namespace. Its files build only on Linux; elsewhere
+// the package is empty, and so are the programs and tests that use it
+// (examples/client.go, examples/devcluster, the root package's end-to-end
+// test). The other packages (thermos, job, nix, sandbox, auroratest, the
+// root package) build on macOS too.
+//
 // What the executor does not simulate: running processes as the role user
 // (they run as the executor's user, which {{thermos.user}} names),
 // resource limits, checkpoints and recovery after an executor restart.

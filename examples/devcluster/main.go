@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command devcluster keeps an in-process Aurora scheduler (auroratest)
 // running on a loopback port for manual use, in place of Aurora's retired
 // Vagrant devcluster: point gorealis, the example client (-url) or any

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package exampletest runs the example client (examples/client.go) as its
 // users do: built with the go command and run as a separate program, on
 // the embedded cluster and against a scheduler given with -url.
