@@ -55,16 +55,12 @@ const (
 	ResPostBuildLogLine ResultType = 107
 )
 
-// Log levels of msg events.
+// Nix's verbosity levels (libutil/logging.hh) that this package tells
+// apart; [Event.Level] holds any of 0 (error) to 7 (vomit).
 const (
-	LevelError     = 0
-	LevelWarn      = 1
-	LevelNotice    = 2
-	LevelInfo      = 3
-	LevelTalkative = 4
-	LevelChatty    = 5
-	LevelDebug     = 6
-	LevelVomit     = 7
+	levelError = 0
+	levelWarn  = 1
+	levelInfo  = 3
 )
 
 // An Event is one parsed "@nix {...}" line of Nix's --log-format
@@ -77,7 +73,7 @@ const (
 type Event struct {
 	Action   Action
 	ID       uint64       // activity id (start, stop, result)
-	Level    int          // start and msg
+	Level    int          // start and msg: Nix's verbosity, 0 error, 1 warn, 2 notice, 3 info, 4 talkative, 5 chatty, 6 debug, 7 vomit
 	Activity ActivityType // start; result and stop when known
 	Result   ResultType   // result
 	Text     string       // start: description; msg: the message; result: the first string field
@@ -156,7 +152,7 @@ func ParseEvent(line []byte) (Event, error) {
 		if raw.Type != nil {
 			ev.Activity = ActivityType(*raw.Type)
 		}
-		ev.Text = StripANSI(raw.Text)
+		ev.Text = stripANSI(raw.Text)
 		switch ev.Activity {
 		case ActCopyPath, ActSubstitute, ActBuild, ActQueryPathInfo:
 			ev.Path = ev.stringField(0)
@@ -173,11 +169,11 @@ func ParseEvent(line []byte) (Event, error) {
 		case ResSetExpected:
 			ev.ExpectedOf, ev.Expected = ActivityType(ev.intField(0)), ev.intField(1)
 		default:
-			ev.Text = StripANSI(ev.stringField(0))
+			ev.Text = stripANSI(ev.stringField(0))
 		}
 	case ActionMsg:
-		ev.Text = StripANSI(raw.Msg)
-		ev.RawMsg = StripANSI(raw.RawMsg)
+		ev.Text = stripANSI(raw.Msg)
+		ev.RawMsg = stripANSI(raw.RawMsg)
 		if raw.File != nil {
 			ev.File = *raw.File
 		}
@@ -188,7 +184,7 @@ func ParseEvent(line []byte) (Event, error) {
 			ev.Column = *raw.Column
 		}
 	case "setPhase":
-		ev.Text = StripANSI(raw.Phase)
+		ev.Text = stripANSI(raw.Phase)
 	case "":
 		return Event{}, errors.New(`nix: malformed @nix event: no "action"`)
 	}
@@ -215,7 +211,7 @@ func normFields(in []json.RawMessage) ([]any, error) {
 			} else if err := json.Unmarshal(f, &s); err != nil {
 				return nil, fmt.Errorf("field %d: %w", i, err)
 			}
-			out[i] = StripANSI(s)
+			out[i] = stripANSI(s)
 		case c == '-' || ('0' <= c && c <= '9'):
 			n, err := strconv.ParseInt(string(f), 10, 64)
 			if err != nil {
@@ -251,10 +247,10 @@ func (ev *Event) stringField(i int) string {
 	return ""
 }
 
-// StripANSI removes ANSI escape sequences (CSI "ESC [ ... letter" and
+// stripANSI removes ANSI escape sequences (CSI "ESC [ ... letter" and
 // two-byte "ESC x") from s. Nix 2.8 embeds them in every message even
 // without a terminal.
-func StripANSI(s string) string {
+func stripANSI(s string) string {
 	i := strings.IndexByte(s, 0x1b)
 	if i < 0 {
 		return s

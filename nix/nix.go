@@ -317,7 +317,7 @@ func (l *logReader) flush() {
 func (l *logReader) line(line []byte) {
 	ev, err := ParseEvent(line)
 	if err != nil {
-		text := StripANSI(string(bytes.TrimRight(line, "\r\n")))
+		text := stripANSI(string(bytes.TrimRight(line, "\r\n")))
 		l.text(text)
 		return
 	}
@@ -334,13 +334,13 @@ func (l *logReader) line(line []byte) {
 		}
 	case ActionMsg:
 		switch {
-		case ev.Level == LevelError:
+		case ev.Level == levelError:
 			if !strings.HasPrefix(ev.Text, "(use '--show-trace'") {
 				l.errs = append(l.errs, ev)
 			}
-		case ev.Level == LevelWarn:
+		case ev.Level == levelWarn:
 			l.warnings = append(l.warnings, strings.TrimPrefix(ev.Text, "warning: "))
-		case ev.Level <= LevelInfo:
+		case ev.Level <= levelInfo:
 			l.infos = append(l.infos, ev.Text)
 		}
 		l.text(ev.Text)

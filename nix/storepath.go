@@ -11,11 +11,11 @@ import (
 // directory: their paths are still /nix/store/... .
 const StoreDir = "/nix/store"
 
-// HashLen is the length of the base-32 hash part of a store path's name.
-const HashLen = 32
+// hashLen is the length of the base-32 hash part of a store path's name.
+const hashLen = 32
 
-// MaxNameLen is the longest name Nix accepts after the hash and dash.
-const MaxNameLen = 211
+// maxNameLen is the longest name Nix accepts after the hash and dash.
+const maxNameLen = 211
 
 // nixBase32 is Nix's base-32 alphabet (no e, o, u, t).
 const nixBase32 = "0123456789abcdfghijklmnpqrsvwxyz"
@@ -39,18 +39,18 @@ func ParseStorePath(s string) (StorePath, error) {
 	if !ok {
 		return bad("must start with " + StoreDir + "/")
 	}
-	if len(rest) < HashLen+2 {
+	if len(rest) < hashLen+2 {
 		return bad("too short: want /nix/store/<32-character hash>-<name>")
 	}
-	for i := 0; i < HashLen; i++ {
+	for i := 0; i < hashLen; i++ {
 		if !strings.ContainsRune(nixBase32, rune(rest[i])) {
 			return bad(fmt.Sprintf("hash character %q is not in Nix's base-32 alphabet %s", rest[i], nixBase32))
 		}
 	}
-	if rest[HashLen] != '-' {
+	if rest[hashLen] != '-' {
 		return bad("want a dash after the 32-character hash")
 	}
-	name := rest[HashLen+1:]
+	name := rest[hashLen+1:]
 	if err := checkName(name); err != nil {
 		return bad(err.Error())
 	}
@@ -62,8 +62,8 @@ func checkName(name string) error {
 	if name == "" {
 		return errors.New("empty name")
 	}
-	if len(name) > MaxNameLen {
-		return fmt.Errorf("name is %d characters long, at most %d allowed", len(name), MaxNameLen)
+	if len(name) > maxNameLen {
+		return fmt.Errorf("name is %d characters long, at most %d allowed", len(name), maxNameLen)
 	}
 	if name[0] == '.' {
 		return errors.New("name must not start with a dot")
@@ -91,19 +91,19 @@ func (p StorePath) String() string { return string(p) }
 // narinfo in a binary cache (<hash>.narinfo).
 func (p StorePath) HashPart() string {
 	rest := strings.TrimPrefix(string(p), StoreDir+"/")
-	if len(rest) < HashLen {
+	if len(rest) < hashLen {
 		return ""
 	}
-	return rest[:HashLen]
+	return rest[:hashLen]
 }
 
 // Name returns the part after the hash and dash.
 func (p StorePath) Name() string {
 	rest := strings.TrimPrefix(string(p), StoreDir+"/")
-	if len(rest) < HashLen+1 {
+	if len(rest) < hashLen+1 {
 		return ""
 	}
-	return rest[HashLen+1:]
+	return rest[hashLen+1:]
 }
 
 // IsDerivation reports whether p names a .drv file.

@@ -130,7 +130,7 @@ func (t *Tracker) Status() Status {
 			s.BytesDone += a.done
 			s.BytesExpected += a.expected
 		}
-		if a.text != "" && a.level <= LevelInfo {
+		if a.text != "" && a.level <= levelInfo {
 			s.Running = append(s.Running, a.text)
 		}
 	}

@@ -126,7 +126,7 @@ func ParseNarInfo(data []byte) (*NarInfo, error) {
 // Fingerprint returns what Nix signs for this path:
 // "1;<path>;<NarHash as sha256:base32>;<NarSize>;<references, comma-joined>".
 func (ni *NarInfo) Fingerprint() (string, error) {
-	h, err := NormalizeHash(ni.NarHash)
+	h, err := normalizeHash(ni.NarHash)
 	if err != nil {
 		return "", fmt.Errorf("nix: narinfo for %s: NarHash: %w", ni.StorePath, err)
 	}
@@ -172,10 +172,10 @@ func (ni *NarInfo) Verify(keys ...PublicKey) error {
 		ni.StorePath, ErrBadSignature, strings.Join(names, ", "), strings.Join(trusted, ", "))
 }
 
-// NormalizeHash renders a sha256 hash given as "sha256:<base-32>",
+// normalizeHash renders a sha256 hash given as "sha256:<base-32>",
 // "sha256:<hex>" or "sha256-<base64>" (SRI, as nix path-info --json writes
 // it) in Nix's narinfo form "sha256:<base-32>".
-func NormalizeHash(h string) (string, error) {
+func normalizeHash(h string) (string, error) {
 	var raw []byte
 	switch {
 	case strings.HasPrefix(h, "sha256:"):
