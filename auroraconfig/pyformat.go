@@ -85,6 +85,9 @@ func pyFormat(format string, args starlark.Value) (string, error) {
 		if i >= len(format) {
 			return "", errorf("incomplete format")
 		}
+		if width > maxFormatWidth || prec > maxFormatWidth {
+			return "", errorf("format width or precision above %d", maxFormatWidth)
+		}
 		conv := format[i]
 		if conv == '%' {
 			b.WriteByte('%')
@@ -205,6 +208,10 @@ func pyFormat(format string, args starlark.Value) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// maxFormatWidth bounds widths and precisions, so that a format cannot ask
+// for gigabytes.
+const maxFormatWidth = 1 << 16
 
 func formatInt(v starlark.Value) (*big.Int, error) {
 	switch x := v.(type) {
