@@ -3,7 +3,9 @@
 // Command devcluster keeps an in-process Aurora scheduler (auroratest)
 // running on a loopback port for manual use, in place of Aurora's retired
 // Vagrant devcluster: point gorealis, the example client (-url) or any
-// Aurora Thrift client at it, across invocations, until Ctrl-C.
+// Aurora Thrift client at it, across invocations, until Ctrl-C or
+// SIGTERM. Stopping it kills every task as a kill does (final processes
+// included) and returns once none of their processes is left.
 //
 //	go run ./examples/devcluster                   # http://127.0.0.1:8081
 //	go run ./examples/devcluster -user aurora -password secret
@@ -23,13 +25,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -128,7 +131,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "nop":
 		srv.Executor = &auroratest.NopExecutor{}
 	case "thermos":
-		srv.Executor = &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger}
+		ex := &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger}
+		srv.Executor = ex
+		// On the way out, after the scheduler stopped taking calls: kill
+		// every task as a kill does (final processes included) and wait
+		// until none of their processes is left.
+		defer ex.Close()
 	default:
 		return fmt.Errorf("-executor %q: must be nop or thermos", *executor)
 	}
