@@ -391,10 +391,43 @@ var readOnly = map[string]bool{
 	"getTierConfigs": true,
 }
 
+// MaxRequestBytes bounds the body of a call to /api; a larger one is
+// answered HTTP 413 without being read whole. 16 MiB is far above what
+// Aurora's clients send: a call carries at most a few TaskConfigs, and the
+// Thermos payload of a job with hundreds of processes is a few hundred
+// kilobytes.
+const MaxRequestBytes = 16 << 20
+
+// methodPeekBytes is how much of an unauthenticated request is read to
+// find its method name: enough for Aurora's longest method name in either
+// protocol.
+const methodPeekBytes = 512
+
 const (
 	mediaJSON   = "application/vnd.apache.thrift.json"
 	mediaBinary = "application/vnd.apache.thrift.binary"
 )
+
+// readMethodName reads from body only as far as the message's method name,
+// and at most methodPeekBytes, returning the name ("" when it is not
+// there) and the bytes read.
+func readMethodName(ctx context.Context, in thrift.TProtocolFactory, body io.Reader) (string, []byte) {
+	head := make([]byte, 0, methodPeekBytes)
+	for len(head) < cap(head) {
+		n, err := body.Read(head[len(head):cap(head)])
+		head = head[:len(head)+n]
+		if n > 0 {
+			name, _, _, perr := in.GetProtocol(thrift.NewStreamTransportR(bytes.NewReader(head))).ReadMessageBegin(ctx)
+			if perr == nil {
+				return name, head
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return "", head
+}
 
 func (s *Server) apiHandler() http.Handler {
 	proc := aurora.NewAuroraAdminProcessor(&api{s: s})
@@ -423,24 +456,41 @@ func (s *Server) apiHandler() http.Handler {
 		if strings.HasPrefix(r.Header.Get("Accept"), mediaBinary) {
 			out, outType = binF, mediaBinary
 		}
-		body, err := io.ReadAll(r.Body)
+		// Authenticate before reading the body: only the method name, at
+		// its very start, is needed to tell a read-only call, so an
+		// unauthenticated client cannot make the server buffer its body.
+		var head []byte
+		user := "UNSECURE"
+		if s.Username != "" {
+			u, p, ok := r.BasicAuth()
+			authed := ok && u == s.Username && p == s.Password
+			if !authed {
+				var name string
+				name, head = readMethodName(r.Context(), in, r.Body)
+				if !readOnly[name] {
+					w.Header().Set("WWW-Authenticate", `Basic realm="Apache Aurora Scheduler"`)
+					w.Header().Set("Connection", "close")
+					http.Error(w, "unauthenticated", http.StatusUnauthorized)
+					return
+				}
+			} else {
+				user = u
+			}
+		}
+		if r.ContentLength > MaxRequestBytes {
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("request body of %d bytes is larger than the limit of %d", r.ContentLength, MaxRequestBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(head), r.Body), MaxRequestBytes+1))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		user := "UNSECURE"
-		if s.Username != "" {
-			name, _, _, _ := in.GetProtocol(thrift.NewStreamTransportR(bytes.NewReader(body))).ReadMessageBegin(r.Context())
-			u, p, ok := r.BasicAuth()
-			authed := ok && u == s.Username && p == s.Password
-			if !authed && !readOnly[name] {
-				w.Header().Set("WWW-Authenticate", `Basic realm="Apache Aurora Scheduler"`)
-				http.Error(w, "unauthenticated", http.StatusUnauthorized)
-				return
-			}
-			if authed {
-				user = u
-			}
+		if len(body) > MaxRequestBytes {
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("request body is larger than the limit of %d bytes", MaxRequestBytes), http.StatusRequestEntityTooLarge)
+			return
 		}
 		ctx := context.WithValue(r.Context(), userKey, user)
 		var buf bytes.Buffer
