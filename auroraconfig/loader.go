@@ -62,7 +62,7 @@ func (l *Loader) LoadSource(filename string, src []byte) (cfg *Config, err error
 		steps = 100_000_000
 	}
 	thread.SetMaxExecutionSteps(steps)
-	globals, err := r.exec(thread, filename, src)
+	globals, _, err := r.exec(thread, filename, src)
 	if err != nil {
 		return nil, fromEval(err)
 	}
@@ -138,27 +138,29 @@ func (r *run) parse(path string, src []byte) (*syntax.File, error) {
 	return f, nil
 }
 
-// exec runs one file and returns its globals.
-func (r *run) exec(thread *starlark.Thread, path string, src []byte) (starlark.StringDict, error) {
+// exec runs one file and returns its globals and its predeclared names
+// (the builtins and what its include()s brought in).
+func (r *run) exec(thread *starlark.Thread, path string, src []byte) (globals, pre starlark.StringDict, err error) {
 	f, err := r.parse(path, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	included := make(map[string]bool)
 	if err := r.includedNames(path, f, included, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	pre := make(starlark.StringDict, len(r.base)+8)
+	pre = make(starlark.StringDict, len(r.base)+8)
 	for k, v := range r.base {
 		pre[k] = v
 	}
 	prog, err := starlark.FileProgram(f, func(name string) bool { return pre.Has(name) || included[name] })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.stack = append(r.stack, &frame{path: path, pre: pre})
 	defer func() { r.stack = r.stack[:len(r.stack)-1] }()
-	return prog.Init(thread, pre)
+	globals, err = prog.Init(thread, pre)
+	return globals, pre, err
 }
 
 // includedNames adds the top-level names of the files f include()s (with
@@ -281,9 +283,12 @@ func (r *run) include(thread *starlark.Thread, _ *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, &userError{msg: fmt.Sprintf("include(%q): %v: the path is relative to the including file", name, unwrapPathError(err)), err: err}
 	}
-	globals, err := r.exec(thread, path, src)
+	globals, pre, err := r.exec(thread, path, src)
 	if err != nil {
 		return nil, &includeError{err: fromEval(err)}
+	}
+	for k, v := range pre {
+		cur.pre[k] = v
 	}
 	for k, v := range globals {
 		cur.pre[k] = v

@@ -145,17 +145,19 @@ func (r *rewriter) exprs(list []syntax.Expr) {
 func (r *rewriter) expr(e syntax.Expr) syntax.Expr {
 	switch x := e.(type) {
 	case *syntax.BinaryExpr:
-		switch kind := r.synthAt(x.OpPos); {
-		case kind == "concat" && x.Op == syntax.PLUS:
-			delete(r.synth, synthPos{x.OpPos.Line, x.OpPos.Col})
-			return r.expr(regroup(x, x.X, x.Y, true))
-		case kind == "pow" && x.Op == syntax.STAR:
-			delete(r.synth, synthPos{x.OpPos.Line, x.OpPos.Col})
-			g := regroup(x, x.X, x.Y, false)
-			if b, ok := g.(*syntax.BinaryExpr); ok && b.OpPos == x.OpPos && b.Op == syntax.STAR {
-				return call("__pow__", x.OpPos, r.expr(b.X), r.expr(b.Y))
+		if kind := r.synthAt(x.OpPos); kind == "concat" && x.Op == syntax.PLUS || kind == "pow" && x.Op == syntax.STAR {
+			// The translation's operator: regroup with Python's
+			// precedence; once in place, rewrite its operands.
+			g := regroup(x, x.X, x.Y, kind == "concat")
+			b, inPlace := g.(*syntax.BinaryExpr)
+			if !inPlace || b.OpPos != x.OpPos || b.Op != x.Op {
+				return r.expr(g)
 			}
-			return r.expr(g)
+			b.X, b.Y = r.expr(b.X), r.expr(b.Y)
+			if kind == "pow" {
+				return call("__pow__", b.OpPos, b.X, b.Y)
+			}
+			return b
 		}
 		x.X = r.expr(x.X)
 		x.Y = r.expr(x.Y)
