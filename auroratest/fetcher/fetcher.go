@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -107,12 +108,21 @@ func (f *Fetcher) fetchOne(ctx context.Context, sandbox, user string, u URI) (Re
 	}
 	if u.Cache && f.CacheDir != "" {
 		cached := f.cachePath(user, u.Value)
+		// One download per cache entry: concurrent fetches of the same
+		// resource (from any Fetcher sharing the directory) wait for it.
+		unlock, err := lockFile(cached + ".lock")
+		if err != nil {
+			return r, err
+		}
 		if _, err := os.Stat(cached); err == nil {
 			r.FromCache = true
 		} else if err := f.download(ctx, u.Value, cached); err != nil {
+			unlock()
 			return r, err
 		}
-		if err := copyFile(cached, r.Path); err != nil {
+		err = copyFile(cached, r.Path)
+		unlock()
+		if err != nil {
 			return r, err
 		}
 	} else if err := f.download(ctx, u.Value, r.Path); err != nil {
@@ -262,6 +272,23 @@ func isLoopbackHost(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// lockFile takes an exclusive lock on path (created if missing) and
+// returns its release.
+func lockFile(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking the cache entry: %w", err)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 func copyFile(src, dst string) error {

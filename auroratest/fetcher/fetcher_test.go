@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -211,4 +212,31 @@ func TestFetchHTTPAndCache(t *testing.T) {
 	defer redirect.Close()
 	_, err = f.Fetch(context.Background(), t.TempDir(), "", []fetcher.URI{{Value: redirect.URL + "/x.tar.gz"}})
 	assert.ErrorContains(t, err, "not a loopback address", "a redirect away from this machine is refused")
+}
+
+// Concurrent fetches of one cached URI download it once, even through
+// different Fetchers sharing the cache directory.
+func TestFetchCacheConcurrent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte("data"))
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := &fetcher.Fetcher{CacheDir: cache}
+			_, errs[i] = f.Fetch(context.Background(), t.TempDir(), "u", []fetcher.URI{{Value: srv.URL + "/data.bin", Cache: true}})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int32(1), hits.Load())
 }

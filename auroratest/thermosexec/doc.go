@@ -43,6 +43,23 @@
 // task is shut down like a killed one and reported FAILED with
 // "Failed health check! <reason>".
 //
+// # Fetcher URIs and custom executors
+//
+// Before a task runs, its TaskConfig.mesosFetcherUris are fetched into its
+// sandbox (package fetcher: file://, absolute paths, loopback http(s),
+// extraction, the agent's cache), for Thermos and custom executors alike.
+//
+// A task whose executorConfig.name is not Thermos' is run by the
+// CustomExecutor registered under that name in Executor.Custom, a Go
+// stand-in for the real executor binary: the agent creates a sandbox
+// named after the task's executor id (the executor's task_prefix and the
+// task id), fetches the URIs, reports STARTING, and hands the task to the
+// stand-in, which reports RUNNING and returns when the task ends or is
+// killed. A task's role must name a user of the agent's machine, as on a
+// Mesos agent (Aurora's guide: "user www-data must exist on the Agent");
+// when the agent runs as root the sandbox belongs to that user and
+// CustomTask.Command runs as it.
+//
 // # Simulated agents
 //
 // Each host (LaunchedTask.Host) is a simulated agent with its own sandbox

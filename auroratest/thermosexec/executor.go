@@ -13,7 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/fetcher"
 )
 
 // DefaultPreemptionWait is how long Aurora's executor gives a killed task
@@ -66,12 +69,25 @@ type Executor struct {
 	Console io.Writer
 	// Logger, when set, gets a line for each process and task transition.
 	Logger *slog.Logger
+	// Custom holds the stand-ins for custom executors, by executor name
+	// (see CustomExecutor). A task of another executor than Thermos with
+	// no stand-in here fails to launch.
+	Custom map[string]CustomExecutor
+	// Fetcher fetches tasks' URIs (TaskConfig.mesosFetcherUris) into
+	// their sandboxes, for Thermos and custom executors alike. Nil means
+	// a fetcher caching under <agent's directory>/fetcher-cache.
+	Fetcher *fetcher.Fetcher
+	// ShutdownGracePeriod is how long a killed custom task's commands
+	// have between SIGTERM and SIGKILL; 0 means
+	// DefaultShutdownGracePeriod.
+	ShutdownGracePeriod time.Duration
 
 	consoleMu sync.Mutex
 
-	mu    sync.Mutex
-	tasks map[string]*task
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	tasks  map[string]*task
+	custom map[string]*customRun
+	wg     sync.WaitGroup
 }
 
 var _ auroratest.Executor = (*Executor)(nil)
@@ -81,6 +97,10 @@ var _ auroratest.Executor = (*Executor)(nil)
 // health check) and one terminal state: FINISHED, FAILED (the message names
 // what failed) or KILLED. When ctx is done the task is killed.
 func (e *Executor) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
+	if t.ExecutorName != "" && t.ExecutorName != aurora.AURORA_EXECUTOR_NAME {
+		e.launchCustom(ctx, t, report)
+		return
+	}
 	tk := newTask(e, t, report)
 	e.mu.Lock()
 	if e.tasks == nil {
@@ -106,10 +126,13 @@ func (e *Executor) Launch(ctx context.Context, t auroratest.LaunchedTask, report
 // Killing an unknown or finished task does nothing.
 func (e *Executor) Kill(taskID string) {
 	e.mu.Lock()
-	tk := e.tasks[taskID]
+	tk, cr := e.tasks[taskID], e.custom[taskID]
 	e.mu.Unlock()
 	if tk != nil {
 		tk.kill("Instructed to kill task.")
+	}
+	if cr != nil {
+		cr.kill()
 	}
 }
 
@@ -121,9 +144,16 @@ func (e *Executor) Close() {
 	for _, t := range e.tasks {
 		tasks = append(tasks, t)
 	}
+	custom := make([]*customRun, 0, len(e.custom))
+	for _, r := range e.custom {
+		custom = append(custom, r)
+	}
 	e.mu.Unlock()
 	for _, t := range tasks {
 		t.kill("Told to shut down executor.")
+	}
+	for _, r := range custom {
+		r.kill()
 	}
 	e.wg.Wait()
 }
@@ -132,8 +162,18 @@ func (e *Executor) Close() {
 // processes are gone, or ctx is done. It returns the terminal update.
 func (e *Executor) Wait(ctx context.Context, taskID string) (auroratest.StatusUpdate, error) {
 	e.mu.Lock()
-	tk := e.tasks[taskID]
+	tk, cr := e.tasks[taskID], e.custom[taskID]
 	e.mu.Unlock()
+	if cr != nil {
+		select {
+		case <-cr.done:
+			cr.mu.Lock()
+			defer cr.mu.Unlock()
+			return cr.final, nil
+		case <-ctx.Done():
+			return auroratest.StatusUpdate{}, ctx.Err()
+		}
+	}
 	if tk == nil {
 		return auroratest.StatusUpdate{}, fmt.Errorf("thermosexec: no task %q was launched", taskID)
 	}
@@ -149,8 +189,11 @@ func (e *Executor) Wait(ctx context.Context, taskID string) (auroratest.StatusUp
 // no task with that id was launched.
 func (e *Executor) Task(taskID string) (TaskInfo, bool) {
 	e.mu.Lock()
-	tk := e.tasks[taskID]
+	tk, cr := e.tasks[taskID], e.custom[taskID]
 	e.mu.Unlock()
+	if cr != nil {
+		return cr.info(), true
+	}
 	if tk == nil {
 		return TaskInfo{}, false
 	}

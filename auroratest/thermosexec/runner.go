@@ -124,6 +124,12 @@ func (t *task) run(ctx context.Context) {
 		t.send(failed, t.final.Message)
 		return
 	}
+	// The agent fetches the task's URIs before the executor runs it.
+	if _, err := t.e.fetch(ctx, t.lt, t.sandbox); err != nil {
+		t.final = auroratest.StatusUpdate{TaskID: t.lt.TaskID, Status: failed, Message: err.Error()}
+		t.send(failed, t.final.Message)
+		return
+	}
 	status, msg := t.execute(ctx)
 	t.reapLeftovers()
 	t.waitCopiers(time.Second)
