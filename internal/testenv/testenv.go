@@ -8,6 +8,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -37,12 +38,37 @@ func NeedCommand(t testing.TB, name string) string {
 	return p
 }
 
+// NixConfig holds the Nix settings the tests need, whatever the machine's
+// nix.conf says: the tests' package sets build with the host's /bin/sh (no
+// build sandbox), as root without build users, asking no public cache (the
+// tests name their own caches and CI has no network), and the tests run
+// nix-command subcommands (nix copy, nix show-derivation).
+const NixConfig = "sandbox = false\n" +
+	"build-users-group =\n" +
+	"substituters =\n" +
+	"extra-experimental-features = nix-command\n"
+
+var nixConfigOnce sync.Once
+
 // NeedNix returns the path of nix-store after checking that the nix CLI is
-// installed, or skips t (fails it in CI).
+// installed, or skips t (fails it in CI). It adds [NixConfig] to the
+// process's NIX_CONFIG, once, so that every nix command the tests run
+// after it, and their child processes, use the tests' settings rather
+// than depending on the machine's configuration. (init_sandbox runs with
+// the environment Thermos gives, without NIX_CONFIG: it only substitutes.)
+// A multi-user Nix daemon ignores these settings from a user it does not
+// trust; run the tests as root or as a trusted user.
 func NeedNix(t testing.TB) string {
 	t.Helper()
 	NeedCommand(t, "nix")
 	NeedCommand(t, "nix-instantiate")
+	nixConfigOnce.Do(func() {
+		cfg := NixConfig
+		if old := os.Getenv("NIX_CONFIG"); old != "" {
+			cfg = old + "\n" + cfg
+		}
+		os.Setenv("NIX_CONFIG", cfg)
+	})
 	return NeedCommand(t, "nix-store")
 }
 
