@@ -110,17 +110,34 @@ func (c *Config) job(key job.Key, bindings []string) (job.Job, *converter, error
 	if err != nil {
 		return job.Job{}, nil, err
 	}
+	picked, err := c.pick(key, vars)
+	if err != nil {
+		return job.Job{}, nil, err
+	}
+	cv := &converter{a: c.schema}
+	j := cv.job(picked)
+	if cv.err != nil {
+		return job.Job{}, nil, cv.err
+	}
+	if len(vars) > 0 {
+		j = j.Bind(vars)
+	}
+	return j, cv, nil
+}
+
+// pick selects the job of key as Aurora's pick does.
+func (c *Config) pick(key job.Key, vars job.Vars) (*object, error) {
 	if len(c.jobs) == 0 {
 		msg := "No job defined in this config!: add jobs = [Job(...)] at the end of the file"
 		if c.hasJobs {
 			msg = "No job defined in this config!: the jobs list is empty"
 		}
-		return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: msg, Err: ErrNoJob}
+		return nil, &Error{Pos: Position{File: c.file}, Msg: msg, Err: ErrNoJob}
 	}
 	var picked *object
 	switch {
 	case key.Name == "" && len(c.jobs) > 1:
-		return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: "Configuration has multiple jobs but no job name specified!: give the job's name", Err: ErrNoJob}
+		return nil, &Error{Pos: Position{File: c.file}, Msg: "Configuration has multiple jobs but no job name specified!: give the job's name", Err: ErrNoJob}
 	case key.Name == "":
 		picked = c.jobs[0]
 	default:
@@ -132,22 +149,14 @@ func (c *Config) job(key job.Key, bindings []string) (job.Job, *converter, error
 		}
 		switch len(matches) {
 		case 0:
-			return job.Job{}, nil, c.notFound(key, vars)
+			return nil, c.notFound(key, vars)
 		case 1:
 			picked = matches[0]
 		default:
-			return job.Job{}, nil, &Error{Pos: Position{File: c.file}, Msg: fmt.Sprintf("Multiple jobs match %s: give each job its own key", key), Err: ErrNoJob}
+			return nil, &Error{Pos: Position{File: c.file}, Msg: fmt.Sprintf("Multiple jobs match %s: give each job its own key", key), Err: ErrNoJob}
 		}
 	}
-	cv := &converter{a: c.schema}
-	j := cv.job(picked)
-	if cv.err != nil {
-		return job.Job{}, nil, cv.err
-	}
-	if len(vars) > 0 {
-		j = j.Bind(vars)
-	}
-	return j, cv, nil
+	return picked, nil
 }
 
 func keyMatches(k, want job.Key) bool {

@@ -50,7 +50,8 @@ func newAuroraSchema() *auroraSchema {
 		req("cmdline", tString), req("name", tString), opt("resources", st(a.resources)),
 		def("max_failures", tInteger, i(1)), def("daemon", tBoolean, b(false)),
 		def("ephemeral", tBoolean, b(false)), def("min_duration", tInteger, i(5)),
-		def("final", tBoolean, b(false)), opt("logger", st(a.logger)))
+		def("final", tBoolean, b(false)), opt("logger", st(a.logger)),
+		opt("packages", listOf(tNixPackage))) // nixrealis: never in the payload
 	a.task = newSchema("Task",
 		def("name", tString, s("{{processes[0].name}}")), opt("processes", listOf(st(a.process))),
 		def("constraints", listOf(st(a.constraint)), emptyList()), opt("resources", st(a.resources)),
@@ -152,6 +153,8 @@ func (a *auroraSchema) predeclared() starlark.StringDict {
 		"DefaultHealthChecker": a.defaultHealthChecker, "DefaultLifecycleConfig": a.defaultLifecycle,
 		"DisableLifecycle": a.disableLifecycle, "Service": a.service,
 		"AURORA_EXECUTOR_NAME": s("AuroraExecutor"),
+		// nixrealis
+		"NixPackages": starlark.NewBuiltin("NixPackages", builtinNixPackages),
 	}
 	for _, sc := range []*schema{a.resources, a.constraint, a.rotatePolicy, a.logger, a.process, a.task,
 		a.updateConfig, a.queueStrategy, a.batchStrategy, a.variableStrategy,

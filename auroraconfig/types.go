@@ -26,6 +26,7 @@ const (
 	kMap
 	kChoice
 	kStruct
+	kNixPackage
 )
 
 type ptype struct {
@@ -251,6 +252,8 @@ func coerce(t *ptype, v starlark.Value, what string) (starlark.Value, error) {
 				return c, nil
 			}
 		}
+	case kNixPackage:
+		return coerceNixPackage(v, what)
 	case kStruct:
 		switch x := v.(type) {
 		case *object:
