@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -146,6 +147,13 @@ func (e *Error) Error() string {
 		if e.Err != nil {
 			fmt.Fprintf(&b, ": %v", e.Err)
 		}
+		if drv := e.failedDrv(); drv != "" {
+			store := ""
+			if i := slices.Index(e.Args, "--store"); i >= 0 && i+1 < len(e.Args) {
+				store = "--store " + e.Args[i+1] + " "
+			}
+			fmt.Fprintf(&b, "; read its build log with `nix-store %s-l %s` (or `nix %slog %s`)", store, drv, store, drv)
+		}
 		return b.String()
 	}
 	if e.kind != nil {
@@ -157,6 +165,22 @@ func (e *Error) Error() string {
 		b.WriteString("failed")
 	}
 	return b.String()
+}
+
+// failedDrvRE finds the derivation in Nix's message for a failed builder.
+var failedDrvRE = regexp.MustCompile(`builder for '(/nix/store/[^'\s]+\.drv)' failed`)
+
+// failedDrv returns the derivation whose builder failed, "" if none did.
+func (e *Error) failedDrv() string {
+	if e.kind != ErrBuildFailed {
+		return ""
+	}
+	for _, s := range []string{e.summary, e.cause, e.Msg} {
+		if m := failedDrvRE.FindStringSubmatch(s); m != nil {
+			return m[1]
+		}
+	}
+	return ""
 }
 
 // Unwrap returns the underlying error and the classifying sentinel.

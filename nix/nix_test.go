@@ -279,6 +279,12 @@ func TestBuildFailure(t *testing.T) {
 	var exitErr *exec.ExitError
 	assert.ErrorAs(t, err, &exitErr)
 	assert.Contains(t, err.Error(), "nix build: builder for '"+string(drvs[0])+"' failed with exit code 3")
+	// The message says how to read the build log, and that works.
+	hint := "; read its build log with `nix-store -l " + string(drvs[0]) + "` (or `nix log " + string(drvs[0]) + "`)"
+	assert.True(t, strings.HasSuffix(err.Error(), hint), "%q lacks %q", err.Error(), hint)
+	log, lerr := exec.Command("nix-store", "-l", string(drvs[0])).CombinedOutput()
+	require.NoError(t, lerr, "%s", log)
+	assert.Contains(t, string(log), "about to fail")
 }
 
 func TestClosure(t *testing.T) {
