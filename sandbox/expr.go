@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/nixrealis/nixrealis/nix"
@@ -343,6 +344,9 @@ func Evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, e
 	}
 	drvs, err := n.Instantiate(ctx, nix.Expr{File: file, ArgStr: map[string]string{"spec": string(spec)}, IncludePath: s.IncludePath})
 	if err != nil {
+		if me := missingAttr(err, slices.Concat(s.Packages, s.BuildTools)); me != nil {
+			return Paths{}, me
+		}
 		return Paths{}, fmt.Errorf("sandbox: evaluating sandbox %s: %w", s.Name, err)
 	}
 	if len(drvs) != 1 {

@@ -108,6 +108,10 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 
 	paths, err := Evaluate(ctx, opts.Nix, spec, opts.WorkDir)
 	if err != nil {
+		var me *MissingAttrError
+		if errors.As(err, &me) {
+			me.Process = processOf(procs, pkgs, me.Package)
+		}
 		return Prepared{}, err
 	}
 	t, err := WithInit(task, paths.Out, opts.Agent)
@@ -144,4 +148,16 @@ func WithInit(t job.Task, out nix.StorePath, a Agent) (job.Task, error) {
 		t = t.WithName(procs[0].Name())
 	}
 	return t.WithProcesses(append([]job.Process{init}, procs...)...).AddConstraints(cs...), nil
+}
+
+// processOf returns the first process that uses pkg, "" if none does.
+func processOf(procs []job.Process, pkgs Packages, pkg Package) string {
+	for _, p := range procs {
+		for _, q := range pkgs[p.Name()] {
+			if q.String() == pkg.String() {
+				return p.Name()
+			}
+		}
+	}
+	return ""
 }

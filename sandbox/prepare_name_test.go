@@ -49,3 +49,37 @@ func TestPrepareNamesSandboxAfterBuiltKey(t *testing.T) {
 	assert.Contains(t, err.Error(), "the job does not build")
 	assert.Contains(t, err.Error(), "instances")
 }
+
+// TestPrepareMissingAttribute: a package the package set does not have is
+// reported naming the set, the attribute and the process that uses it,
+// not the temporary sandbox expression Nix evaluated.
+func TestPrepareMissingAttribute(t *testing.T) {
+	t.Parallel()
+	testenv.NeedNix(t)
+	set := File("testdata/pkgs.nix")
+	task := job.NewTask("", job.NewProcess("web", "hello"), job.NewProcess("side", "greet")).
+		WithResources(job.NewResources(1, job.GiB, job.GiB))
+	j := job.Service(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "missing"}, task)
+	tests := []struct {
+		name string
+		pkgs Packages
+		want string
+	}{
+		{"top level", Packages{"web": {set.Attr("hello")}, "side": {set.Attr("nosuch")}},
+			`sandbox: process "side" uses package "nosuch" of the package set testdata/pkgs.nix, which has no attribute "nosuch"`},
+		{"nested", Packages{"web": {set.Attr("lib", "nothere")}},
+			`sandbox: process "web" uses package "lib.nothere" of the package set testdata/pkgs.nix, which has no attribute "nothere"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Prepare(context.Background(), j, tt.pkgs, Options{})
+			require.Error(t, err)
+			assert.Equal(t, tt.want, err.Error())
+			assert.NotContains(t, err.Error(), "sandbox.nix")
+			assert.True(t, errors.Is(err, ErrInvalid))
+			var me *MissingAttrError
+			require.ErrorAs(t, err, &me)
+			assert.Error(t, me.Err, "Nix's own error stays reachable")
+		})
+	}
+}
