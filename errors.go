@@ -171,7 +171,11 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 	if status := httpStatus(err.Error()); status == http.StatusUnauthorized || status == http.StatusForbidden {
 		return opErr(op, key, ErrAuth, fmt.Sprintf("the scheduler answered HTTP %d %s", status, http.StatusText(status)), err)
 	}
-	if realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) {
+	// A transport error gorealis returned at once (Dial's
+	// FailOnPermanentErrors) and the Client's own retries did not cure: a
+	// refused connection, an HTTP error status, a garbled answer.
+	permanent := strings.Contains(err.Error(), "permanent connection error")
+	if permanent || realis.IsTimeout(cause) || realis.IsTimeout(err) || realis.IsTemporary(cause) || realis.IsTemporary(err) {
 		return opErr(op, key, ErrUnreachable, "", err)
 	}
 	// gorealis drops the response of most calls when the scheduler refused

@@ -37,6 +37,8 @@ func TestTranslate(t *testing.T) {
 		{"not found, response dropped", nil, pkgerrors.Wrap(errors.New("Job not found"), "error"), ErrNotFound, "Job not found"},
 		{"rejected, response dropped", nil, pkgerrors.Wrap(errors.New("Role must match"), "error"), ErrRejected, "Role must match"},
 		{"http 401", nil, pkgerrors.Wrap(pkgerrors.Wrap(errors.New("HTTP Response code: 401"), "permanent connection error"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
+		{"refused connection", nil, pkgerrors.Wrap(pkgerrors.Wrap(errors.New(`Post "http://127.0.0.1:1/api": dial tcp 127.0.0.1:1: connect: connection refused`), "permanent connection error"), "error getting task status"), ErrUnreachable, ""},
+		{"http 503", nil, pkgerrors.Wrap(pkgerrors.Wrap(errors.New("HTTP Response code: 503"), "permanent connection error"), "error sending Kill command to Aurora Scheduler"), ErrUnreachable, ""},
 		{"http 401 after retries", nil, pkgerrors.Wrap(errors.New("ran out of retries, including latest error: HTTP Response code: 401"), "error sending Kill command to Aurora Scheduler"), ErrAuth, "the scheduler answered HTTP 401 Unauthorized"},
 	}
 	for _, tt := range tests {
