@@ -10,6 +10,9 @@
 //	go run ./examples/devcluster                   # http://127.0.0.1:8081
 //	go run ./examples/devcluster -user aurora -password secret
 //	go run ./examples/devcluster -executor thermos # really run the tasks
+//	go run ./examples/devcluster -executor thermos \
+//	    -custom_executor_config=auroratest/testdata/custom_executor_config.json \
+//	    -enable_mesos_fetcher                      # the custom-executors guide
 package main
 
 import (
@@ -29,6 +32,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/composeexample"
 )
 
 func main() {
@@ -62,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tierConfig := fs.String("tier_config", "", "Aurora tier configuration JSON `file` ({\"default\": ..., \"tiers\": {name: {\"preemptible\": bool, \"revocable\": bool}}}); default Aurora's tiers.json")
 	latency := fs.Duration("latency", 0, "answer every call no sooner than this `duration` after it arrives (e.g. 20ms)")
 	zk := fs.String("zk", "", "comma-separated ZooKeeper `servers` to register with (empty: none)")
+	customExecutors := fs.String("custom_executor_config", "", "Aurora's custom executor `file` (JSON); with -executor thermos the guide's docker-compose-executor runs under nixrealis' stand-in")
+	fetcherOn := fs.Bool("enable_mesos_fetcher", false, "allow jobs to pass URIs to the Mesos fetcher (Aurora's flag)")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -122,6 +128,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *zk != "" {
 		srv.ZooKeeper = strings.Split(*zk, ",")
 	}
+	srv.EnableMesosFetcher = *fetcherOn
+	if *customExecutors != "" {
+		cfgs, err := auroratest.LoadExecutorConfig(*customExecutors)
+		if err != nil {
+			return fmt.Errorf("-custom_executor_config: %w", err)
+		}
+		srv.CustomExecutors = cfgs
+	}
 	var logger *slog.Logger
 	if *verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, nil))
@@ -131,7 +145,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "nop":
 		srv.Executor = &auroratest.NopExecutor{}
 	case "thermos":
-		ex := &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger}
+		ex := &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger,
+			Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}}}
 		srv.Executor = ex
 		// On the way out, after the scheduler stopped taking calls: kill
 		// every task as a kill does (final processes included) and wait
