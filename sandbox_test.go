@@ -175,6 +175,8 @@ func TestNixErrorMessage(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, nixrealis.ErrNixFailed)
 	assert.Contains(t, err.Error(), "no-such-package")
+	assert.Contains(t, err.Error(), `process "main" uses package "no-such-package" of the package set `, "names the set and the process")
+	assert.NotContains(t, err.Error(), "sandbox.nix", "not Nix's temporary file")
 	var ne *nix.Error
 	assert.True(t, errors.As(err, &ne), "the nix.Error stays reachable: %v", err)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // A MissingAttrError reports a package whose attribute path its package
-// set does not have. It unwraps to ErrInvalid and to Nix's error.
+// set does not have, found by Nix's evaluation. It unwraps to Nix's error.
 type MissingAttrError struct {
 	// Package is the package as the job named it.
 	Package Package
@@ -32,8 +32,8 @@ func (e *MissingAttrError) Error() string {
 	return fmt.Sprintf("sandbox: %s package %q of the package set %s, which has no attribute %q", who, path, e.Package.set, e.Attr)
 }
 
-// Unwrap returns ErrInvalid and Nix's error.
-func (e *MissingAttrError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
+// Unwrap returns Nix's error.
+func (e *MissingAttrError) Unwrap() error { return e.Err }
 
 // missingAttrRE is Nix's message for a missing attribute.
 var missingAttrRE = regexp.MustCompile(`attribute '([^']+)' missing`)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/nix"
 )
 
 // TestPrepareNamesSandboxAfterBuiltKey: the sandbox is named after the key
@@ -76,7 +77,8 @@ func TestPrepareMissingAttribute(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, tt.want, err.Error())
 			assert.NotContains(t, err.Error(), "sandbox.nix")
-			assert.True(t, errors.Is(err, ErrInvalid))
+			var ne *nix.Error
+			assert.True(t, errors.As(err, &ne), "Nix's error stays reachable")
 			var me *MissingAttrError
 			require.ErrorAs(t, err, &me)
 			assert.Error(t, me.Err, "Nix's own error stays reachable")
