@@ -28,14 +28,18 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -86,6 +90,46 @@ type config struct {
 	message                                                string
 	timeout                                                time.Duration
 	keep, binary                                           bool
+	// set holds the flags given on the command line that name the
+	// cluster and the job, as -name='value', for the commands printed to
+	// undo what was done; passwordSet says -password was given too.
+	set         []string
+	passwordSet bool
+}
+
+// command is the example client's command line for cmd on the same
+// cluster and job, for the user to run (without the password's value).
+func (c *config) command(cmd string, extra ...string) string {
+	words := append([]string{"go run examples/client.go"}, c.set...)
+	if c.passwordSet {
+		words = append(words, "-password=…")
+	}
+	return strings.Join(append(append(words, "-cmd="+cmd), extra...), " ")
+}
+
+// createFailed says, when a create fails or is interrupted after it
+// reached the scheduler, what is already there and how to undo it.
+func (c *config) createFailed(created *nixrealis.Created, err error, embedded, submitted bool) error {
+	key := c.key()
+	if errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("interrupted: %w", err)
+	}
+	if embedded {
+		return fmt.Errorf("%w (the embedded cluster stopped with this client; nothing it ran is left)", err)
+	}
+	switch {
+	case created != nil && created.Update != nil:
+		key = created.Key
+		id := created.Update.ID
+		return fmt.Errorf("%w; job %s was already created by update %s, which the scheduler goes on rolling forward: to undo, run %s, then %s",
+			err, key, id, c.command("abort", "-updateId="+id), c.command("kill"))
+	case created != nil:
+		return fmt.Errorf("%w; job %s was already created: to undo, run %s", err, created.Key, c.command("kill"))
+	case submitted:
+		return fmt.Errorf("%w; the job %s may have reached the scheduler: see %s, and undo with %s (an active update: %s first)",
+			err, key, c.command("status"), c.command("kill"), c.command("abort", "-updateId=ID"))
+	}
+	return fmt.Errorf("%w; nothing was submitted to the scheduler", err)
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -114,7 +158,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.instances, "instances", 1, "number of instances")
 	fs.StringVar(&c.message, "message", "", "message for the update (shown by the scheduler), and the text the job's ticker prints")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
-	fs.BoolVar(&c.keep, "keep", false, "embedded cluster: keep it running (and the job) until interrupted")
+	fs.BoolVar(&c.keep, "keep", false, "embedded cluster: keep it running (and the job) until interrupted, and its files (under $TMPDIR/nixrealis-example-*) afterwards; without -keep they are removed on exit")
 	fs.BoolVar(&c.binary, "binary", false, "speak Thrift's binary protocol instead of JSON")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run examples/client.go -cmd=COMMAND [flags]\n\n")
@@ -145,7 +189,68 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.instances < 1 {
 		return nil, usageError{fmt.Sprintf("-instances=%d: a job needs at least 1 instance", c.instances)}
 	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "cmd", "updateId", "message", "instances", "timeout", "keep":
+		case "password":
+			c.passwordSet = true
+		default:
+			c.set = append(c.set, "-"+f.Name+"="+shellQuote(f.Value.String()))
+		}
+	})
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// check finds the flag values that cannot work before anything runs: a
+// usage error naming the flag.
+func (c *config) check() error {
+	for _, f := range []struct{ name, v string }{{"cluster", c.cluster}, {"role", c.role}, {"env", c.env}, {"name", c.name}} {
+		if !identRE.MatchString(f.v) {
+			return usageError{fmt.Sprintf("-%s=%q: a job key part is 1 to 255 characters of A-Z, a-z, 0-9, _, . and -", f.name, f.v)}
+		}
+	}
+	if c.url != "" {
+		u, err := url.Parse(schemed(c.url))
+		if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return usageError{fmt.Sprintf("-url=%s: want the scheduler as [http[s]://]host:port", c.url)}
+		}
+	}
+	if c.cache != "" {
+		u, err := url.Parse(c.cache)
+		switch {
+		case err != nil || u.Scheme == "" || strings.ContainsAny(c.cache, " \t\n"):
+			return usageError{fmt.Sprintf("-cache=%s: not a binary cache URL; want e.g. file:///srv/nix-cache, https://cache.example or s3://bucket", c.cache)}
+		case u.Scheme == "file" && (u.Host != "" || !strings.HasPrefix(u.Path, "/")):
+			return usageError{fmt.Sprintf("-cache=%s: a file:// cache needs an absolute directory, as in file:///srv/nix-cache", c.cache)}
+		case (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() == "":
+			return usageError{fmt.Sprintf("-cache=%s: an %s:// cache needs a host", c.cache, u.Scheme)}
+		}
+	}
+	if c.publicKey != "" {
+		name, key, ok := strings.Cut(c.publicKey, ":")
+		raw, err := base64.StdEncoding.DecodeString(key)
+		if !ok || name == "" || err != nil || len(raw) != ed25519.PublicKeySize {
+			return usageError{fmt.Sprintf("-publicKey=%s: not a Nix public key; want name:base64 as in the .pub file of nix-store --generate-binary-cache-key", c.publicKey)}
+		}
+	}
+	if c.nixBinDir != "" && !filepath.IsAbs(c.nixBinDir) {
+		return usageError{fmt.Sprintf("-nixBinDir=%s: must be an absolute directory on the agents (Thermos gives processes no useful PATH), e.g. /nix/var/nix/profiles/default/bin", c.nixBinDir)}
+	}
+	return nil
+}
+
+// identRE is an Aurora identifier (a job key part).
+var identRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
+
+// schemed adds http:// to a scheduler address without a scheme.
+func schemed(u string) string {
+	if !strings.Contains(u, "://") {
+		return "http://" + u
+	}
+	return u
 }
 
 func (c *config) embedded() bool { return c.url == "" && c.zkURL == "" && c.clusters == "" }
@@ -205,11 +310,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{fmt.Sprintf("-cmd=%s needs a running scheduler: pass -url (for example, start `go run ./examples/devcluster -executor=thermos` and use -url=http://127.0.0.1:8081), -zkurl or -clusters; without them only create and inspect run, on an embedded cluster", c.cmd)}
 		}
 		if c.cmd == "create" {
+			// A package set that is not there fails before the cluster starts.
+			if _, err := c.packagesFor(); err != nil {
+				return err
+			}
 			cluster, err = startEmbedded(ctx, n, c, out)
 			if err != nil {
 				return err
 			}
-			defer cluster.close()
+			defer cluster.close(c.keep, out)
 			realisOpts = cluster.srv.ClientOptions()
 		}
 	} else {
@@ -256,7 +365,7 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 	case "create":
 		created, err := client.Create(ctx, c.exampleJob(), nixrealis.Wait())
 		if err != nil {
-			return err
+			return c.createFailed(created, err, cluster != nil, out.submitted())
 		}
 		out.finish()
 		fmt.Fprintf(out.w, "created %s: %d instance(s) RUNNING\n", created.Key, c.instances)
@@ -272,6 +381,11 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 		return nil
 	case "kill":
 		if err := client.Kill(ctx, key, nil); err != nil {
+			if errors.Is(err, nixrealis.ErrUpdateInProgress) {
+				if st, serr := client.Status(ctx, key); serr == nil && st.ActiveUpdate != nil {
+					return fmt.Errorf("%s has an active update %s: abort it first with %s", key, st.ActiveUpdate.ID, c.command("abort", "-updateId="+st.ActiveUpdate.ID))
+				}
+			}
 			return err
 		}
 		fmt.Fprintf(out.w, "killed %s\n", key)
@@ -375,11 +489,7 @@ func (c *config) realisOptions() ([]realis.ClientOption, error) {
 	case c.zkURL != "":
 		opts = append(opts, realis.ZKUrl(c.zkURL))
 	default:
-		url := c.url
-		if !strings.Contains(url, "://") {
-			url = "http://" + url
-		}
-		opts = append(opts, realis.SchedulerUrl(url))
+		opts = append(opts, realis.SchedulerUrl(schemed(c.url)))
 	}
 	if c.caCertsPath != "" {
 		opts = append(opts, realis.Certspath(c.caCertsPath))
@@ -451,6 +561,12 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 	if err != nil {
 		return nil, err
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			removeAll(dir)
+		}
+	}()
 	e := &embeddedCluster{dir: dir, cacheURL: "file://" + filepath.Join(dir, "cache"), secretKey: filepath.Join(dir, "cluster.sec")}
 	if err := n.GenerateKey(ctx, "example-cluster-1", e.secretKey, filepath.Join(dir, "cluster.pub")); err != nil {
 		return nil, fmt.Errorf("making the example cluster's signing key: %w", err)
@@ -481,12 +597,37 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 		auroratest.WithTimeScale(10),
 	)
 	out.line(fmt.Sprintf("embedded Aurora scheduler at %s (agent-1; files under %s)", e.srv.URL, dir))
+	ok = true
 	return e, nil
 }
 
-func (e *embeddedCluster) close() {
+// close stops the cluster, its tasks with it, and removes its files (the
+// cluster's secret key among them) unless keep is set.
+func (e *embeddedCluster) close(keep bool, out *printer) {
 	e.srv.Close()
 	e.exec.Close()
+	if keep {
+		out.line("the embedded cluster's files are kept under " + e.dir)
+		return
+	}
+	if err := removeAll(e.dir); err != nil {
+		out.line(fmt.Sprintf("could not remove the embedded cluster's files: %v", err))
+	}
+}
+
+// removeAll removes dir, making read-only directories (as Nix leaves a
+// store's) writable first where that is what stops it.
+func removeAll(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
 }
 
 // show prints where each instance's output is and its first lines.
@@ -577,6 +718,15 @@ type printer struct {
 	tracker nix.Tracker
 	open    bool // a bar line is on screen
 	last    string
+	// sent is set once an operation's request went to the scheduler.
+	sent bool
+}
+
+// submitted reports whether a request went to the scheduler.
+func (p *printer) submitted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
 }
 
 func (p *printer) line(s string) {
@@ -620,6 +770,11 @@ func (p *printer) progress(pr nixrealis.Progress) {
 		}
 		p.last = bar
 		return
+	}
+	if pr.Stage == nixrealis.StageSubmit {
+		p.mu.Lock()
+		p.sent = true
+		p.mu.Unlock()
 	}
 	if pr.Message == "" {
 		return

@@ -83,13 +83,9 @@ func TestCreateEmbedded(t *testing.T) {
 	for _, want := range []string{"instance 0)", "instance 1)"} {
 		assert.Contains(t, r.stdout, "Hello, world! (from a Nix-built package, "+want)
 	}
-	// The printed log location holds what was printed.
-	m := regexp.MustCompile(`output in (\S+/\.logs/hello/0/stdout):`).FindStringSubmatch(r.stdout)
-	require.NotNil(t, m, r.stdout)
-	b, err := os.ReadFile(m[1])
-	require.NoError(t, err)
-	assert.Contains(t, string(b), "Hello, world!")
-	t.Cleanup(func() { os.RemoveAll(strings.SplitN(m[1], "/agents/", 2)[0]) })
+	// The printed log location (removed on exit without -keep: TestKeep
+	// reads it) is in the output.
+	assert.Regexp(t, `output in (\S+/\.logs/hello/0/stdout):`, r.stdout)
 }
 
 // TestAgainstScheduler drives every command against a scheduler given with
