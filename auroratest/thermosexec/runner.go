@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -394,8 +395,14 @@ func (t *task) failureMessage(p *planner) string {
 		if last.ExitCode < 0 {
 			why = "killed by a signal"
 		}
-		parts = append(parts, fmt.Sprintf("process %q failed (%s) after %d run(s), max_failures %d; see .logs/%s/%d/stderr",
-			n, why, len(runs), p.attrs[n].maxFailures, n, last.Run))
+		part := fmt.Sprintf("process %q failed (%s) after %d run(s), max_failures %d; see .logs/%s/%d/stderr",
+			n, why, len(runs), p.attrs[n].maxFailures, n, last.Run)
+		// The cause as the process said it (init_sandbox prints exactly
+		// one line naming it).
+		if l := lastLine(filepath.Join(t.info().Sandbox, ".logs", n, strconv.Itoa(last.Run), "stderr")); l != "" {
+			part += ": " + l
+		}
+		parts = append(parts, part)
 	}
 	if len(parts) == 0 {
 		var stuck []string
@@ -486,4 +493,25 @@ func (t *task) waitCopiers(d time.Duration) {
 	case <-c:
 	case <-time.After(d):
 	}
+}
+
+// lastLine returns the last non-empty line of the file at path (read from
+// its last 4 KiB, cut to 300 bytes), "" if there is none.
+func lastLine(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const tail = 4 << 10
+	if fi, err := f.Stat(); err == nil && fi.Size() > tail {
+		f.Seek(fi.Size()-tail, io.SeekStart)
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, tail))
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	l := strings.TrimSpace(lines[len(lines)-1])
+	if len(l) > 300 {
+		l = l[:300] + "…"
+	}
+	return l
 }
