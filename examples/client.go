@@ -52,6 +52,7 @@ import (
 	"github.com/nixrealis/nixrealis"
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/composeexample"
 	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/nix"
 	"github.com/nixrealis/nixrealis/sandbox"
@@ -95,6 +96,9 @@ type config struct {
 	// undo what was done; passwordSet says -password was given too.
 	set         []string
 	passwordSet bool
+	// executor picks the example job (thermos or compose); composeURI
+	// is where the compose job's sample app is.
+	executor, composeURI string
 }
 
 // command is the example client's command line for cmd on the same
@@ -160,6 +164,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.BoolVar(&c.keep, "keep", false, "embedded cluster: keep it running (and the job) until interrupted, and its files (under $TMPDIR/nixrealis-example-*) afterwards; without -keep they are removed on exit")
 	fs.BoolVar(&c.binary, "binary", false, "speak Thrift's binary protocol instead of JSON")
+	fs.StringVar(&c.executor, "executor", "thermos", "the example job: thermos (the Nix job) or compose (the docker-compose job of Aurora's custom-executors guide, default key www-data/prod/docker-compose)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run examples/client.go -cmd=COMMAND [flags]\n\n")
 		fs.PrintDefaults()
@@ -185,6 +190,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	default:
 		return nil, usageError{fmt.Sprintf("unknown -cmd=%q: use one of create, kill, restart, status, inspect, diff, update, pause, resume, abort, rollback, pulse, info", c.cmd)}
+	}
+	if c.executor != "thermos" && c.executor != "compose" {
+		return nil, usageError{fmt.Sprintf("-executor=%q: use thermos or compose", c.executor)}
+	}
+	if c.executor == "compose" {
+		// The guide's job: role www-data (its user must exist on the
+		// agent), environment prod, name docker-compose, unless given.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]*string{"role": &c.role, "env": &c.env, "name": &c.name} {
+			if !set[name] {
+				*v = map[string]string{"role": "www-data", "env": "prod", "name": "docker-compose"}[name]
+			}
+		}
 	}
 	if c.instances < 1 {
 		return nil, usageError{fmt.Sprintf("-instances=%d: a job needs at least 1 instance", c.instances)}
@@ -262,6 +281,9 @@ func (c *config) key() job.Key {
 // exampleJob is the job the client manages: a service whose task runs the
 // package set's hello once, then its ticker; both come from Nix.
 func (c *config) exampleJob() job.Job {
+	if c.executor == "compose" {
+		return composeexample.Job(c.key(), c.composeURI)
+	}
 	hello := job.NewProcess("hello", "hello {{mesos.instance}}")
 	ticker := job.NewProcess("ticker", "ticker")
 	if c.message != "" {
@@ -294,6 +316,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if c.executor == "compose" {
+		// The guide's sample app, built here; the agents fetch it.
+		if c.composeURI, err = composeexample.SampleAppURI(); err != nil {
+			return err
+		}
+	}
 
 	out := &printer{w: stdout, tty: isTerminal(stdout)}
 	defer out.finish()
@@ -338,7 +366,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.cmd == "inspect" {
 		// Inspect renders the job (evaluating its sandbox) and needs no scheduler.
-		j, err := prep.Prepare(ctx, c.exampleJob(), false, nil)
+		j := c.exampleJob()
+		if c.executor != "compose" {
+			j, err = prep.Prepare(ctx, j, false, nil)
+		}
 		if err != nil {
 			return err
 		}
@@ -370,11 +401,12 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 		out.finish()
 		fmt.Fprintf(out.w, "created %s: %d instance(s) RUNNING\n", created.Key, c.instances)
 		if cluster != nil {
-			if err := cluster.show(ctx, client, key, out.w); err != nil {
+			if err := cluster.show(ctx, client, key, out.w, c.executor == "compose"); err != nil {
 				return err
 			}
 			if c.keep {
 				fmt.Fprintf(out.w, "the embedded scheduler is at %s; interrupt (Ctrl-C) to stop it\n", cluster.srv.URL)
+				fmt.Fprintf(out.w, "its cache: -url=%s -cache=%s -secretKey=%s\n", cluster.srv.URL, cluster.cacheURL, cluster.secretKey)
 				<-ctx.Done()
 			}
 		}
@@ -506,6 +538,10 @@ func (c *config) realisOptions() ([]realis.ClientOption, error) {
 // preparer is the Nix side: which packages the processes use, and the
 // binary cache the agents realise the sandbox from.
 func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandbox, error) {
+	if c.executor == "compose" {
+		// A custom executor's job has no Nix sandbox.
+		return nixrealis.Sandbox{}, nil
+	}
 	pkgs, err := c.packagesFor()
 	if err != nil {
 		return nixrealis.Sandbox{}, err
@@ -583,13 +619,24 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 	} else {
 		out.line("not root: the simulated agent shares this machine's Nix store")
 	}
+	// Tasks of custom executors run as their role's user, who must reach
+	// the sandboxes.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
 	e.exec = &thermosexec.Executor{
 		Root:   filepath.Join(dir, "agents"),
 		Agents: map[string]thermosexec.Agent{"agent-1": agent},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The docker-compose executor of Aurora's custom-executors guide,
+		// played by a stand-in that needs no Docker.
+		Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}},
 	}
 	e.srv = auroratest.NewServer(
 		auroratest.WithExecutor(e.exec),
+		// -custom_executor_config (the guide's file) and -enable_mesos_fetcher.
+		auroratest.WithCustomExecutors(composeexample.Config()...),
+		auroratest.WithMesosFetcher(true),
 		auroratest.WithHosts("agent-1"),
 		auroratest.WithCluster(c.cluster),
 		// The scheduler's clock runs 10 times faster, so the update that
@@ -631,7 +678,7 @@ func removeAll(dir string) error {
 }
 
 // show prints where each instance's output is and its first lines.
-func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, key job.Key, w io.Writer) error {
+func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, key job.Key, w io.Writer, compose bool) error {
 	st, err := client.Status(ctx, key)
 	if err != nil {
 		return err
@@ -639,6 +686,12 @@ func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, ke
 	for _, t := range st.ByState[aurora.ScheduleStatus_RUNNING] {
 		info, ok := e.exec.Task(t.TaskID)
 		if !ok {
+			continue
+		}
+		if compose {
+			if err := composeexample.Show(ctx, w, t.TaskID, info.Host, info.Sandbox, t.Ports[job.GorealisPort(0)]); err != nil {
+				return err
+			}
 			continue
 		}
 		logs := filepath.Join(info.Sandbox, ".logs", "hello", "0", "stdout")
