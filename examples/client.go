@@ -316,13 +316,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if c.executor == "compose" {
-		// The guide's sample app, built here; the agents fetch it.
-		if c.composeURI, err = composeexample.SampleAppURI(); err != nil {
-			return err
-		}
-	}
-
 	out := &printer{w: stdout, tty: isTerminal(stdout)}
 	defer out.finish()
 
@@ -349,7 +342,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			defer cluster.close(c.keep, out)
 			realisOpts = cluster.srv.ClientOptions()
 		}
-	} else {
+	}
+	if c.executor == "compose" {
+		// The guide's sample app, built here; the agents fetch it from
+		// file://: in the embedded cluster's directory, else in a
+		// directory of its own that outlives this command.
+		var dir string
+		if cluster != nil {
+			dir = filepath.Join(cluster.dir, "sample-app")
+		}
+		if c.composeURI, err = composeexample.SampleAppURI(dir); err != nil {
+			return err
+		}
+	}
+	if !c.embedded() {
 		realisOpts, err = c.realisOptions()
 		if err != nil {
 			return err

@@ -12,12 +12,15 @@ import (
 	"time"
 )
 
-// SampleAppURI builds the sample app into a directory of its own under the
-// system's temporary directory, readable by every agent user, and returns
-// its file:// URL; the agents of a scheduler on this machine fetch it from
-// there, so it outlives one run of the example client.
-func SampleAppURI() (string, error) {
-	dir := filepath.Join(os.TempDir(), "nixrealis-sample-app")
+// SampleAppURI builds the sample app into dir (made readable by every
+// agent user) and returns its file:// URL, which the agents of a
+// scheduler on this machine fetch. An empty dir means a directory of its
+// own under the system's temporary directory, which outlives one run of
+// the example client.
+func SampleAppURI(dir string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "nixrealis-sample-app")
+	}
 	p, err := BuildSampleApp(dir)
 	if err != nil {
 		return "", err
