@@ -22,6 +22,10 @@ func BenchmarkCreateJob100(b *testing.B) {
 			b.Fatal(err)
 		}
 		waitInstances(b, r, key(name), 100, aurora.ScheduleStatus_RUNNING)
+		// Free the agents' finite resources for the next round.
+		if _, err := r.KillJob(key(name)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
