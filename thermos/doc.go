@@ -39,5 +39,13 @@
 // {"jobs": [...]} form, and MarshalConfig writes a whole job. Errors are *FieldError values naming the JSON
 // path, wrapping sentinel errors such as ErrUnknownField.
 //
+// # Schema
+//
+// Every struct of the payload is described once (schema.go): its fields'
+// JSON names, kinds, Aurora's defaults, which are required and which may
+// hold a template. Marshal, Unmarshal, NewJob, NewTask, NewProcess and the
+// Default* functions all work from these descriptions, so a new field of
+// Aurora's schema is one line there plus its Go field.
+//
 // The package imports only the standard library.
 package thermos

@@ -454,49 +454,31 @@ const (
 // the default health check and lifecycle, and the AuroraExecutor executor
 // config. Name, Role, Cluster, Environment and Task are left for the caller.
 func NewJob() *Job {
-	return &Job{
-		Task:                NewTask(),
-		CronCollisionPolicy: "KILL_EXISTING",
-		Metadata:            []Metadata{},
-		MaxTaskFailures:     1,
-		HealthCheckConfig:   DefaultHealthCheckConfig(),
-		Lifecycle:           DefaultLifecycle(),
-		ExecutorConfig:      ExecutorConfig{Name: AuroraExecutorName},
-	}
+	j := jobSchema.defaults()
+	return &j
 }
 
 // NewTask returns a Task with Aurora's defaults: max_failures 1,
 // max_concurrency 0, finalization_wait 30 and an empty constraint list.
-func NewTask() Task {
-	return Task{
-		Constraints:      []Constraint{},
-		MaxFailures:      1,
-		FinalizationWait: 30,
-	}
-}
+func NewTask() Task { return taskSchema.defaults() }
 
 // NewProcess returns a Process with Aurora's defaults: max_failures 1,
 // min_duration 5, not daemon, ephemeral or final, no logger.
 func NewProcess(name, cmdline string) Process {
-	return Process{Name: name, Cmdline: cmdline, MaxFailures: 1, MinDuration: 5}
+	p := processSchema.defaults()
+	p.Name, p.Cmdline = name, cmdline
+	return p
 }
 
 // DefaultHealthCheckConfig returns Aurora's default health_check_config: the
 // HTTP checker on /health expecting "ok", initial interval 15 s, interval
 // 10 s, timeout 1 s, no failures allowed, one success needed.
-func DefaultHealthCheckConfig() HealthCheckConfig {
-	return HealthCheckConfig{
-		HealthChecker:           HealthCheckerConfig{HTTP: DefaultHTTPHealthChecker()},
-		InitialIntervalSecs:     15,
-		IntervalSecs:            10,
-		MinConsecutiveSuccesses: 1,
-		TimeoutSecs:             1,
-	}
-}
+func DefaultHealthCheckConfig() HealthCheckConfig { return healthCheckSchema.defaults() }
 
 // DefaultHTTPHealthChecker returns Aurora's HttpHealthChecker defaults.
 func DefaultHTTPHealthChecker() *HTTPHealthChecker {
-	return &HTTPHealthChecker{Endpoint: "/health", ExpectedResponse: "ok"}
+	h := httpHealthCheckerSchema.defaults()
+	return &h
 }
 
 // DefaultLifecycle returns Aurora's DefaultLifecycleConfig: the HTTP
@@ -507,37 +489,33 @@ func DefaultLifecycle() LifecycleConfig {
 
 // DefaultHTTPLifecycle returns Aurora's HttpLifecycleConfig defaults.
 func DefaultHTTPLifecycle() *HTTPLifecycleConfig {
-	return &HTTPLifecycleConfig{
-		Port:                     "health",
-		GracefulShutdownEndpoint: "/quitquitquit",
-		ShutdownEndpoint:         "/abortabortabort",
-		GracefulShutdownWaitSecs: 5,
-		ShutdownWaitSecs:         5,
-	}
+	h := httpLifecycleSchema.defaults()
+	return &h
 }
 
 // DefaultUpdateConfig returns Aurora's UpdateConfig defaults: batch size 1,
 // watch 45 s, no failures tolerated, rollback on failure.
-func DefaultUpdateConfig() UpdateConfig {
-	return UpdateConfig{BatchSize: 1, WatchSecs: 45, RollbackOnFailure: true}
-}
+func DefaultUpdateConfig() UpdateConfig { return updateConfigSchema.defaults() }
 
 // DefaultLogger returns Aurora's Logger defaults: destination file, mode
 // standard, no rotate policy.
 func DefaultLogger() *Logger {
-	return &Logger{Destination: "file", Mode: "standard"}
+	l := loggerSchema.defaults()
+	return &l
 }
 
 // DefaultRotatePolicy returns Aurora's RotatePolicy defaults: 100 MiB, 5
 // backups.
 func DefaultRotatePolicy() *RotatePolicy {
-	return &RotatePolicy{LogSize: 100 * MB, Backups: 5}
+	r := rotatePolicySchema.defaults()
+	return &r
 }
 
 // DefaultPartitionPolicy returns Aurora's PartitionPolicy defaults:
 // reschedule, no delay.
 func DefaultPartitionPolicy() *PartitionPolicy {
-	return &PartitionPolicy{Reschedule: true}
+	p := partitionPolicySchema.defaults()
+	return &p
 }
 
 // DefaultAnnouncer returns Aurora's Announcer defaults: primary port "http"
