@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -65,17 +66,25 @@ func (e Expr) args() ([]string, error) {
 // Instantiate evaluates e and writes the store derivations it yields,
 // without building anything (nix-instantiate). It returns the .drv paths,
 // one per derivation in the value (a list or attribute set of derivations
-// gives several). They are not GC roots.
+// gives several). They are not GC roots once Instantiate returns: it roots
+// them in a temporary directory while nix-instantiate runs (so Nix does
+// not warn that the result might be garbage-collected) and removes it.
 func (n *Nix) Instantiate(ctx context.Context, e Expr) ([]StorePath, error) {
 	args, err := e.args()
 	if err != nil {
 		return nil, err
 	}
+	dir, err := os.MkdirTemp("", "nixrealis-instantiate-")
+	if err != nil {
+		return nil, fmt.Errorf("nix instantiate: directory for GC roots: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	args = append([]string{"--add-root", filepath.Join(dir, "drv")}, args...)
 	out, err := n.run(ctx, "instantiate", "nix-instantiate", nil, args)
 	if err != nil {
 		return nil, err
 	}
-	return parseStorePaths(out)
+	return readRoots("instantiate", out)
 }
 
 // OutputPaths returns the output paths of the given derivations without
@@ -232,16 +241,30 @@ func (n *Nix) realise(ctx context.Context, op, addRoot string, indirect bool, ar
 	if addRoot == "" {
 		return parseStorePaths(out)
 	}
-	// With --add-root, nix-store prints the roots; they link to the paths.
+	return readRoots(op, out)
+}
+
+// readRoots reads the output of a command given --add-root: one line per
+// result, the GC root (a symlink to the store path), or the store path
+// itself where Nix made no root (nix-instantiate with a store that is not
+// local).
+func readRoots(op string, out []byte) ([]StorePath, error) {
 	var res []StorePath
-	for _, root := range strings.Fields(string(out)) {
-		target, err := os.Readlink(root)
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		if p, err := ParseStorePath(line); err == nil {
+			res = append(res, p)
+			continue
+		}
+		target, err := os.Readlink(line)
 		if err != nil {
 			return nil, fmt.Errorf("nix %s: reading GC root: %w", op, err)
 		}
 		p, err := ParseStorePath(target)
 		if err != nil {
-			return nil, fmt.Errorf("nix %s: GC root %s: %w", op, root, err)
+			return nil, fmt.Errorf("nix %s: GC root %s: %w", op, line, err)
 		}
 		res = append(res, p)
 	}
