@@ -41,7 +41,7 @@ type PackageSet struct {
 func Nixpkgs() PackageSet { return PackageSet{nixPath: "nixpkgs"} }
 
 // NixPath is the package set <name> looked up on the Nix search path
-// (NIX_PATH or [Evaluator.IncludePath]).
+// (NIX_PATH, or -I entries from [Spec.IncludePath]).
 func NixPath(name string) PackageSet { return PackageSet{nixPath: name} }
 
 // File is the package set in a Nix file (or a directory with
