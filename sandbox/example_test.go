@@ -43,7 +43,7 @@ func ExampleInitCommand() {
 		}
 	}
 	// Output:
-	// if ! "$ns" "${store[@]}" "${opts[@]}" --add-root '.gcroots/sandbox' --indirect --realise "$p" >"$log" 2>&1; then
+	// while ! "$ns" "${store[@]}" "${opts[@]}" --add-root '.gcroots/sandbox' --indirect --realise "$p" >"$log" 2>&1; do
 }
 
 // Prepare evaluates the sandbox (nothing is built), Build renders the

@@ -254,7 +254,28 @@ opts=(--option require-sigs true)
 [ -z {{.Keys}} ] || opts+=(--option extra-trusted-public-keys {{.Keys}})
 {{if .MaxJobs}}opts+=(--max-jobs {{.MaxJobs}})
 {{end}}log={{.Log}}
-if ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realise "$p" >"$log" 2>&1; then
+# Nix 2.8 initialises a fresh store (database, schema file, gcroots
+# symlinks) without a lock, so the first runs on a new agent (instances of
+# one job landing together) fail with "database ... is busy", "schema ...
+# is corrupt" or "File exists" while another run creates them. So the
+# store is first opened (which initialises it) under an flock on a file in
+# its state directory, when that directory is ours to write (a single-user
+# store; a multi-user one was initialised when Nix was installed, and its
+# role users cannot write there). Only that cheap step is serialised, not
+# the downloads. A run that still meets a busy database is retried after a
+# growing, jittered backoff (0.1 s doubling, at most 7 retries, ~13 s).
+if [ ${#store[@]} -gt 0 ]; then state=${store[1]}/nix/var/nix; else state=/nix/var/nix; fi
+if command -v flock >/dev/null && mkdir -p "$state" 2>/dev/null && [ -w "$state" ]; then
+  flock "$state/nixrealis-init.lock" "$ns" "${store[@]}" --check-validity "$p" >/dev/null 2>&1
+fi
+try=0
+while ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realise "$p" >"$log" 2>&1; do
+  try=$((try + 1))
+  if [ "$try" -le 7 ] && grep -q -e "SQLite database '.*' is busy" -e "/db/schema' is corrupt" "$log"; then
+    ms=$(( (50 << try) + RANDOM % 100 ))
+    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    continue
+  fi
   if grep -q 'No space left on device' "$log"; then
     fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
   elif grep -q -e 'is not signed by any of the keys' -e 'lacks a valid signature' -e 'lacks a signature' "$log"; then
@@ -270,7 +291,7 @@ if ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --realis
     fail {{.ExitSandbox}} "sandbox: $PWD/"{{.GCRoot}}" exists and is not a link into the store"
   fi
   fail {{.ExitNixFailed}} "nix-store failed: $(grep -m1 'error:' "$log" | tr -d '\033' || echo "see $PWD/$log")"
-fi
+done
 ln -sfn "$p" {{.Link}}.tmp.$$ 2>/dev/null && mv -fT {{.Link}}.tmp.$$ {{.Link}} 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot link $PWD/"{{.Link}}
 line="export PATH='$p/bin'\"\${PATH:+:\$PATH}\""
 if ! grep -qxF "$line" {{.Profile}} 2>/dev/null; then
