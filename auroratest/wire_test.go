@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 func TestProtocols(t *testing.T) {
@@ -173,19 +174,18 @@ func TestRestartGivesNewTaskIDs(t *testing.T) {
 	}
 	_, err := r.RestartJob(key("rs"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) {
 		tasks, err := r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{key("rs")}, Statuses: []aurora.ScheduleStatus{aurora.ScheduleStatus_RUNNING}})
-		require.NoError(t, err)
-		if len(tasks) != 2 {
-			return false
+		if err != nil || len(tasks) != 2 {
+			return false, err
 		}
 		for _, task := range tasks {
 			if task.AncestorId != before[task.AssignedTask.InstanceId] || task.AssignedTask.TaskId == task.AncestorId {
-				return false
+				return false, nil
 			}
 		}
-		return true
-	}, 10e9, 2e6, "each instance runs a new task whose ancestor is the old one")
+		return true, nil
+	}, "each instance runs a new task whose ancestor is the old one")
 	for _, task := range srv.Tasks(role, env, "rs") {
 		if task.AssignedTask.TaskId == before[task.AssignedTask.InstanceId] {
 			var states []aurora.ScheduleStatus
@@ -221,11 +221,10 @@ func TestAddInstancesAndFailTask(t *testing.T) {
 	old := tasks[0].AssignedTask.TaskId
 	require.NoError(t, srv.FailTask(old, "boom"))
 	require.Error(t, srv.FailTask(old, "again"))
-	require.Eventually(t, func() bool {
+	testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) {
 		tasks, err := r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{key("grow")}, InstanceIds: []int32{2}, Statuses: []aurora.ScheduleStatus{aurora.ScheduleStatus_RUNNING}})
-		require.NoError(t, err)
-		return len(tasks) == 1 && tasks[0].AncestorId == old && tasks[0].FailureCount == 1
-	}, 10e9, 2e6)
+		return err == nil && len(tasks) == 1 && tasks[0].AncestorId == old && tasks[0].FailureCount == 1, err
+	}, "the failed task of instance 2 was not rescheduled")
 	var states []aurora.ScheduleStatus
 	for _, task := range srv.Tasks(role, env, "grow") {
 		if task.AncestorId == old {

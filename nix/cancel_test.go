@@ -36,20 +36,24 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 		_, err := n.Instantiate(ctx, nix.Expr{Expr: "1"})
 		errc <- err
 	}()
-	var pids []int
+	// The condition only reads the file; the pids are parsed (and a bad
+	// one fails the test) once it is complete.
+	var pidLine string
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(pidFile)
 		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
 			return false
 		}
-		pids = nil
-		for _, f := range strings.Fields(string(b)) {
-			pid, err := strconv.Atoi(f)
-			require.NoError(t, err)
-			pids = append(pids, pid)
-		}
-		return len(pids) == 3
-	}, 10*time.Second, 10*time.Millisecond)
+		pidLine = string(b)
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "the stand-in nix-instantiate never wrote its pids")
+	var pids []int
+	for _, f := range strings.Fields(pidLine) {
+		pid, err := strconv.Atoi(f)
+		require.NoError(t, err, "pid file %q", pidLine)
+		pids = append(pids, pid)
+	}
+	require.Len(t, pids, 3, "pid file %q", pidLine)
 	cancel()
 	var err error
 	select {

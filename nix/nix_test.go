@@ -371,20 +371,24 @@ func TestCancelLeavesNoProcess(t *testing.T) {
 		_, err := n.Build(ctx, nix.BuildOptions{}, drvs...)
 		errc <- err
 	}()
-	var pids []int
+	// The condition only reads the file; the pids are parsed (and a bad
+	// one fails the test) once it is complete.
+	var pidLine string
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(pidFile)
 		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
 			return false
 		}
-		pids = nil
-		for _, f := range strings.Fields(string(b)) {
-			pid, err := strconv.Atoi(f)
-			require.NoError(t, err)
-			pids = append(pids, pid)
-		}
-		return len(pids) == 2
+		pidLine = string(b)
+		return true
 	}, 30*time.Second, 20*time.Millisecond, "the sleeper build never started")
+	var pids []int
+	for _, f := range strings.Fields(pidLine) {
+		pid, err := strconv.Atoi(f)
+		require.NoError(t, err, "pid file %q", pidLine)
+		pids = append(pids, pid)
+	}
+	require.Len(t, pids, 2, "pid file %q", pidLine)
 	for _, pid := range pids {
 		require.True(t, alive(pid), "builder process %d runs before the cancel", pid)
 	}
@@ -404,11 +408,12 @@ func TestCancelLeavesNoProcess(t *testing.T) {
 
 	// Nix kills its builder's process group when interrupted; give the
 	// kernel a moment to reap them.
-	assert.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		return !alive(pids[0]) && !alive(pids[1]) && len(processesMentioning(string(drvs[0]))) == 0
-	}, 10*time.Second, 20*time.Millisecond,
-		"processes left after cancel: builder/child %v alive=%v/%v, nix: %v",
-		pids, alive(pids[0]), alive(pids[1]), processesMentioning(string(drvs[0])))
+	}, 10*time.Second, 20*time.Millisecond) {
+		t.Errorf("processes left after cancel: builder/child %v alive=%v/%v, nix: %v",
+			pids, alive(pids[0]), alive(pids[1]), processesMentioning(string(drvs[0])))
+	}
 }
 
 func TestCancelledBeforeStart(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -51,12 +52,11 @@ func realisJob(t *testing.T, j *thermos.Job, instances int32, ports ...string) r
 func activeTasks(t *testing.T, r realis.Realis, k *aurora.JobKey, want int, states ...aurora.ScheduleStatus) []*aurora.ScheduledTask {
 	t.Helper()
 	var tasks []*aurora.ScheduledTask
-	require.Eventually(t, func() bool {
+	testenv.Eventually(t, 30*time.Second, 10*time.Millisecond, func() (bool, error) {
 		var err error
 		tasks, err = r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{k}, Statuses: states})
-		require.NoError(t, err)
-		return len(tasks) == want
-	}, 30*time.Second, 10*time.Millisecond, "want %d tasks in %v", want, states)
+		return err == nil && len(tasks) == want, err
+	}, "want %d tasks in %v", want, states)
 	return tasks
 }
 

@@ -66,14 +66,20 @@ func serveHelper(args []string) {
 			fmt.Fprintf(f, "%s %s\n", r.Method, r.URL.Path)
 			f.Close()
 			fmt.Fprint(w, "bye")
-			quit <- code
+			select {
+			case quit <- code:
+			default: // already quitting
+			}
 		}
 	}
 	mux.HandleFunc("/quitquitquit", record(0))
 	mux.HandleFunc("/abortabortabort", record(1))
-	go func() { _ = http.Serve(ln, mux) }()
+	srv := &http.Server{Handler: mux}
+	go func() { _ = srv.Serve(ln) }()
 	code := <-quit
-	time.Sleep(20 * time.Millisecond) // let the answer go out
+	// Shutdown waits for the lifecycle answer to go out (its handler has
+	// returned) before the process exits.
+	_ = srv.Shutdown(context.Background())
 	os.Exit(code)
 }
 

@@ -2,11 +2,14 @@ package testenv
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNixConfigIsEnough builds a derivation like the tests' package sets
@@ -36,4 +39,69 @@ func TestNixConfigIsEnough(t *testing.T) {
 	if err != nil || string(got) != "ok\n" {
 		t.Fatalf("built %q: content %q, %v", path, got, err)
 	}
+}
+
+// TestEventuallyStopsAtError: a condition's error fails at once, not at
+// the deadline; a condition that becomes true ends the wait; Never
+// passes when the condition stays false for the whole wait.
+func TestEventuallyStopsAtError(t *testing.T) {
+	tests := []struct {
+		name     string
+		cond     func(calls int) (bool, error)
+		never    bool
+		wantFail bool
+		maxCalls int
+	}{
+		{"true at the third call", func(n int) (bool, error) { return n == 3, nil }, false, false, 3},
+		{"error at the first call", func(int) (bool, error) { return false, errors.New("broken") }, false, true, 1},
+		{"never true", func(int) (bool, error) { return false, nil }, true, false, -1},
+		{"true under Never", func(n int) (bool, error) { return n == 2, nil }, true, true, 2},
+		{"error under Never", func(int) (bool, error) { return false, errors.New("broken") }, true, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			cond := func() (bool, error) { calls++; return tt.cond(calls) }
+			failed := runFails(func(tb testing.TB) {
+				if tt.never {
+					Never(tb, 50*time.Millisecond, time.Millisecond, cond, "condition")
+				} else {
+					// An hour: were the error not to end the wait, the
+					// test would time out.
+					Eventually(tb, time.Hour, time.Millisecond, cond, "condition")
+				}
+			})
+			if failed != tt.wantFail {
+				t.Errorf("failed = %v, want %v", failed, tt.wantFail)
+			}
+			if tt.maxCalls >= 0 && calls != tt.maxCalls {
+				t.Errorf("cond called %d times, want %d", calls, tt.maxCalls)
+			}
+		})
+	}
+}
+
+// fakeTB records a failure; Fatalf ends the goroutine like testing.T's.
+type fakeTB struct {
+	testing.TB
+	failed bool
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Fatalf(string, ...any) {
+	f.failed = true
+	runtime.Goexit()
+}
+
+// runFails runs fn on its own goroutine with a fakeTB and reports
+// whether it failed.
+func runFails(fn func(testing.TB)) bool {
+	f := &fakeTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(f)
+	}()
+	<-done
+	return f.failed
 }
