@@ -27,6 +27,23 @@
 // the Thermos payload by job.Job.Build, so payload, validation and errors
 // are the ones the Go builder gives.
 //
+// Config.Build does both and places each of Build's problems at the object
+// it concerns (file:line:column of the Process, Task, Resources, ...).
+//
+// # Nix packages
+//
+// One addition to Aurora's language lets a process name the Nix packages
+// it uses, next to its command line:
+//
+//	pkgs = NixPackages(file = 'default.nix')
+//	hello = Process(name = 'hello', cmdline = 'hello', packages = [pkgs.hello])
+//
+// Config.Packages returns them, by process name, for sandbox.Prepare; they
+// never reach the payload, and a file that names none loads exactly as
+// Aurora's client loads it.
+//
+// # Errors
+//
 // Every error is an *Error naming the file, line and column of the
 // problem, with Aurora's wording where Aurora has one. The loader never
 // panics on any input.

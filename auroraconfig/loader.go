@@ -21,6 +21,9 @@ type Loader struct {
 	// ReadFile reads the loaded file and the files it include()s; nil
 	// means os.ReadFile.
 	ReadFile func(name string) ([]byte, error)
+	// Print receives what the configuration prints with print(); nil
+	// discards it.
+	Print func(msg string)
 	// MaxSteps bounds the Starlark computation steps of one load, so that a
 	// configuration that loops forever fails instead of hanging; 0 means
 	// 100 million.
@@ -56,7 +59,11 @@ func (l *Loader) LoadSource(filename string, src []byte) (cfg *Config, err error
 		}
 	}()
 	r := newRun(l)
-	thread := &starlark.Thread{Name: filename, Load: r.load}
+	thread := &starlark.Thread{Name: filename, Load: r.load, Print: func(_ *starlark.Thread, msg string) {
+		if l.Print != nil {
+			l.Print(msg)
+		}
+	}}
 	steps := l.MaxSteps
 	if steps == 0 {
 		steps = 100_000_000
