@@ -836,6 +836,15 @@ func TestCreateWithTiers(t *testing.T) {
 			}
 			c := newClient(t, srv.ClientOptions(), opts...)
 			ctx := ctxFor(t, 30*time.Second)
+			if tt.production {
+				// Aurora refuses production jobs beyond the role's quota.
+				r, err := realis.NewRealisClient(srv.ClientOptions()...)
+				require.NoError(t, err)
+				defer r.Close()
+				cpu, ram, disk := 10.0, int64(10240), int64(102400)
+				_, err = r.SetQuota(testKey.Role, &cpu, &ram, &disk)
+				require.NoError(t, err)
+			}
 			created, err := c.Create(ctx, helloJob("sleep 1000", 1).WithProduction(tt.production), nixrealis.Wait())
 			require.NoError(t, err)
 			if tt.wantTier == "" {

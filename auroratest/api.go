@@ -125,6 +125,9 @@ func (a *api) CreateJob(ctx context.Context, description *aurora.JobConfiguratio
 	if err := a.s.validateTaskLimits(key, int(job.InstanceCount)); err != nil {
 		return a.fromErr(err), nil
 	}
+	if err := st.checkInstanceAddition(job.TaskConfig, int(job.InstanceCount)); err != nil {
+		return a.fromErr(err), nil
+	}
 	cfg := newConfig(job.TaskConfig)
 	for i := range job.InstanceCount {
 		st.insertTask(keyOf(cfg.tc.Job), i, cfg, nil, 0)
@@ -228,6 +231,9 @@ func (a *api) AddInstances(ctx context.Context, key *aurora.InstanceKey, count i
 		return a.invalid("No active task found for a given instance ID."), nil
 	}
 	if err := a.s.validateTaskLimits(job, len(active)+int(count)); err != nil {
+		return a.fromErr(err), nil
+	}
+	if err := st.checkInstanceAddition(tmpl.cfg.tc, int(count)); err != nil {
 		return a.fromErr(err), nil
 	}
 	for i := range count {
@@ -417,6 +423,9 @@ func (a *api) StartJobUpdate(ctx context.Context, request *aurora.JobUpdateReque
 		return a.ok(nil, "Job is unchanged by proposed update."), nil
 	}
 	if err := a.s.validateTaskLimits(job, int(request.InstanceCount)); err != nil {
+		return a.fromErr(err), nil
+	}
+	if err := st.checkJobUpdate(job, tc, request.InstanceCount); err != nil {
 		return a.fromErr(err), nil
 	}
 	if u := st.activeUpdate(job); u != nil {
@@ -963,6 +972,9 @@ func (a *api) cronUpsert(description *aurora.JobConfiguration, mustExist bool) *
 	if !validCron(*job.CronSchedule) {
 		return a.invalid("Invalid cron schedule: " + *job.CronSchedule)
 	}
+	if err := st.checkCronUpdate(job); err != nil {
+		return a.fromErr(err)
+	}
 	st.cron[key] = job
 	return a.ok(nil)
 }
@@ -1049,8 +1061,8 @@ func (a *api) GetRoleSummary(ctx context.Context) (r *aurora.Response, err error
 	return a.ok(&aurora.Result_{RoleSummaryResult_: &aurora.RoleSummaryResult_{Summaries: sums}}), nil
 }
 
-// SetQuota implements setQuota: the quota is stored and reported by
-// getQuota, but not enforced.
+// SetQuota implements setQuota: the quota is stored, reported by getQuota
+// and enforced on production jobs (quota.go).
 func (a *api) SetQuota(ctx context.Context, ownerRole string, quota *aurora.ResourceAggregate) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()

@@ -82,9 +82,14 @@
 // Task history is pruned as Aurora prunes it (terminal tasks go after 48 h,
 // or after 1 h beyond the 100 latest of a job), on the scaled clock.
 //
-// Not modelled: quota enforcement (setQuota stores a quota and getQuota
-// reports it with the consumption, but production jobs are accepted
-// whatever their quota), Mesos offers as such (agents are always offered),
+// Quota is enforced as Aurora enforces it: createJob, addInstances,
+// startJobUpdate and scheduleCronJob of production jobs not on dedicated
+// hosts are refused ("Insufficient resource quota: CPU quota exceeded by
+// ...") beyond the role's quota (setQuota; no quota means none), and
+// getQuota reports consumption split into production and non-production,
+// shared and dedicated.
+//
+// Not modelled: Mesos offers as such (agents are always offered),
 // revocable resources, cron schedules firing on their own (startCronJob
 // runs a cron job), partition awareness, and the update ERROR state (which
 // Aurora enters on internal failures only).

@@ -84,10 +84,12 @@ func TestSlaDrainHostsPacesByTheSLAPolicy(t *testing.T) {
 	t.Parallel()
 	srv := twoAgents(t, 1)
 	r := client(t, srv)
+	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+	require.NoError(t, err)
 	onlyOn(t, r, newJob("sla", 3).Tier("preferred"), 3)
 
 	policy := &aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 2}}
-	_, err := r.SLADrainHosts(policy, 3600, "a")
+	_, err = r.SLADrainHosts(policy, 3600, "a")
 	require.NoError(t, err)
 	done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 30)
 	require.NoError(t, err)

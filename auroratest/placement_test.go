@@ -215,6 +215,8 @@ func TestProductionPreemptsNonProduction(t *testing.T) {
 	waitInstances(t, r, key("batch"), 1, aurora.ScheduleStatus_RUNNING)
 	victim := srv.Tasks(role, env, "batch")[0]
 
+	_, err = r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+	require.NoError(t, err)
 	_, err = r.CreateJob(newJob("prod", 1).CPU(0.5).Tier("preferred"))
 	require.NoError(t, err)
 	waitInstances(t, r, key("prod"), 1, aurora.ScheduleStatus_RUNNING)

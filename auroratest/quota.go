@@ -1,0 +1,134 @@
+package auroratest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
+)
+
+// Quota follows Aurora's QuotaManagerImpl: only production tasks not on
+// dedicated hosts count against a role's quota (prod shared
+// consumption), and createJob, addInstances, startJobUpdate and
+// scheduleCronJob of such tasks are refused when the role's prod shared
+// consumption would exceed its quota.
+
+// quotaTypes are the resources a quota covers, in Aurora's order.
+var quotaTypes = []resourceType{resourceTypes[0], resourceTypes[1], resourceTypes[2], resourceTypes[4]}
+
+// quotaChecked is the complement of Aurora's NO_QUOTA_CHECK: production
+// and not dedicated.
+func quotaChecked(tc *aurora.TaskConfig) bool {
+	return tc.GetProduction() && !isDedicated(tc)
+}
+
+func scaled(r resources, n int) resources {
+	f := float64(n)
+	return resources{cpus: r.cpus * f, ram: r.ram * f, disk: r.disk * f, gpus: r.gpus * f}
+}
+
+func maxResources(a, b resources) resources {
+	return resources{cpus: max(a.cpus, b.cpus), ram: max(a.ram, b.ram), disk: max(a.disk, b.disk), gpus: max(a.gpus, b.gpus)}
+}
+
+// prodShared is the role's prod shared consumption, leaving out job skip:
+// its active tasks, and for cron jobs the larger of the template and the
+// active tasks.
+func (st *state) prodShared(role string, skip jobKey) resources {
+	var total resources
+	for job, tasks := range st.byJob {
+		if job.role != role || job == skip {
+			continue
+		}
+		var sum resources
+		for _, t := range tasks {
+			if activeStates[t.status] && quotaChecked(t.cfg.tc) {
+				sum = sum.add(taskResources(t.cfg.tc))
+			}
+		}
+		if c := st.cron[job]; c != nil && quotaChecked(c.TaskConfig) {
+			sum = maxResources(sum, scaled(taskResources(c.TaskConfig), int(c.InstanceCount)))
+		}
+		total = total.add(sum)
+	}
+	for job, c := range st.cron {
+		if job.role == role && job != skip && st.byJob[job] == nil && quotaChecked(c.TaskConfig) {
+			total = total.add(scaled(taskResources(c.TaskConfig), int(c.InstanceCount)))
+		}
+	}
+	return total
+}
+
+// checkQuota is QuotaCheckResult.greaterOrEqual(quota, requested): an
+// invalid error with Aurora's message when requested exceeds the role's
+// quota.
+func (st *state) checkQuota(role string, requested resources) error {
+	var quota resources
+	if q := st.quotas[role]; q != nil {
+		for _, r := range q.Resources {
+			switch {
+			case r.NumCpus != nil:
+				quota.cpus += *r.NumCpus
+			case r.RamMb != nil:
+				quota.ram += float64(*r.RamMb)
+			case r.DiskMb != nil:
+				quota.disk += float64(*r.DiskMb)
+			case r.NumGpus != nil:
+				quota.gpus += float64(*r.NumGpus)
+			}
+		}
+	}
+	var details []string
+	for _, rt := range quotaTypes {
+		if over := rt.get(requested) - rt.get(quota); over > 0 {
+			details = append(details, fmt.Sprintf("%s quota exceeded by %.2f %s", rt.name, over, rt.unit))
+		}
+	}
+	if len(details) > 0 {
+		return invalid("Insufficient resource quota: " + strings.Join(details, "; "))
+	}
+	return nil
+}
+
+// checkInstanceAddition is QuotaManager.checkInstanceAddition.
+func (st *state) checkInstanceAddition(tc *aurora.TaskConfig, n int) error {
+	if !quotaChecked(tc) {
+		return nil
+	}
+	role := tc.GetJob().GetRole()
+	return st.checkQuota(role, st.prodShared(role, jobKey{}).add(scaled(taskResources(tc), n)))
+}
+
+// checkJobUpdate is QuotaManager.checkJobUpdate: the job counts, for each
+// instance, the larger of its current and its desired config.
+func (st *state) checkJobUpdate(job jobKey, want *aurora.TaskConfig, count int32) error {
+	if !quotaChecked(want) {
+		return nil
+	}
+	cur := map[int32]resources{}
+	for _, t := range st.activeTasks(job) {
+		if quotaChecked(t.cfg.tc) {
+			cur[t.instance] = taskResources(t.cfg.tc)
+		}
+	}
+	total := st.prodShared(job.role, job)
+	w := taskResources(want)
+	w.ports = 0
+	for i := range count {
+		total = total.add(maxResources(cur[i], w))
+		delete(cur, i)
+	}
+	for _, r := range cur {
+		total = total.add(r)
+	}
+	return st.checkQuota(job.role, total)
+}
+
+// checkCronUpdate is QuotaManager.checkCronUpdate.
+func (st *state) checkCronUpdate(job *aurora.JobConfiguration) error {
+	if !job.TaskConfig.GetProduction() {
+		return nil
+	}
+	key := keyOf(job.Key)
+	return st.checkQuota(key.role, st.prodShared(key.role, key).add(scaled(taskResources(job.TaskConfig), int(job.InstanceCount))))
+}
