@@ -3,6 +3,7 @@ package nixrealis_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -230,6 +231,14 @@ func TestServiceUpdateLifecycle(t *testing.T) {
 	assert.Contains(t, d.Text, "-")
 	assert.Contains(t, d.Text, "echo v2")
 	assert.Contains(t, d.Text, "would add 2")
+	assert.Equal(t, []int32{2}, d.Added)
+	assert.Empty(t, d.Removed)
+	assert.Equal(t, []nixrealis.Change{{Path: "instanceCount", Old: json.Number("2"), New: json.Number("3")}}, d.Changes)
+	if assert.Len(t, d.Configs, 1, "both running instances have the v1 config") {
+		assert.Equal(t, []int32{0, 1}, d.Configs[0].Instances)
+		assert.Equal(t, []nixrealis.Change{{Path: "executorConfig.data.task.processes[0].cmdline", Old: "echo v1; sleep 1000", New: "echo v2; sleep 1000"}}, d.Configs[0].Changes)
+		assert.Contains(t, d.Text, d.Configs[0].Unified)
+	}
 
 	res, err = c.Update(ctx, helloService("echo v2; sleep 1000", 2))
 	require.NoError(t, err)
@@ -576,6 +585,11 @@ func TestCronJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, d.Changed)
 	assert.Contains(t, d.Text, `cron schedule: -"15 3 * * *" +"30 4 * * *"`)
+	assert.Equal(t, []nixrealis.Change{{Path: "cronSchedule", Old: "15 3 * * *", New: "30 4 * * *"}}, d.Changes)
+	if assert.Len(t, d.Configs, 1, "the template's payload carries the schedule") {
+		assert.Nil(t, d.Configs[0].Instances, "a cron template runs no instances")
+		assert.Equal(t, []nixrealis.Change{{Path: "executorConfig.data.cron_schedule", Old: "15 3 * * *", New: "30 4 * * *"}}, d.Configs[0].Changes)
+	}
 
 	upd, err := c.Update(ctx, j.WithCron("30 4 * * *"))
 	require.NoError(t, err)

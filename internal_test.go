@@ -2,14 +2,18 @@ package nixrealis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	pkgerrors "github.com/pkg/errors"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/sandbox"
 )
 
@@ -78,11 +82,107 @@ func TestTranslate(t *testing.T) {
 	assert.False(t, errors.Is(err, ErrNixFailed))
 }
 
-func TestLineDiff(t *testing.T) {
+// renderedTask builds a job and renders its TaskConfig.
+func renderedTask(t *testing.T, j job.Job) *aurora.TaskConfig {
+	t.Helper()
+	spec, err := j.Build()
+	require.NoError(t, err)
+	rj, err := RenderJob(spec, "owner")
+	require.NoError(t, err)
+	return rj.TaskConfig()
+}
+
+func TestDiffConfigs(t *testing.T) {
+	key := job.Key{Cluster: "c", Role: "r", Environment: "prod", Name: "hello"}
+	base := func(cmdline string) job.Job {
+		return job.New(key, job.NewTask("hello", job.NewProcess("main", cmdline)).
+			WithResources(job.NewResources(0.5, 16*job.MiB, 32*job.MiB)))
+	}
+	tests := []struct {
+		name    string
+		running job.Job
+		job     job.Job
+		changes []Change
+		unified []string // lines the unified diff must hold
+	}{
+		{"same", base("echo v1"), base("echo v1"), nil, nil},
+		{
+			"cmdline", base("echo v1"), base("echo v2"),
+			[]Change{{Path: "executorConfig.data.task.processes[0].cmdline", Old: "echo v1", New: "echo v2"}},
+			[]string{"--- running", "+++ job", `-            "cmdline": "echo v1",`, `+            "cmdline": "echo v2",`},
+		},
+		{
+			"cpu", base("x"), base("x").WithTask(job.NewTask("hello", job.NewProcess("main", "x")).
+				WithResources(job.NewResources(1, 16*job.MiB, 32*job.MiB))),
+			[]Change{
+				{Path: "executorConfig.data.task.resources.cpu", Old: json.Number("0.5"), New: json.Number("1.0")},
+				{Path: "resources[1].numCpus", Old: json.Number("0.5"), New: json.Number("1.0")},
+			},
+			[]string{`-      "numCpus": 0.5`, `+      "numCpus": 1.0`},
+		},
+		{
+			"process added", base("x"), base("x").WithTask(job.NewTask("hello", job.NewProcess("main", "x"), job.NewProcess("side", "y")).
+				WithResources(job.NewResources(0.5, 16*job.MiB, 32*job.MiB))),
+			nil, // checked below: the new process appears whole, Old absent
+			[]string{`+            "name": "side"`},
+		},
+		{
+			"constraint added", base("x"), base("x").WithConstraint("host", "limit:1"),
+			[]Change{
+				{Path: "constraints[0]", Old: nil, New: map[string]any{"name": "host", "constraint": map[string]any{"limit": map[string]any{"limit": json.Number("1")}}}},
+				{Path: "executorConfig.data.constraints", Old: nil, New: map[string]any{"host": "limit:1"}},
+			},
+			nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := normalizeConfig(renderedTask(t, tt.running))
+			want := normalizeConfig(renderedTask(t, tt.job))
+			cd := diffConfigs(got, want)
+			if tt.name == "same" {
+				assert.Empty(t, cd.Changes)
+				assert.Empty(t, cd.Unified)
+				assert.Empty(t, diffTaskConfigs(renderedTask(t, tt.job), renderedTask(t, tt.running)))
+				return
+			}
+			if tt.changes != nil {
+				assert.Equal(t, tt.changes, cd.Changes)
+			} else {
+				require.NotEmpty(t, cd.Changes)
+				for _, c := range cd.Changes {
+					assert.Nil(t, c.Old, "%s: only added values", c)
+					assert.True(t, strings.HasPrefix(c.Path, "executorConfig.data.task.processes[1]"), c.Path)
+				}
+			}
+			ls := strings.Split(cd.Unified, "\n")
+			for _, l := range tt.unified {
+				assert.Contains(t, ls, l, cd.Unified)
+			}
+			assert.Equal(t, cd.Unified, diffTaskConfigs(renderedTask(t, tt.job), renderedTask(t, tt.running)))
+			for _, l := range ls {
+				if l != "" && !strings.HasPrefix(l, "@@ ") && !strings.HasPrefix(l, "--- ") && !strings.HasPrefix(l, "+++ ") {
+					assert.Contains(t, " -+", l[:1], "a unified diff line: %q", l)
+				}
+			}
+		})
+	}
+}
+
+func TestUnifiedDiff(t *testing.T) {
 	a := "{\n  a: 1,\n  b: 2,\n  c: 3,\n  d: 4,\n  e: 5\n}\n"
 	b := "{\n  a: 1,\n  b: 2,\n  c: 30,\n  d: 4,\n  e: 5,\n  f: 6\n}\n"
-	assert.Equal(t, "   a: 1,\n   b: 2,\n-  c: 3,\n+  c: 30,\n   d: 4,\n-  e: 5\n+  e: 5,\n+  f: 6\n }\n", lineDiff(a, b))
-	assert.Equal(t, "", lineDiff(a, a))
+	assert.Equal(t, "--- running\n+++ job\n@@ -2,6 +2,7 @@\n   a: 1,\n   b: 2,\n-  c: 3,\n+  c: 30,\n   d: 4,\n-  e: 5\n+  e: 5,\n+  f: 6\n }\n", unifiedDiff(a, b))
+	assert.Equal(t, "", unifiedDiff(a, a))
+	assert.Equal(t, "--- running\n+++ job\n@@ -1 +1 @@\n-x\n+y\n", unifiedDiff("x", "y"), "a last line without newline")
+}
+
+func TestChangeString(t *testing.T) {
+	assert.Equal(t, `a.b[0]: "x" -> (absent)`, Change{Path: "a.b[0]", Old: "x"}.String())
+	assert.Equal(t, `n: 1 -> 2.0`, Change{Path: "n", Old: json.Number("1"), New: json.Number("2.0")}.String())
+	var out []Change
+	diffValues(&out, "", map[string]any{"a.b": "x", "k": []any{"1"}}, map[string]any{"a.b": "y", "k": []any{"1", "2"}})
+	assert.Equal(t, []Change{{Path: `["a.b"]`, Old: "x", New: "y"}, {Path: "k[1]", New: "2"}}, out)
 }
 
 func TestInstanceRanges(t *testing.T) {
