@@ -247,6 +247,9 @@ func (c *config) check() error {
 		case (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() == "":
 			return usageError{fmt.Sprintf("-cache=%s: an %s:// cache needs a host", c.cache, u.Scheme)}
 		}
+		if err := nix.CheckStoreURL(c.cache); err != nil {
+			return usageError{fmt.Sprintf("-cache: %v", err)}
+		}
 	}
 	if c.publicKey != "" {
 		name, key, ok := strings.Cut(c.publicKey, ":")

@@ -211,8 +211,14 @@ type RealiseOptions struct {
 //
 // Through a nix daemon, an untrusted user's Substituters and
 // TrustedPublicKeys are ignored by the daemon: those belong in the
-// machine's nix.conf.
+// machine's nix.conf. A substituter URL that turns signature checks off is
+// refused (see [CheckStoreURL]).
 func (n *Nix) Realise(ctx context.Context, opts RealiseOptions, paths ...StorePath) ([]StorePath, error) {
+	for _, s := range opts.Substituters {
+		if err := CheckStoreURL(s); err != nil {
+			return nil, fmt.Errorf("nix-store --realise: RealiseOptions.Substituters: %w", err)
+		}
+	}
 	var args []string
 	if opts.Substituters != nil {
 		args = append(args, "--option", "substituters", strings.Join(opts.Substituters, " "))
@@ -351,9 +357,17 @@ type CopyOptions struct {
 
 // Copy copies the closures of the given paths between stores (nix copy).
 // Paths already in the destination are skipped (and gain no signature).
+// A store URL that turns signature checks off is refused (see
+// [CheckStoreURL]).
 func (n *Nix) Copy(ctx context.Context, opts CopyOptions, paths ...StorePath) error {
 	if opts.To == "" && opts.From == "" {
 		return errors.New("nix copy: set CopyOptions.To (destination store URL) or CopyOptions.From (source store URL)")
+	}
+	if err := CheckStoreURL(opts.To); err != nil {
+		return fmt.Errorf("nix copy: CopyOptions.To: %w", err)
+	}
+	if err := CheckStoreURL(opts.From); err != nil {
+		return fmt.Errorf("nix copy: CopyOptions.From: %w", err)
 	}
 	if (opts.SecretKeyFile != "" || opts.Compression != "") && opts.To == "" {
 		return errors.New("nix copy: CopyOptions.SecretKeyFile and Compression apply to a destination: set To")

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/nixrealis/nixrealis/nix"
 )
 
 // InitProcessName is the name of the process that brings the sandbox into
@@ -122,6 +124,8 @@ func (a Agent) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: %s %q is not a store URL; want e.g. file:///srv/cache or https://cache.example", ErrInvalid, field, c))
 		} else if strings.ContainsAny(c, " \t") {
 			errs = append(errs, fmt.Errorf("%w: %s %q contains white space; Nix splits cache lists on it", ErrInvalid, field, c))
+		} else if err := nix.CheckStoreURL(c); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalid, field, err))
 		}
 	}
 	for i, k := range a.TrustedKeys {

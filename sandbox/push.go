@@ -76,6 +76,8 @@ func Push(ctx context.Context, p Paths, c Cache, opts PushOptions) error {
 	u, err := url.Parse(c.URL)
 	if c.URL == "" || err != nil || strings.ContainsAny(c.URL, "\x00\n") {
 		errs = append(errs, fmt.Errorf("%w: Cache.URL %q is not a store URL; want e.g. file:///srv/nix-cache or s3://bucket", ErrInvalid, c.URL))
+	} else if err := nix.CheckStoreURL(c.URL); err != nil {
+		errs = append(errs, fmt.Errorf("%w: Cache.URL: %w", ErrInvalid, err))
 	}
 	if c.SecretKeyFile == "" {
 		errs = append(errs, fmt.Errorf("%w: Cache.SecretKeyFile is empty; agents accept only signed paths", ErrInvalid))

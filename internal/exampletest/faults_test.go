@@ -144,6 +144,8 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		{[]string{"-cmd=create", "-nixBinDir=bin"}, "-nixBinDir=bin: must be an absolute directory"},
 		{[]string{"-cmd=create", "-cache=notaurl"}, "-cache=notaurl: not a binary cache URL"},
 		{[]string{"-cmd=create", "-cache=file://relative/dir"}, "-cache=file://relative/dir: a file:// cache needs an absolute directory"},
+		{[]string{"-cmd=create", "-cache=file:///srv/cache?trusted=1"}, "-cache: store URL turns off signature checks"},
+		{[]string{"-cmd=create", "-cache=https://cache.example?require-sigs=false"}, "-cache: store URL turns off signature checks"},
 		{[]string{"-cmd=create", "-cluster=a b"}, `-cluster="a b": a job key part is 1 to 255 characters`},
 		{[]string{"-cmd=create", "-name="}, `-name="": a job key part`},
 		{[]string{"-cmd=status", "-url=http://"}, "-url=http://: want the scheduler as [http[s]://]host:port"},
