@@ -111,21 +111,31 @@ func checkShellWord(field, s string) error {
 	return nil
 }
 
+// checkCacheURL reports whether c is a binary cache URL init_sandbox can
+// name: one shell word, with a scheme, no white space (Nix splits cache
+// lists on it) and no parameter that turns signature checks off.
+func checkCacheURL(field, c string) error {
+	if err := checkShellWord(field, c); err != nil {
+		return err
+	}
+	if u, err := url.Parse(c); err != nil || u.Scheme == "" {
+		return fmt.Errorf("%w: %s %q is not a store URL; want e.g. file:///srv/cache or https://cache.example", ErrInvalid, field, c)
+	}
+	if strings.ContainsAny(c, " \t") {
+		return fmt.Errorf("%w: %s %q contains white space; Nix splits cache lists on it", ErrInvalid, field, c)
+	}
+	if err := nix.CheckStoreURL(c); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, field, err)
+	}
+	return nil
+}
+
 // Validate reports every problem with a, joined.
 func (a Agent) Validate() error {
 	var errs []error
 	for i, c := range a.Caches {
-		field := fmt.Sprintf("Agent.Caches[%d]", i)
-		if err := checkShellWord(field, c); err != nil {
+		if err := checkCacheURL(fmt.Sprintf("Agent.Caches[%d]", i), c); err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		if u, err := url.Parse(c); err != nil || u.Scheme == "" {
-			errs = append(errs, fmt.Errorf("%w: %s %q is not a store URL; want e.g. file:///srv/cache or https://cache.example", ErrInvalid, field, c))
-		} else if strings.ContainsAny(c, " \t") {
-			errs = append(errs, fmt.Errorf("%w: %s %q contains white space; Nix splits cache lists on it", ErrInvalid, field, c))
-		} else if err := nix.CheckStoreURL(c); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalid, field, err))
 		}
 	}
 	for i, k := range a.TrustedKeys {

@@ -34,3 +34,20 @@ func TestCacheURLThatDisablesSignaturesIsRefused(t *testing.T) {
 	}
 	assert.NoError(t, Agent{Caches: []string{"file:///srv/cache?trusted=0", "https://cache.example?priority=10"}}.Validate())
 }
+
+// AgentNixConf writes the operator's trust as nix.conf settings and refuses
+// what would weaken it.
+func TestAgentNixConf(t *testing.T) {
+	t.Parallel()
+	const key = "cluster-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU="
+	conf, err := AgentNixConf([]string{"file:///srv/cache", "https://cache.example"}, []string{key})
+	require.NoError(t, err)
+	assert.Equal(t, "substituters = file:///srv/cache https://cache.example\ntrusted-public-keys = "+key+"\nrequire-sigs = true\nnarinfo-cache-negative-ttl = 0\n", conf)
+
+	_, err = AgentNixConf([]string{"file:///srv/cache?trusted=1", "not a url"}, []string{"nokey"})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, nix.ErrUnsafeStoreURL))
+	for _, want := range []string{"caches[0]", `caches[1] "not a url"`, `trustedKeys[0] "nokey" is not a Nix public key`} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

@@ -34,8 +34,13 @@ type Agent struct {
 	// under Store/nix/var/nix. The task's processes run in a private mount
 	// namespace with Store/nix bind-mounted over /nix, so they see this
 	// agent's store (and nix-store run by init_sandbox writes into it) at
-	// /nix/store. Empty means the host's /nix. The directory is created
-	// when missing.
+	// /nix/store. Empty means the host's /nix (and the host's nix.conf).
+	// The directory is created when missing.
+	//
+	// Such an agent has its own nix.conf, Store/etc/nix/nix.conf
+	// (AgentNixConfDir), written from Executor.TrustedCaches and
+	// TrustedKeys before each task starts; its processes run with
+	// NIX_CONF_DIR set to that directory.
 	Store string
 }
 
@@ -77,6 +82,16 @@ type Executor struct {
 	// their sandboxes, for Thermos and custom executors alike. Nil means
 	// a fetcher caching under <agent's directory>/fetcher-cache.
 	Fetcher *fetcher.Fetcher
+	// TrustedCaches are the binary cache URLs the agents with their own
+	// Store substitute from (the substituters of their nix.conf), and
+	// TrustedKeys the public keys ("name:base64") whose signatures they
+	// accept (trusted-public-keys). They are the operator's choice, as an
+	// agent's /etc/nix/nix.conf is on a real cluster: a job's payload
+	// cannot add a cache or a key (init_sandbox refuses a cache not
+	// listed here). Empty means the agents substitute from nothing.
+	// Agents on the host's /nix use the host's nix.conf instead.
+	TrustedCaches []string
+	TrustedKeys   []string
 	// ShutdownGracePeriod is how long a killed custom task's commands
 	// have between SIGTERM and SIGKILL; 0 means
 	// DefaultShutdownGracePeriod.

@@ -183,15 +183,23 @@ func (t *task) setup() error {
 	}
 	t.job = j
 	t.agent = agent
+	t.env = baseEnv(sandbox)
 	if agent.Store != "" {
 		if err := prepareStore(agent.Store); err != nil {
 			return err
 		}
+		if err := t.e.writeAgentNixConf(agent.Store); err != nil {
+			return err
+		}
+		confDir, err := filepath.Abs(filepath.Join(agent.Store, AgentNixConfDir))
+		if err != nil {
+			return err
+		}
+		t.env = append(t.env, "NIX_CONF_DIR="+confDir)
 	}
 	if err := os.MkdirAll(filepath.Join(sandbox, ".logs"), 0o755); err != nil {
 		return fmt.Errorf("cannot create the sandbox: %w", err)
 	}
-	t.env = baseEnv(sandbox)
 	return nil
 }
 
