@@ -79,7 +79,7 @@ func TestAuroraConfigGolden(t *testing.T) {
 					return
 				}
 				require.NoError(t, err)
-				got, err := json.Marshal(oracleUpdateSettings(settings))
+				got, err := json.Marshal(updateSettingsJSON(settings))
 				require.NoError(t, err)
 				jsoncmp.Equal(t, c.derived.Settings, got)
 			})

@@ -70,11 +70,6 @@ func thriftKey(k job.Key) *aurora.JobKey {
 
 func keyString(k job.Key) string { return k.Role + "/" + k.Environment + "/" + k.Name }
 
-// specKey is the key of a built job (with the defaulted name).
-func specKey(s job.Spec) job.Key {
-	return job.Key{Cluster: s.Payload.Cluster, Role: s.Payload.Role, Environment: s.Payload.Environment, Name: s.Payload.Name}
-}
-
 // build runs the Nix step (if any) and job.Build, and renders the result.
 func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) (job.Spec, realis.Job, *aurora.JobUpdateSettings, error) {
 	key := keyString(j.Key())
@@ -101,7 +96,7 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 	if c.tiers != nil {
 		spec = spec.WithTiers(*c.tiers)
 	}
-	key = keyString(specKey(spec))
+	key = keyString(spec.Key())
 	settings, err := UpdateSettings(spec.Update)
 	if err != nil {
 		return job.Spec{}, nil, nil, opErr(op, key, ErrInvalidJob, "", err)
@@ -133,7 +128,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	k := specKey(spec)
+	k := spec.Key()
 	key := keyString(k)
 	out := &Created{Key: k, Spec: spec}
 

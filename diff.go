@@ -90,7 +90,7 @@ func (c *Client) Diff(ctx context.Context, j job.Job) (*JobDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := specKey(spec)
+	k := spec.Key()
 	tasks, err := c.tasks(ctx, "diff", k, aurora.ACTIVE_STATES, true)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func normalizeConfig(tc *aurora.TaskConfig) config {
 			}
 		}
 	}
-	o := oracleTaskConfig(tc, data)
+	o := taskConfigJSON(tc, data)
 	delete(o, "tier")
 	delete(o, "production")
 	delete(o, "taskLinks")

@@ -1,6 +1,7 @@
 package nixrealis_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
 	"time"
@@ -83,4 +84,47 @@ func ExampleUpdateSettings() {
 	// maxFailedInstances: 1
 	// rollbackOnFailure: true
 	// queue strategy group size: 2
+}
+
+// ExampleJobConfigJSON prints parts of the JobConfiguration a job renders
+// to, as JSON, and the built job's key (the name defaulted from the task).
+func ExampleJobConfigJSON() {
+	task := job.NewTask("web", job.NewProcess("web", "./serve")).
+		WithResources(job.NewResources(0.5, 256*job.MiB, 256*job.MiB))
+	spec, err := job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod"}, task).Build()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("key:", spec.Key())
+	rj, err := nixrealis.RenderJob(spec, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := nixrealis.JobConfigJSON(rj.JobConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	var jc struct {
+		Key           map[string]string `json:"key"`
+		InstanceCount int               `json:"instanceCount"`
+		TaskConfig    struct {
+			Resources      []map[string]any `json:"resources"`
+			ExecutorConfig struct {
+				Name string `json:"name"`
+			} `json:"executorConfig"`
+		} `json:"taskConfig"`
+	}
+	if err := json.Unmarshal(out, &jc); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("key:", jc.Key["role"], jc.Key["environment"], jc.Key["name"])
+	fmt.Println("instanceCount:", jc.InstanceCount)
+	fmt.Println("resources:", jc.TaskConfig.Resources)
+	fmt.Println("executor:", jc.TaskConfig.ExecutorConfig.Name)
+	// Output:
+	// key: devcluster/www-data/prod/web
+	// key: www-data prod web
+	// instanceCount: 1
+	// resources: [map[diskMb:256] map[numCpus:0.5] map[ramMb:256]]
+	// executor: AuroraExecutor
 }

@@ -196,3 +196,10 @@ func TestFloorDiv(t *testing.T) {
 	assert.Equal(t, int64(0), floorDiv(512*1024, mib))
 	assert.Equal(t, int64(-1), floorDiv(-1, mib))
 }
+
+func TestJobConfigJSONRefusesIncomplete(t *testing.T) {
+	for _, jc := range []*aurora.JobConfiguration{nil, {}, {Key: &aurora.JobKey{}}} {
+		_, err := JobConfigJSON(jc)
+		assert.ErrorContains(t, err, "no key or no TaskConfig")
+	}
+}

@@ -161,7 +161,7 @@ func TestRenderGolden(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			gotSettings, err := json.Marshal(oracleUpdateSettings(settings))
+			gotSettings, err := json.Marshal(updateSettingsJSON(settings))
 			require.NoError(t, err)
 			jsoncmp.Equal(t, c.derived.Settings, gotSettings)
 		})
@@ -187,9 +187,22 @@ func checkGoldenJobConfig(t *testing.T, c goldenCase, jc *aurora.JobConfiguratio
 	sum := sha256.Sum256(c.payload)
 	dataRef := obj{"file": c.name + ".payload.json", "sha256": hex.EncodeToString(sum[:]), "bytes": jint(len(c.payload))}
 
-	got, err := json.Marshal(oracleJobConfiguration(jc, dataRef))
+	got, err := json.Marshal(jobConfigJSON(jc, dataRef))
 	require.NoError(t, err)
 	jsoncmp.Equal(t, c.jobConfig, got, jsoncmp.Multiset("taskConfig.resources", "taskConfig.constraints", "taskConfig.metadata"))
+
+	// JobConfigJSON writes the same, with the data the executor receives.
+	public, err := JobConfigJSON(jc)
+	require.NoError(t, err)
+	v, err := jsoncmp.Decode(public)
+	require.NoError(t, err)
+	pub := v.(map[string]any)
+	ec := pub["taskConfig"].(map[string]any)["executorConfig"].(map[string]any)
+	assert.Equal(t, jc.TaskConfig.ExecutorConfig.Data, ec["data"])
+	ec["data"] = map[string]any{"file": dataRef["file"], "sha256": dataRef["sha256"], "bytes": len(c.payload)}
+	public, err = json.Marshal(pub)
+	require.NoError(t, err)
+	jsoncmp.Equal(t, c.jobConfig, public, jsoncmp.Multiset("taskConfig.resources", "taskConfig.constraints", "taskConfig.metadata"))
 
 	// No aliasing between the job key and the task's job key.
 	assert.NotSame(t, jc.Key, jc.TaskConfig.Job)

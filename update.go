@@ -59,7 +59,7 @@ func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*Up
 	if err != nil {
 		return nil, err
 	}
-	k := specKey(spec)
+	k := spec.Key()
 	if jc := rj.JobConfig(); jc.CronSchedule != nil {
 		// Aurora updates cron jobs by replacing their template
 		// (startJobUpdate refuses them), as `aurora cron schedule` does.

@@ -1,8 +1,11 @@
 package nixrealis
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -15,7 +18,33 @@ import (
 // Aurora's client tooling (and of the oracle's taskconfig.json files):
 // api.thrift field names, unset optional fields omitted, sets as lists
 // sorted by their canonical JSON, enums as ints plus "<field>__name", Double
-// fields with a decimal point. Inspect and Diff show configurations in it.
+// fields with a decimal point. JobConfigJSON writes it, Diff compares
+// configurations in it.
+
+// JobConfigJSON returns jc (RenderJob's JobConfig(), or a configuration the
+// scheduler holds) as indented JSON in the convention of Aurora's client
+// tooling: api.thrift field names, unset optional fields omitted, sets as
+// lists sorted by their canonical JSON, enums as numbers plus
+// "<field>__name", doubles with a decimal point. executorConfig.data is the
+// string the executor receives (for Thermos, the payload thermos.Unmarshal
+// reads). It fails only for a configuration without a key or TaskConfig.
+func JobConfigJSON(jc *aurora.JobConfiguration) ([]byte, error) {
+	if jc == nil || jc.Key == nil || jc.TaskConfig == nil {
+		return nil, errors.New("nixrealis: JobConfigJSON: the JobConfiguration has no key or no TaskConfig: render it with RenderJob")
+	}
+	var data any = ""
+	if ec := jc.TaskConfig.ExecutorConfig; ec != nil {
+		data = ec.Data
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(jobConfigJSON(jc, data)); err != nil {
+		return nil, fmt.Errorf("nixrealis: JobConfigJSON: %w", err)
+	}
+	return buf.Bytes(), nil
+}
 
 // obj is one JSON object under construction.
 type obj map[string]any
@@ -54,29 +83,29 @@ func sortedSet(vs []any) []any {
 	return out
 }
 
-func oracleJobKey(k *aurora.JobKey) any {
+func jobKeyJSON(k *aurora.JobKey) any {
 	if k == nil {
 		return nil
 	}
 	return obj{"role": k.Role, "environment": k.Environment, "name": k.Name}
 }
 
-func oracleIdentity(id *aurora.Identity) any {
+func identityJSON(id *aurora.Identity) any {
 	if id == nil {
 		return nil
 	}
 	return obj{"user": id.User}
 }
 
-// oracleJobConfiguration converts jc; data replaces executorConfig.data.
-func oracleJobConfiguration(jc *aurora.JobConfiguration, data any) obj {
+// jobConfigJSON converts jc; data replaces executorConfig.data.
+func jobConfigJSON(jc *aurora.JobConfiguration, data any) obj {
 	o := obj{
-		"key":                       oracleJobKey(jc.Key),
-		"owner":                     oracleIdentity(jc.Owner),
+		"key":                       jobKeyJSON(jc.Key),
+		"owner":                     identityJSON(jc.Owner),
 		"cronCollisionPolicy":       jint(int64(jc.CronCollisionPolicy)),
 		"cronCollisionPolicy__name": jc.CronCollisionPolicy.String(),
 		"instanceCount":             jint(jc.InstanceCount),
-		"taskConfig":                oracleTaskConfig(jc.TaskConfig, data),
+		"taskConfig":                taskConfigJSON(jc.TaskConfig, data),
 	}
 	if jc.CronSchedule != nil {
 		o["cronSchedule"] = *jc.CronSchedule
@@ -84,10 +113,10 @@ func oracleJobConfiguration(jc *aurora.JobConfiguration, data any) obj {
 	return o
 }
 
-func oracleTaskConfig(tc *aurora.TaskConfig, data any) obj {
+func taskConfigJSON(tc *aurora.TaskConfig, data any) obj {
 	o := obj{
-		"job":             oracleJobKey(tc.Job),
-		"owner":           oracleIdentity(tc.Owner),
+		"job":             jobKeyJSON(tc.Job),
+		"owner":           identityJSON(tc.Owner),
 		"isService":       tc.IsService,
 		"priority":        jint(tc.Priority),
 		"maxTaskFailures": jint(tc.MaxTaskFailures),
@@ -221,48 +250,6 @@ func oracleTaskConfig(tc *aurora.TaskConfig, data any) obj {
 			uris = append(uris, e)
 		}
 		o["mesosFetcherUris"] = sortedSet(uris)
-	}
-	return o
-}
-
-func oracleUpdateSettings(s *aurora.JobUpdateSettings) obj {
-	o := obj{
-		"updateGroupSize":            jint(s.UpdateGroupSize),
-		"maxPerInstanceFailures":     jint(s.MaxPerInstanceFailures),
-		"maxFailedInstances":         jint(s.MaxFailedInstances),
-		"minWaitInInstanceRunningMs": jint(s.MinWaitInInstanceRunningMs),
-		"rollbackOnFailure":          s.RollbackOnFailure,
-		"waitForBatchCompletion":     s.WaitForBatchCompletion,
-	}
-	if s.UpdateOnlyTheseInstances != nil {
-		rs := []any{}
-		for _, r := range s.UpdateOnlyTheseInstances {
-			rs = append(rs, obj{"first": jint(r.First), "last": jint(r.Last)})
-		}
-		o["updateOnlyTheseInstances"] = sortedSet(rs)
-	}
-	if s.BlockIfNoPulsesAfterMs != nil {
-		o["blockIfNoPulsesAfterMs"] = jint(*s.BlockIfNoPulsesAfterMs)
-	}
-	if s.SlaAware != nil {
-		o["slaAware"] = *s.SlaAware
-	}
-	if st := s.UpdateStrategy; st != nil {
-		so := obj{}
-		if q := st.QueueStrategy; q != nil {
-			so["queueStrategy"] = obj{"groupSize": jint(q.GroupSize)}
-		}
-		if b := st.BatchStrategy; b != nil {
-			so["batchStrategy"] = obj{"groupSize": jint(b.GroupSize), "autopauseAfterBatch": b.AutopauseAfterBatch}
-		}
-		if v := st.VarBatchStrategy; v != nil {
-			sizes := []any{}
-			for _, g := range v.GroupSizes {
-				sizes = append(sizes, jint(g))
-			}
-			so["varBatchStrategy"] = obj{"groupSizes": sizes, "autopauseAfterBatch": v.AutopauseAfterBatch}
-		}
-		o["updateStrategy"] = so
 	}
 	return o
 }
