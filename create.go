@@ -28,10 +28,27 @@ type callOptions struct {
 	message     string
 }
 
-// Wait makes Create wait until every instance is RUNNING (services created
-// through an update: until the update rolled forward and then every
-// instance is RUNNING), and Restart until the restarted instances run again.
-// Cron jobs have nothing to wait for.
+// Wait makes Create wait for the job's instances, and Restart for the
+// restarted ones (each as a new task). The wait ends at the first of:
+//   - every instance RUNNING, or FINISHED for an ad-hoc job (an instance
+//     that ran to its end succeeded): success;
+//   - an instance FAILED or LOST (or killed and not replaced): an error
+//     of kind ErrTaskFailed naming the instance and carrying its task's
+//     last status message, which for the Thermos executor names the
+//     failed process and, for init_sandbox, its one-line cause;
+//   - the context's end: ErrTimeout.
+//
+// A service Create makes through an update is followed through the
+// update first: the update watches every instance for its watch_secs, so
+// an instance that fails within them fails the update and the Create
+// (ErrUpdateFailed, with the failed task's message).
+//
+// Aurora reports a task RUNNING when the executor has started it (after
+// its health checks passed, when the job has them), not when init_sandbox
+// is done: without a health check, an ad-hoc job whose init_sandbox fails
+// may be seen RUNNING, and the wait succeed, before it fails. Give the job
+// a health check, or a service an update watch time, to have such failures
+// reported by Create. Cron jobs have nothing to wait for.
 func Wait() CallOption { return func(o *callOptions) { o.wait = true } }
 
 // AbortActiveUpdate makes Kill abort the job's active update first instead
@@ -139,6 +156,16 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 	if exists {
 		return nil, opErr("create", key, ErrAlreadyExists, "kill it first, or use Update to change it", nil)
 	}
+	// The tasks of an earlier job of this key (terminal ones the scheduler
+	// still keeps) say nothing about this one.
+	var before map[string]bool
+	if o.wait {
+		ts, err := c.tasks(ctx, "create", k, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		before = taskIDs(ts)
+	}
 
 	jc := rj.JobConfig()
 	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "submitting to the scheduler"})
@@ -172,7 +199,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 			c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "service created by update " + uk.ID})
 			if o.wait {
 				if _, err := c.follow(ctx, "create", *uk); err != nil {
-					return out, err
+					return out, c.withTaskFailure(ctx, k, before, err)
 				}
 			}
 		}
@@ -201,7 +228,8 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 	}
 	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "job created"})
 	if o.wait {
-		if err := c.waitRunning(ctx, "create", k, spec.Instances, nil); err != nil {
+		w := waitFor{instances: instanceRange(spec.Instances), ignore: before, finished: !jc.TaskConfig.IsService}
+		if err := c.waitInstances(ctx, "create", k, w); err != nil {
 			return out, err
 		}
 	}
@@ -291,62 +319,6 @@ func (c *Client) tasks(ctx context.Context, op string, k job.Key, states []auror
 	return ts, nil
 }
 
-// waitRunning polls until the job has exactly n active tasks, all RUNNING
-// and none of them in exclude (task ids being replaced).
-func (c *Client) waitRunning(ctx context.Context, op string, k job.Key, n int, exclude map[string]bool) error {
-	key := keyString(k)
-	last := -1
-	for {
-		ts, err := c.tasks(ctx, op, k, aurora.ACTIVE_STATES, false)
-		if err != nil {
-			return err
-		}
-		running, ok := 0, true
-		for _, t := range ts {
-			if t.Status == aurora.ScheduleStatus_RUNNING && (t.AssignedTask == nil || !exclude[t.AssignedTask.TaskId]) {
-				running++
-			} else {
-				ok = false
-			}
-		}
-		if running != last {
-			last = running
-			c.report(Progress{Op: op, Key: key, Stage: StageWait, Message: fmt.Sprintf("%d of %d instances RUNNING", running, n), Done: running, Total: n})
-		}
-		if ok && running == n {
-			return nil
-		}
-		if err := sleep(ctx, c.poll); err != nil {
-			return ctxErr(op, key, ctx)
-		}
-	}
-}
-
-// waitGone polls until none of the given instances (all when nil) has an
-// active task.
-func (c *Client) waitGone(ctx context.Context, op string, k job.Key, instances map[int32]bool) error {
-	key := keyString(k)
-	for {
-		ts, err := c.tasks(ctx, op, k, aurora.ACTIVE_STATES, false)
-		if err != nil {
-			return err
-		}
-		left := 0
-		for _, t := range ts {
-			if instances == nil || (t.AssignedTask != nil && instances[t.AssignedTask.InstanceId]) {
-				left++
-			}
-		}
-		if left == 0 {
-			return nil
-		}
-		c.report(Progress{Op: op, Key: key, Stage: StageWait, Message: fmt.Sprintf("%d tasks still active", left), Done: 0, Total: left})
-		if err := sleep(ctx, c.poll); err != nil {
-			return ctxErr(op, key, ctx)
-		}
-	}
-}
-
 // Kill kills the job, or only the given instances, and waits until they
 // have no active task left (all KILLED, or otherwise terminal); killing a
 // whole cron job also deschedules it. Killing a job that has no active
@@ -405,17 +377,23 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 }
 
 // Restart restarts the job's active instances (or the given ones) and, with
-// Wait, waits until each runs again as a new task.
+// Wait, waits until each runs again as a new task (or, for an ad-hoc job,
+// ran to its end), failing with ErrTaskFailed when one fails instead.
 func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
 	o := collect(opts)
 	key := keyString(k)
-	ts, err := c.tasks(ctx, "restart", k, aurora.ACTIVE_STATES, false)
+	// Every task, terminal ones too: the wait ignores all that exist now
+	// but the active tasks of instances not restarted. Their configuration
+	// says whether the job is a service.
+	all, err := c.tasks(ctx, "restart", k, nil, o.wait)
 	if err != nil {
 		return err
 	}
+	var ts []*aurora.ScheduledTask
 	live := make(map[int32]bool)
-	for _, t := range ts {
-		if t.AssignedTask != nil {
+	for _, t := range all {
+		if t.AssignedTask != nil && activeState(t.Status) {
+			ts = append(ts, t)
 			live[t.AssignedTask.InstanceId] = true
 		}
 	}
@@ -440,16 +418,20 @@ func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts
 			}
 		}
 	}
-	// The restarted instances' current tasks: waiting ends when none of
-	// them is left.
-	old := make(map[string]bool)
 	restarted := make(map[int32]bool)
 	for _, i := range ids {
 		restarted[i] = true
 	}
+	w := waitFor{ignore: taskIDs(all), finished: true}
+	for i := range live {
+		w.instances = append(w.instances, i)
+	}
 	for _, t := range ts {
-		if t.AssignedTask != nil && restarted[t.AssignedTask.InstanceId] {
-			old[t.AssignedTask.TaskId] = true
+		if !restarted[t.AssignedTask.InstanceId] {
+			delete(w.ignore, t.AssignedTask.TaskId)
+		}
+		if cfg := t.AssignedTask.Task; cfg != nil && cfg.IsService {
+			w.finished = false
 		}
 	}
 	c.report(Progress{Op: "restart", Key: key, Stage: StageSubmit, Message: fmt.Sprintf("restarting %d instances", len(ids))})
@@ -457,7 +439,7 @@ func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts
 		return err
 	}
 	if o.wait {
-		if err := c.waitRunning(ctx, "restart", k, len(live), old); err != nil {
+		if err := c.waitInstances(ctx, "restart", k, w); err != nil {
 			return err
 		}
 	}

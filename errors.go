@@ -53,6 +53,11 @@ var (
 	// ErrUpdateFailed: an update ended in a state other than ROLLED_FORWARD
 	// (rolled back, aborted, failed); UpdateResult.Status says which.
 	ErrUpdateFailed = errors.New("update did not roll forward")
+	// ErrTaskFailed: while Create or Restart waited, a task of the job
+	// FAILED or was LOST (or an instance was killed and not replaced);
+	// OpError.Message names the instance and carries the task's last
+	// status message (the executor's, naming the failed process).
+	ErrTaskFailed = errors.New("task failed")
 )
 
 // OpError is the error of one Client operation.
