@@ -334,10 +334,11 @@ type faultProxy struct {
 	// dropAnswer, when set, makes the next request whose body contains it
 	// reach the scheduler but lose its answer (the connection closes).
 	dropAnswer atomic.Value // string
-	// slowAnswer, when set, makes the next request whose body contains it
-	// reach the scheduler but get its answer only after slowBy.
-	slowAnswer atomic.Value // string
-	slowBy     time.Duration
+	// holdAnswer, when set, makes the next request whose body contains it
+	// reach the scheduler but get no answer until the client gives up
+	// waiting (its timeout closes the connection); held is closed then.
+	holdAnswer atomic.Value // string
+	held       chan struct{}
 	// down refuses every request (the connection closes unanswered).
 	down atomic.Bool
 	// downFor refuses that many requests, then lets them through again.
@@ -351,9 +352,9 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)
-	p := &faultProxy{}
+	p := &faultProxy{held: make(chan struct{})}
 	p.dropAnswer.Store("")
-	p.slowAnswer.Store("")
+	p.holdAnswer.Store("")
 	rp := httputil.NewSingleHostReverseProxy(u)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -371,18 +372,24 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		if s := p.dropAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.dropAnswer.CompareAndSwap(s, "") {
+		forwardOnly := func() {
 			req, _ := http.NewRequest(r.Method, target+r.URL.Path, strings.NewReader(string(body)))
 			req.Header = r.Header.Clone()
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
+		}
+		if s := p.dropAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.dropAnswer.CompareAndSwap(s, "") {
+			forwardOnly()
 			hangUp()
 			return
 		}
-		if s := p.slowAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.slowAnswer.CompareAndSwap(s, "") {
-			defer time.Sleep(p.slowBy)
+		if s := p.holdAnswer.Load().(string); s != "" && strings.Contains(string(body), s) && p.holdAnswer.CompareAndSwap(s, "") {
+			forwardOnly()
+			<-r.Context().Done() // the client timed out and closed the connection
+			close(p.held)
+			return
 		}
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		rp.ServeHTTP(w, r)
@@ -455,25 +462,31 @@ func TestCreateAnswerLost(t *testing.T) {
 }
 
 // TestCreateAnswerTimesOut: the createJob reaches the scheduler but its
-// answer comes after gorealis' client timeout. gorealis' check after a
-// timeout is inverted in v1.25.0 (it never sees the job), so it sends
-// createJob again and gets "already exists"; the client still ends with
-// exactly one job and no error.
+// answer never comes before gorealis' client timeout (the proxy holds it
+// until the client gives up). gorealis' check after a timeout is inverted
+// in v1.25.0 (it never sees the job), so it sends createJob again and gets
+// "already exists"; the client still ends with exactly one job and no
+// error. Only the held call times out: the timeout is far above what any
+// other call takes, even on a loaded machine.
 func TestCreateAnswerTimesOut(t *testing.T) {
 	srv := newServer(t)
 	p := newFaultProxy(t, srv.URL)
-	p.slowBy = 1500 * time.Millisecond
 	var logs syncBuffer
 	c := newClient(t, []realis.ClientOption{
 		realis.SchedulerUrl(p.URL),
 		realis.BackOff(realis.Backoff{Steps: 4, Duration: 10 * time.Millisecond, Factor: 2}),
 		realis.SetLogger(realis.NoopLogger{}),
-		realis.TimeoutMS(500),
+		realis.TimeoutMS(3000),
 	}, nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	p.slowAnswer.Store("createJob")
+	p.holdAnswer.Store("createJob")
 
-	_, err := c.Create(ctxFor(t, 30*time.Second), helloJob("sleep 1000", 2), nixrealis.Wait())
+	_, err := c.Create(ctxFor(t, time.Minute), helloJob("sleep 1000", 2), nixrealis.Wait())
 	require.NoError(t, err)
+	select {
+	case <-p.held:
+	default:
+		t.Fatal("the createJob's answer was never held until the client gave up")
+	}
 	assert.Contains(t, logs.String(), "the job is ours")
 	assert.Equal(t, 1, jobCount(t, srv))
 	assert.Len(t, activeTasks(t, srv), 2)
