@@ -400,7 +400,10 @@ func (t *task) failureMessage(p *planner) string {
 		runs := t.info().RunsOf(n)
 		last := runs[len(runs)-1]
 		why := fmt.Sprintf("exit status %d", last.ExitCode)
-		if last.ExitCode < 0 {
+		switch {
+		case last.PID == 0:
+			why = "could not start"
+		case last.ExitCode < 0:
 			why = "killed by a signal"
 		}
 		part := fmt.Sprintf("process %q failed (%s) after %d run(s), max_failures %d; see .logs/%s/%d/stderr",
