@@ -91,7 +91,11 @@ func (a *api) lock() *state {
 	return a.s.st
 }
 
-func (a *api) unlock() { a.s.mu.Unlock() }
+// unlock writes the call's changes to storage and releases the lock.
+func (a *api) unlock() {
+	a.s.commit()
+	a.s.mu.Unlock()
+}
 
 // activeUpdate returns the job's active update, or nil.
 func (st *state) activeUpdate(job jobKey) *update {

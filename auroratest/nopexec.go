@@ -20,7 +20,7 @@ type NopExecutor struct {
 	reports map[string]func(StatusUpdate)
 }
 
-var _ Executor = (*NopExecutor)(nil)
+var _ Recoverer = (*NopExecutor)(nil)
 
 // Launch reports t STARTING and then RUNNING, or FAILED if Fail says so.
 func (e *NopExecutor) Launch(ctx context.Context, t LaunchedTask, report func(StatusUpdate)) {
@@ -49,4 +49,23 @@ func (e *NopExecutor) Kill(taskID string) {
 	if report != nil {
 		report(StatusUpdate{TaskID: taskID, Status: aurora.ScheduleStatus_KILLED, Message: "Killed by the executor."})
 	}
+}
+
+// Recover knows every task: those it launched, and, after a scheduler
+// restart, those launched before, which it takes back as still RUNNING
+// (nothing of theirs runs to be lost).
+func (e *NopExecutor) Recover(ctx context.Context, t LaunchedTask, report func(StatusUpdate)) bool {
+	e.mu.Lock()
+	if e.reports == nil {
+		e.reports = map[string]func(StatusUpdate){}
+	}
+	_, known := e.reports[t.TaskID]
+	if !known {
+		e.reports[t.TaskID] = report
+	}
+	e.mu.Unlock()
+	if !known {
+		report(StatusUpdate{TaskID: t.TaskID, Status: aurora.ScheduleStatus_RUNNING})
+	}
+	return true
 }

@@ -307,20 +307,26 @@ func (st *state) assign(t *taskRec, a *agent, req resources) {
 		t.ports[n] = p
 	}
 	st.record(t, aurora.ScheduleStatus_ASSIGNED, "")
-	st.launches = append(st.launches, LaunchedTask{
+	st.launches = append(st.launches, st.launchOf(t))
+}
+
+// launchOf is what the executor is given to run t.
+func (st *state) launchOf(t *taskRec) LaunchedTask {
+	l := LaunchedTask{
 		TaskID:       t.id,
 		Role:         t.job.role,
 		Environment:  t.job.env,
 		Name:         t.job.name,
 		Instance:     t.instance,
 		Host:         t.host,
-		AgentID:      a.id,
+		AgentID:      t.slaveID,
 		Ports:        clonePorts(t.ports),
 		ExecutorName: t.cfg.tc.GetExecutorConfig().GetName(),
 		Data:         t.cfg.tc.GetExecutorConfig().GetData(),
 		Config:       clone(t.cfg.tc),
-	})
-	st.s.describeExecutor(&st.launches[len(st.launches)-1])
+	}
+	st.s.describeExecutor(&l)
+	return l
 }
 
 // agentPort picks a port of a's ranges that no task holds (on any agent:

@@ -157,6 +157,16 @@ type Server struct {
 	// Logger receives the scheduler's log lines. nil discards them.
 	Logger *slog.Logger
 
+	// DataDir, when set, is where the scheduler keeps its state: jobs,
+	// cron templates, tasks and their events, updates and their events,
+	// quotas and host maintenance, in a bbolt database (scheduler.db),
+	// written before each call is answered. A Server started on a
+	// directory another one used (even one that was SIGKILLed) recovers
+	// that state, and reconciles the tasks that were on agents with its
+	// Executor (see Recoverer). Backups (performBackup) go under
+	// DataDir/backups. Empty means the state is in memory only.
+	DataDir string
+
 	mu       sync.Mutex
 	started  bool
 	closed   bool
@@ -172,7 +182,8 @@ type Server struct {
 	epoch     time.Time
 	scale     float64
 
-	st *state
+	st     *state
+	staged *state // a backup loaded by stageRecovery
 }
 
 // An Option configures a Server before it starts.
@@ -191,6 +202,10 @@ func WithBasicAuth(user, password string) Option {
 
 // WithCluster sets the cluster name.
 func WithCluster(name string) Option { return func(s *Server) { s.Cluster = name } }
+
+// WithDataDir sets the Server's DataDir: its state is stored there and
+// recovered from there.
+func WithDataDir(dir string) Option { return func(s *Server) { s.DataDir = dir } }
 
 // WithHosts sets the simulated agent hosts.
 func WithHosts(hosts ...string) Option { return func(s *Server) { s.Hosts = hosts } }
@@ -251,7 +266,13 @@ func (s *Server) Start() {
 		l.Close()
 		panic("auroratest: " + err.Error())
 	}
-	s.st = newState(s, agents)
+	if s.DataDir == "" {
+		s.st = newState(s, agents)
+	} else if err := s.openStorage(); err != nil {
+		s.mu.Unlock()
+		l.Close()
+		panic("auroratest: " + err.Error())
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api", s.withLatency(s.apiHandler()))
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
@@ -334,6 +355,12 @@ func (s *Server) Close() {
 	s.inflight.Wait()
 	s.cancel()
 	<-s.loopDone
+	s.mu.Lock()
+	if s.st.store != nil {
+		s.commit()
+		s.st.store.db.Close()
+	}
+	s.mu.Unlock()
 }
 
 // ClientOptions returns the gorealis options that point a client at this

@@ -101,6 +101,10 @@ type state struct {
 	launches  []LaunchedTask
 	kills     []string
 	lastPrune time.Time
+
+	store     *store   // nil: in memory only
+	reconcile []string // tasks to reconcile with the executor
+	restarted bool     // reconcile after a restart: unknown tasks are LOST
 }
 
 func newState(s *Server, agents []*agent) *state {
@@ -222,6 +226,7 @@ func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
 		ev.Timestamp = t.events[n-1].Timestamp
 	}
 	t.events = append(t.events, ev)
+	st.store.touch(t)
 	st.s.logf("task %s %v -> %v %s", t.id, t.status, to, msg)
 	t.status = to
 	t.reason = msg
@@ -347,6 +352,7 @@ func (st *state) flappingPenalty(t *taskRec) time.Duration {
 
 func (st *state) delete(t *taskRec) {
 	st.release(t)
+	st.store.forget(t)
 	delete(st.byID, t.id)
 	st.tasks = slices.DeleteFunc(st.tasks, func(x *taskRec) bool { return x == t })
 	st.byJob[t.job] = slices.DeleteFunc(st.byJob[t.job], func(x *taskRec) bool { return x == t })
@@ -503,15 +509,12 @@ func (s *Server) loop() {
 		busy := s.st.step()
 		launches, kills := s.st.launches, s.st.kills
 		s.st.launches, s.st.kills = nil, nil
+		recon, restarted := s.st.reconciling()
+		s.commit()
 		s.mu.Unlock()
+		s.reconcile(recon, restarted)
 		for _, l := range launches {
-			id := l.TaskID
-			s.Executor.Launch(s.ctx, l, func(u StatusUpdate) {
-				if u.TaskID == "" {
-					u.TaskID = id
-				}
-				s.report(u)
-			})
+			s.Executor.Launch(s.ctx, l, s.reporter(l.TaskID))
 		}
 		for _, id := range kills {
 			s.Executor.Kill(id)
