@@ -49,6 +49,7 @@ func keysAhead(d *decoder) ([]keyInfo, bool) {
 type slaChoice struct{}
 
 func (slaChoice) setDefaults(u *SLAPolicy) { *u = SLAPolicy{} }
+func (slaChoice) needsFresh() bool         { return false }
 
 func (slaChoice) encode(e *encoder, b []byte, s *SLAPolicy) []byte {
 	switch n := count(s.Percentage != nil, s.Count != nil, s.Coordinator != nil); {
@@ -86,6 +87,7 @@ func (slaChoice) decode(d *decoder, s *SLAPolicy) {
 type containerChoice struct{}
 
 func (containerChoice) setDefaults(u *Container) { *u = Container{} }
+func (containerChoice) needsFresh() bool         { return false }
 
 func (containerChoice) encode(e *encoder, b []byte, c *Container) []byte {
 	switch n := count(c.Docker != nil, c.Mesos != nil, c.LegacyDocker != nil); {
@@ -120,6 +122,7 @@ func (containerChoice) decode(d *decoder, c *Container) {
 type imageChoice struct{}
 
 func (imageChoice) setDefaults(u *Image) { *u = Image{} }
+func (imageChoice) needsFresh() bool     { return false }
 
 func (imageChoice) encode(e *encoder, b []byte, img *Image) []byte {
 	switch n := count(img.Docker != nil, img.Appc != nil); {
@@ -153,6 +156,7 @@ func (imageChoice) decode(d *decoder, img *Image) {
 type updateStrategyChoice struct{}
 
 func (updateStrategyChoice) setDefaults(u *UpdateStrategy) { *u = UpdateStrategy{} }
+func (updateStrategyChoice) needsFresh() bool              { return false }
 
 func (updateStrategyChoice) encode(e *encoder, b []byte, s *UpdateStrategy) []byte {
 	switch n := count(s.Queue != nil, s.Batch != nil, s.VariableBatch != nil); {

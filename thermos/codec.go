@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // The generic half of the schema: an object[T] is the description of one
@@ -28,6 +29,7 @@ const (
 	kStrList               // []string, absent when nil
 	kIntList               // []int, always written
 	kNested                // an object, a list of objects or a choice (see nested)
+	kCustom                // in encField only: a field with its own encode
 )
 
 // flags qualify a field.
@@ -39,13 +41,17 @@ const (
 )
 
 // field is one field of T: its JSON name, kind, flags, Aurora's default and
-// how to reach it in a T.
+// where it is in a T.
 type field[T any] struct {
 	name  string
 	kind  kind
 	flags flags
-	// key is `"name": `, written after ", " or "{".
+	// key is `, "name": `; the first field written drops the ", ".
 	key string
+	// off is the field's offset in T, taken once from the accessor the
+	// description gives (see offsetOf), so that encoding and decoding
+	// reach the field without a call.
+	off uintptr
 
 	// Aurora's default, of the field's kind.
 	defInt   int64
@@ -53,39 +59,76 @@ type field[T any] struct {
 	defBool  bool
 	defStr   string
 
-	// The accessor of the field's kind.
-	str     func(*T) *string
-	optStr  func(*T) **string
-	integer func(*T) *int
-	int64   func(*T) *int64
-	optInt  func(*T) **int
-	float   func(*T) *float64
-	boolean func(*T) *bool
-	strMap  func(*T) *map[string]string
-	strList func(*T) *[]string
-	intList func(*T) *[]int
-	nested  nested[T]
+	// nested is the codec of a kNested field.
+	nested nested[T]
 
 	// encode, if set, writes the value in place of the kind's writer.
 	encode func(e *encoder, b []byte, t *T) []byte
 }
 
+// at returns the field of type F at offset off in t.
+func at[F, T any](t *T, off uintptr) *F { return (*F)(unsafe.Add(unsafe.Pointer(t), off)) }
+
+// offsetOf returns the offset in T of the field get returns. It panics,
+// when the package is initialised, if get returns anything but a field of
+// its argument.
+func offsetOf[T, F any](get func(*T) *F) uintptr {
+	t := new(T)
+	base, p := uintptr(unsafe.Pointer(t)), uintptr(unsafe.Pointer(get(t)))
+	if p < base || p+unsafe.Sizeof(*new(F)) > base+unsafe.Sizeof(*t) {
+		panic("thermos: a field accessor returns no field of its struct")
+	}
+	return p - base
+}
+
+// appendKey appends key, `, "name": `, without the ", " if b is at start
+// (nothing written yet in the object).
+func appendKey(b []byte, start int, key string) []byte {
+	if len(b) == start {
+		return append(b, key[2:]...)
+	}
+	return append(b, key...)
+}
+
+// encField is a field as the encoder needs it, small enough that walking
+// an object's fields stays in a few cache lines.
+type encField[T any] struct {
+	key  string
+	off  uintptr
+	kind kind
+	// tmpl: the field may hold a template; opt: it is absent when the
+	// pointer, map or slice at off is nil.
+	tmpl, opt bool
+	f         *field[T]
+}
+
 // nested is a field holding an object, a list of objects or a choice.
 type nested[T any] interface {
-	// present reports whether the field is written.
-	present(t *T) bool
-	encode(e *encoder, b []byte, t *T) []byte
+	// offset is the field's offset in T.
+	offset() uintptr
+	// encode writes the field at p (its address in a T); an optional
+	// field's caller skips it when its pointer is nil.
+	encode(e *encoder, b []byte, p unsafe.Pointer) []byte
 	decode(d *decoder, t *T)
 	// setDefault sets Aurora's default in t.
 	setDefault(t *T)
+	// optional reports whether the field is a pointer, absent when nil.
+	optional() bool
+	// fresh reports whether the default must be made anew for every T
+	// (it holds pointers); otherwise T's prototype holds it.
+	fresh() bool
 }
 
 // object describes a struct T: its fields in the order their absence is
 // reported, and the hooks for what the fields alone cannot say.
 type object[T any] struct {
 	fields []field[T]
-	// sorted is the field indexes in key order, the order Marshal writes.
-	sorted []int
+	// sorted is the fields in key order, the order Marshal writes, in the
+	// compact form the encoder walks.
+	sorted []encField[T]
+	// dynFirst reports whether sorted[0] may be absent, so that the first
+	// key written is known only when writing.
+	dynFirst bool
 	// index maps a JSON name to its field; names[i] is field i's name.
 	index map[string]int
 	names []string
@@ -93,6 +136,10 @@ type object[T any] struct {
 	templates func(*T) *Templates
 	// templated is the sorted names of the fields that may hold a template.
 	templated []string
+	// proto is a T holding Aurora's defaults, copied by setDefaults; fresh
+	// lists the fields whose default holds pointers and is made anew.
+	proto T
+	fresh []int
 	// extra decodes a key that is no field of T; false means unknown.
 	extra func(d *decoder, t *T, key string) bool
 	// finish runs after T was decoded and its required fields checked;
@@ -108,44 +155,82 @@ func newObject[T any](templates func(*T) *Templates, fields ...field[T]) *object
 	}
 	for i := range o.fields {
 		f := &o.fields[i]
-		f.key = `"` + f.name + `": `
+		f.key = `, "` + f.name + `": `
 		o.index[f.name] = i
 		o.names = append(o.names, f.name)
-		o.sorted = append(o.sorted, i)
 		if f.flags&tmpl != 0 {
 			o.templated = append(o.templated, f.name)
 		}
+		if f.kind == kNested && f.nested.fresh() {
+			o.fresh = append(o.fresh, i)
+		}
 	}
-	slices.SortFunc(o.sorted, func(a, b int) int { return strings.Compare(o.fields[a].name, o.fields[b].name) })
+	for i := range o.fields {
+		f := &o.fields[i]
+		ef := encField[T]{key: f.key, off: f.off, kind: f.kind, tmpl: f.flags&tmpl != 0, f: f}
+		switch {
+		case f.encode != nil:
+			ef.kind = kCustom
+		case f.kind == kOptString, f.kind == kOptInt, f.kind == kStrMap, f.kind == kStrList:
+			ef.opt = true
+		case f.kind == kNested:
+			ef.opt = f.nested.optional()
+		}
+		o.sorted = append(o.sorted, ef)
+	}
+	slices.SortFunc(o.sorted, func(a, b encField[T]) int { return strings.Compare(a.f.name, b.f.name) })
+	if len(o.sorted) > 0 {
+		o.dynFirst = o.sorted[0].opt
+		if !o.dynFirst {
+			o.sorted[0].key = o.sorted[0].key[2:]
+		}
+	}
 	slices.Sort(o.templated)
+	o.initDefaults(&o.proto)
 	return o
 }
 
-// setDefaults sets t to T's defaults: every field to Aurora's default.
-func (o *object[T]) setDefaults(t *T) {
+// initDefaults sets every field of t to Aurora's default, from the
+// description; newObject keeps the result as T's prototype.
+func (o *object[T]) initDefaults(t *T) {
 	var zero T
 	*t = zero
 	for i := range o.fields {
 		f := &o.fields[i]
 		switch f.kind {
 		case kString:
-			*f.str(t) = f.defStr
+			*at[string](t, f.off) = f.defStr
 		case kInt:
-			*f.integer(t) = int(f.defInt)
+			*at[int](t, f.off) = int(f.defInt)
 		case kInt64:
-			*f.int64(t) = f.defInt
+			*at[int64](t, f.off) = f.defInt
 		case kFloat:
-			*f.float(t) = f.defFloat
+			*at[float64](t, f.off) = f.defFloat
 		case kBool:
-			*f.boolean(t) = f.defBool
+			*at[bool](t, f.off) = f.defBool
 		case kNested:
 			f.nested.setDefault(t)
 		}
 	}
 }
 
+// setDefaults sets t to T's defaults: every field to Aurora's default.
+func (o *object[T]) setDefaults(t *T) {
+	*t = o.proto
+	for _, i := range o.fresh {
+		o.fields[i].nested.setDefault(t)
+	}
+}
+
+// needsFresh reports whether T's defaults hold pointers (made anew by
+// setDefaults).
+func (o *object[T]) needsFresh() bool { return len(o.fresh) > 0 }
+
 // defaults returns a T with Aurora's defaults.
 func (o *object[T]) defaults() T {
+	if len(o.fresh) == 0 {
+		return o.proto
+	}
 	t := new(T)
 	o.setDefaults(t)
 	return *t
@@ -171,48 +256,52 @@ func defFloat[T any](v float64) opt[T] {
 func defBool[T any](v bool) opt[T]  { return func(f *field[T]) { f.defBool = v } }
 func defStr[T any](v string) opt[T] { return func(f *field[T]) { f.defStr = v } }
 
+func encodeWith[T any](enc func(e *encoder, b []byte, t *T) []byte) opt[T] {
+	return func(f *field[T]) { f.encode = enc }
+}
+
 func strF[T any](name string, get func(*T) *string, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kString, str: get}, opts)
+	return with(field[T]{name: name, kind: kString, off: offsetOf(get)}, opts)
 }
 
 func optStrF[T any](name string, get func(*T) **string, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kOptString, optStr: get}, opts)
+	return with(field[T]{name: name, kind: kOptString, off: offsetOf(get)}, opts)
 }
 
 func intF[T any](name string, get func(*T) *int, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kInt, integer: get}, opts)
+	return with(field[T]{name: name, kind: kInt, off: offsetOf(get)}, opts)
 }
 
 func int64F[T any](name string, get func(*T) *int64, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kInt64, int64: get}, opts)
+	return with(field[T]{name: name, kind: kInt64, off: offsetOf(get)}, opts)
 }
 
 func optIntF[T any](name string, get func(*T) **int, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kOptInt, optInt: get}, opts)
+	return with(field[T]{name: name, kind: kOptInt, off: offsetOf(get)}, opts)
 }
 
 func floatF[T any](name string, get func(*T) *float64, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kFloat, float: get}, opts)
+	return with(field[T]{name: name, kind: kFloat, off: offsetOf(get)}, opts)
 }
 
 func boolF[T any](name string, get func(*T) *bool, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kBool, boolean: get}, opts)
+	return with(field[T]{name: name, kind: kBool, off: offsetOf(get)}, opts)
 }
 
 func strMapF[T any](name string, get func(*T) *map[string]string, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kStrMap, strMap: get}, opts)
+	return with(field[T]{name: name, kind: kStrMap, off: offsetOf(get)}, opts)
 }
 
 func strListF[T any](name string, get func(*T) *[]string, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kStrList, strList: get}, opts)
+	return with(field[T]{name: name, kind: kStrList, off: offsetOf(get)}, opts)
 }
 
 func intListF[T any](name string, get func(*T) *[]int, opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kIntList, intList: get}, opts)
+	return with(field[T]{name: name, kind: kIntList, off: offsetOf(get)}, opts)
 }
 
 func nestedF[T any](name string, n nested[T], opts ...opt[T]) field[T] {
-	return with(field[T]{name: name, kind: kNested, nested: n}, opts)
+	return with(field[T]{name: name, kind: kNested, nested: n, off: n.offset()}, opts)
 }
 
 // valueOf is a struct field of type U inside T, always present: an object
@@ -224,13 +313,17 @@ type valueOf[T, U any] struct {
 	def func() U
 }
 
-func (n valueOf[T, U]) present(*T) bool { return true }
-func (n valueOf[T, U]) encode(e *encoder, b []byte, t *T) []byte {
-	return n.c.encode(e, b, n.get(t))
+func (n valueOf[T, U]) offset() uintptr { return offsetOf(n.get) }
+func (n valueOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
+	return n.c.encode(e, b, (*U)(p))
 }
 func (n valueOf[T, U]) decode(d *decoder, t *T) {
 	u := n.get(t)
-	n.c.setDefaults(u)
+	if n.def != nil {
+		// The field holds def, not U's defaults, which the object in
+		// the JSON starts from. (Otherwise T's defaults hold U's.)
+		n.c.setDefaults(u)
+	}
 	n.c.decode(d, u)
 }
 func (n valueOf[T, U]) setDefault(t *T) {
@@ -240,6 +333,8 @@ func (n valueOf[T, U]) setDefault(t *T) {
 		n.c.setDefaults(n.get(t))
 	}
 }
+func (n valueOf[T, U]) fresh() bool    { return n.def != nil || n.c.needsFresh() }
+func (n valueOf[T, U]) optional() bool { return false }
 
 // pointerTo is an optional *U inside T, absent when nil.
 type pointerTo[T, U any] struct {
@@ -247,9 +342,9 @@ type pointerTo[T, U any] struct {
 	c   codec[U]
 }
 
-func (n pointerTo[T, U]) present(t *T) bool { return *n.get(t) != nil }
-func (n pointerTo[T, U]) encode(e *encoder, b []byte, t *T) []byte {
-	return n.c.encode(e, b, *n.get(t))
+func (n pointerTo[T, U]) offset() uintptr { return offsetOf(n.get) }
+func (n pointerTo[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
+	return n.c.encode(e, b, *(**U)(p))
 }
 func (n pointerTo[T, U]) decode(d *decoder, t *T) {
 	u := new(U)
@@ -258,24 +353,28 @@ func (n pointerTo[T, U]) decode(d *decoder, t *T) {
 	*n.get(t) = u
 }
 func (n pointerTo[T, U]) setDefault(t *T) { *n.get(t) = nil }
+func (n pointerTo[T, U]) fresh() bool     { return false }
+func (n pointerTo[T, U]) optional() bool  { return true }
 
 // listOf is a []U inside T, always written ([] when nil). Its default is
-// the empty list, or nil if the field is required.
+// the empty list (which T's prototype can share: it has no elements to
+// change), or nil if nilFirst.
 type listOf[T, U any] struct {
 	get      func(*T) *[]U
 	c        codec[U]
 	nilFirst bool
 }
 
-func (n listOf[T, U]) present(*T) bool { return true }
-func (n listOf[T, U]) encode(e *encoder, b []byte, t *T) []byte {
+func (n listOf[T, U]) offset() uintptr { return offsetOf(n.get) }
+func (n listOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
+	l := *(*[]U)(p)
 	b = append(b, '[')
-	for i := range *n.get(t) {
+	for i := range l {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
 		e.path.pushIdx(i)
-		b = n.c.encode(e, b, &(*n.get(t))[i])
+		b = n.c.encode(e, b, &l[i])
 		e.path.pop()
 	}
 	return append(b, ']')
@@ -298,6 +397,8 @@ func (n listOf[T, U]) setDefault(t *T) {
 		*n.get(t) = []U{}
 	}
 }
+func (n listOf[T, U]) fresh() bool    { return false }
+func (n listOf[T, U]) optional() bool { return false }
 
 // codec is what valueOf, pointerTo and listOf need of U: an object[U] or a
 // choice.
@@ -305,6 +406,8 @@ type codec[U any] interface {
 	encode(e *encoder, b []byte, u *U) []byte
 	decode(d *decoder, u *U)
 	setDefaults(u *U)
+	// needsFresh reports whether U's defaults hold pointers.
+	needsFresh() bool
 }
 
 // encode writes t as a JSON object, keys sorted.
@@ -314,91 +417,84 @@ func (o *object[T]) encode(e *encoder, b []byte, t *T) []byte {
 		tm = *o.templates(t)
 		if len(tm) > 0 {
 			e.checkTemplates(tm, o.templated)
+		} else {
+			tm = nil
 		}
 	}
 	b = append(b, '{')
-	first := true
-	for _, i := range o.sorted {
-		f := &o.fields[i]
-		switch f.kind {
-		case kOptString:
-			if *f.optStr(t) == nil {
-				continue
-			}
-		case kOptInt:
-			if *f.optInt(t) == nil {
-				continue
-			}
-		case kStrMap:
-			if f.encode == nil && *f.strMap(t) == nil {
-				continue
-			}
-		case kStrList:
-			if *f.strList(t) == nil {
-				continue
-			}
-		case kNested:
-			if !f.nested.present(t) {
-				continue
-			}
+	start := len(b)
+	if !o.dynFirst {
+		start = -1 // sorted[0] is always written, its key has no ", "
+	}
+	base := unsafe.Pointer(t)
+	sorted := o.sorted
+	for i := range sorted {
+		f := &sorted[i]
+		p := unsafe.Add(base, f.off)
+		if f.opt && *(*unsafe.Pointer)(p) == nil {
+			continue // absent: a nil pointer, map or slice
 		}
-		if !first {
-			b = append(b, ", "...)
-		}
-		first = false
-		b = append(b, f.key...)
-		if tm != nil && f.flags&tmpl != 0 {
-			if s, ok := tm[f.name]; ok {
+		b = appendKey(b, start, f.key)
+		if f.tmpl && tm != nil {
+			if s, ok := tm[f.f.name]; ok {
 				b = appendString(b, s)
 				continue
 			}
 		}
-		if f.encode != nil {
-			b = f.encode(e, b, t)
-			continue
-		}
 		switch f.kind {
-		case kString:
-			b = appendString(b, *f.str(t))
-		case kOptString:
-			b = appendString(b, **f.optStr(t))
-		case kInt:
-			b = strconv.AppendInt(b, int64(*f.integer(t)), 10)
-		case kInt64:
-			b = strconv.AppendInt(b, *f.int64(t), 10)
-		case kOptInt:
-			b = strconv.AppendInt(b, int64(**f.optInt(t)), 10)
-		case kFloat:
-			b = e.float(b, f.name, *f.float(t))
-		case kBool:
-			b = strconv.AppendBool(b, *f.boolean(t))
-		case kStrMap:
-			b = appendStringMap(b, *f.strMap(t))
-		case kStrList:
-			b = append(b, '[')
-			for k, s := range *f.strList(t) {
-				if k > 0 {
-					b = append(b, ", "...)
-				}
-				b = appendString(b, s)
-			}
-			b = append(b, ']')
-		case kIntList:
-			b = append(b, '[')
-			for k, n := range *f.intList(t) {
-				if k > 0 {
-					b = append(b, ", "...)
-				}
-				b = strconv.AppendInt(b, int64(n), 10)
-			}
-			b = append(b, ']')
 		case kNested:
-			e.path.push(f.name)
-			b = f.nested.encode(e, b, t)
+			e.path.push(f.f.name)
+			b = f.f.nested.encode(e, b, p)
 			e.path.pop()
+		case kCustom:
+			b = f.f.encode(e, b, t)
+		default:
+			b = e.scalar(b, f.kind, p, f.f.name)
 		}
 	}
 	return append(b, '}')
+}
+
+// scalar writes the value of a field of kind k (neither kNested nor
+// kCustom) at p; name is its JSON name, for errors.
+func (e *encoder) scalar(b []byte, k kind, p unsafe.Pointer, name string) []byte {
+	switch k {
+	case kString:
+		return appendString(b, *(*string)(p))
+	case kInt:
+		return strconv.AppendInt(b, int64(*(*int)(p)), 10)
+	case kInt64:
+		return strconv.AppendInt(b, *(*int64)(p), 10)
+	case kFloat:
+		return e.float(b, name, *(*float64)(p))
+	case kBool:
+		return strconv.AppendBool(b, *(*bool)(p))
+	case kOptString:
+		return appendString(b, **(**string)(p))
+	case kOptInt:
+		return strconv.AppendInt(b, int64(**(**int)(p)), 10)
+	case kStrMap:
+		return appendStringMap(b, *(*map[string]string)(p))
+	case kStrList:
+		b = append(b, '[')
+		for k, s := range *(*[]string)(p) {
+			if k > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, s)
+		}
+		return append(b, ']')
+	case kIntList:
+		b = append(b, '[')
+		for k, n := range *(*[]int)(p) {
+			if k > 0 {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		return append(b, ']')
+	}
+	panic("thermos: no scalar kind")
 }
 
 // decode reads a JSON object into t, which holds T's defaults. A null
@@ -461,28 +557,28 @@ func (o *object[T]) decodeValue(d *decoder, t *T, f *field[T], tm *Templates) {
 	}
 	switch f.kind {
 	case kString:
-		*f.str(t) = d.str()
+		*at[string](t, f.off) = d.str()
 	case kOptString:
 		s := d.str()
-		*f.optStr(t) = &s
+		*at[*string](t, f.off) = &s
 	case kInt:
-		d.intField(f.integer(t), ft, f.name)
+		d.intField(at[int](t, f.off), ft, f.name)
 	case kInt64:
-		d.int64Field(f.int64(t), ft, f.name)
+		d.int64Field(at[int64](t, f.off), ft, f.name)
 	case kOptInt:
 		var v int
 		d.intField(&v, nil, f.name)
-		*f.optInt(t) = &v
+		*at[*int](t, f.off) = &v
 	case kFloat:
-		d.floatField(f.float(t), ft, f.name)
+		d.floatField(at[float64](t, f.off), ft, f.name)
 	case kBool:
-		d.boolField(f.boolean(t), ft, f.name)
+		d.boolField(at[bool](t, f.off), ft, f.name)
 	case kStrMap:
-		*f.strMap(t) = d.stringMap()
+		*at[map[string]string](t, f.off) = d.stringMap()
 	case kStrList:
 		l := []string{}
 		d.array(func(int) { l = append(l, d.str()) })
-		*f.strList(t) = l
+		*at[[]string](t, f.off) = l
 	case kIntList:
 		l := []int{}
 		d.array(func(int) {
@@ -490,7 +586,7 @@ func (o *object[T]) decodeValue(d *decoder, t *T, f *field[T], tm *Templates) {
 			d.intField(&n, nil, "")
 			l = append(l, n)
 		})
-		*f.intList(t) = l
+		*at[[]int](t, f.off) = l
 	case kNested:
 		f.nested.decode(d, t)
 	}

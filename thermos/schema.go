@@ -195,18 +195,17 @@ var httpLifecycleSchema = newObject(func(h *HTTPLifecycleConfig) *Templates { re
 var announcerSchema = func() *object[Announcer] {
 	o := newObject[Announcer](nil,
 		strF("primary_port", func(a *Announcer) *string { return &a.PrimaryPort }, defStr[Announcer]("http")),
-		strMapF("portmap", func(a *Announcer) *map[string]string { return &a.Portmap }),
+		// A nil Portmap is Aurora's default, {"aurora": "{{primary_port}}"}.
+		strMapF("portmap", func(a *Announcer) *map[string]string { return &a.Portmap }, encodeWith(func(_ *encoder, b []byte, a *Announcer) []byte {
+			if a.Portmap != nil {
+				return appendStringMap(b, a.Portmap)
+			}
+			b = append(b, `{"aurora": `...)
+			b = appendString(b, a.PrimaryPort)
+			return append(b, '}')
+		})),
 		optStrF("zk_path", func(a *Announcer) **string { return &a.ZKPath }),
 	)
-	// A nil Portmap is Aurora's default, {"aurora": "{{primary_port}}"}.
-	o.fields[1].encode = func(_ *encoder, b []byte, a *Announcer) []byte {
-		if a.Portmap != nil {
-			return appendStringMap(b, a.Portmap)
-		}
-		b = append(b, `{"aurora": `...)
-		b = appendString(b, a.PrimaryPort)
-		return append(b, '}')
-	}
 	o.extra = func(d *decoder, _ *Announcer, key string) bool {
 		if key != "port_map" {
 			return false

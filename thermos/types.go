@@ -454,8 +454,9 @@ const (
 // the default health check and lifecycle, and the AuroraExecutor executor
 // config. Name, Role, Cluster, Environment and Task are left for the caller.
 func NewJob() *Job {
-	j := jobSchema.defaults()
-	return &j
+	j := new(Job)
+	jobSchema.setDefaults(j)
+	return j
 }
 
 // NewTask returns a Task with Aurora's defaults: max_failures 1,
