@@ -34,7 +34,7 @@ func benchServer(b *testing.B) (*auroratest.Server, realis.Realis, *nixrealis.Cl
 func BenchmarkStatus(b *testing.B) {
 	_, r, c := benchServer(b)
 	ctx := context.Background()
-	_, err := c.Create(ctx, helloJob("sleep 1000", 3), nixrealis.Wait())
+	_, err := c.Create(ctx, helloJob("sleep 1000", 3))
 	require.NoError(b, err)
 	k := &aurora.JobKey{Role: testKey.Role, Environment: testKey.Environment, Name: testKey.Name}
 
@@ -73,7 +73,7 @@ func BenchmarkCreateKill(b *testing.B) {
 	b.Run("nixrealis", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Create(ctx, j); err != nil {
+			if _, err := c.Create(ctx, j, nixrealis.NoWait()); err != nil {
 				b.Fatal(err)
 			}
 			if err := c.Kill(ctx, testKey, nil); err != nil {
@@ -125,7 +125,7 @@ func BenchmarkCreateWithSandbox(b *testing.B) {
 	j := helloJob("hello; sleep 1000", 1)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Create(ctx, j, nixrealis.Wait()); err != nil {
+		if _, err := c.Create(ctx, j); err != nil {
 			b.Fatal(err)
 		}
 		if err := c.Kill(ctx, testKey, nil); err != nil {

@@ -24,7 +24,7 @@ func TestWrongPassword(t *testing.T) {
 	t.Cleanup(srv.Close)
 	good := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, time.Minute)
-	_, err := good.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	_, err := good.Create(ctx, helloJob("sleep 1000", 1))
 	require.NoError(t, err)
 
 	// A back-off so long that a retried 401 would run into the deadline
@@ -41,7 +41,7 @@ func TestWrongPassword(t *testing.T) {
 	}{
 		{"kill", func() error { return bad.Kill(ctxFor(t, 30*time.Second), testKey, nil) }},
 		{"kill instances", func() error { return bad.Kill(ctxFor(t, 30*time.Second), testKey, []int32{0}) }},
-		{"restart", func() error { return bad.Restart(ctxFor(t, 30*time.Second), testKey, nil, nixrealis.Wait()) }},
+		{"restart", func() error { return bad.Restart(ctxFor(t, 30*time.Second), testKey, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

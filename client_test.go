@@ -155,7 +155,7 @@ func TestCreateStatusKill(t *testing.T) {
 	}))
 	ctx := ctxFor(t, 30*time.Second)
 
-	created, err := c.Create(ctx, helloJob("echo hello; sleep 1000", 2), nixrealis.Wait())
+	created, err := c.Create(ctx, helloJob("echo hello; sleep 1000", 2))
 	require.NoError(t, err)
 	assert.Equal(t, "hello", created.Key.Name)
 	assert.Nil(t, created.Update)
@@ -211,7 +211,7 @@ func TestServiceUpdateLifecycle(t *testing.T) {
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 60*time.Second)
 
-	created, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	created, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2))
 	require.NoError(t, err)
 	require.NotNil(t, created.Update, "a service is created through an update")
 
@@ -264,7 +264,7 @@ func TestServiceUpdateLifecycle(t *testing.T) {
 
 	// Restart replaces every task.
 	before := activeTasks(t, srv)
-	require.NoError(t, c.Restart(ctx, testKey, nil, nixrealis.Wait()))
+	require.NoError(t, c.Restart(ctx, testKey, nil))
 	after := activeTasks(t, srv)
 	require.Len(t, after, 2)
 	for _, a := range after {
@@ -281,13 +281,13 @@ func TestKillWithActiveUpdate(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 60*time.Second)
-	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2))
 	require.NoError(t, err)
 
 	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2), nixrealis.NoWait())
 	require.NoError(t, err)
 	require.NotNil(t, res.Key)
-	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
+	require.NoError(t, c.Pause(ctx, *res.Key, nixrealis.Message("hold")))
 
 	err = c.Kill(ctx, testKey, nil)
 	require.Error(t, err)
@@ -453,7 +453,7 @@ func TestCreateAnswerLost(t *testing.T) {
 	p.dropAnswer.Store("createJob")
 
 	ctx := ctxFor(t, 30*time.Second)
-	_, err := c.Create(ctx, helloJob("sleep 1000", 2), nixrealis.Wait())
+	_, err := c.Create(ctx, helloJob("sleep 1000", 2))
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), p.dropped.Load(), "the fault was injected")
 	assert.Contains(t, logs.String(), "the job is ours", "gorealis retried and got \"already exists\"")
@@ -480,7 +480,7 @@ func TestCreateAnswerTimesOut(t *testing.T) {
 	}, nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	p.holdAnswer.Store("createJob")
 
-	_, err := c.Create(ctxFor(t, time.Minute), helloJob("sleep 1000", 2), nixrealis.Wait())
+	_, err := c.Create(ctxFor(t, time.Minute), helloJob("sleep 1000", 2))
 	require.NoError(t, err)
 	select {
 	case <-p.held:
@@ -503,7 +503,7 @@ func TestCreateSchedulerAwayAndBack(t *testing.T) {
 	p.downFor.Store(3)
 
 	ctx := ctxFor(t, 30*time.Second)
-	_, err := c.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	_, err := c.Create(ctx, helloJob("sleep 1000", 1))
 	require.NoError(t, err)
 	assert.Equal(t, int32(3), p.dropped.Load(), "the scheduler was away for three requests")
 	assert.Equal(t, 1, jobCount(t, srv))
@@ -576,7 +576,7 @@ func TestCronJob(t *testing.T) {
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 30*time.Second)
 	j := helloJob("echo nightly", 1).WithCron("15 3 * * *").WithCronCollisionPolicy(job.CancelNew)
-	created, err := c.Create(ctx, j, nixrealis.Wait())
+	created, err := c.Create(ctx, j)
 	require.NoError(t, err)
 	assert.Nil(t, created.Update)
 
@@ -619,17 +619,24 @@ func TestUpdateControls(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 60*time.Second)
-	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2), nixrealis.Wait())
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2))
 	require.NoError(t, err)
 
 	// Pause, resume, follow to the end.
 	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2), nixrealis.NoWait(), nixrealis.Message("v2"))
 	require.NoError(t, err)
-	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
+	require.NoError(t, c.Pause(ctx, *res.Key, nixrealis.Message("hold")))
 	info, err := c.UpdateInfo(ctx, *res.Key)
 	require.NoError(t, err)
 	assert.Equal(t, aurora.JobUpdateStatus_ROLL_FORWARD_PAUSED, info.Update.Summary.State.Status)
-	require.NoError(t, c.Resume(ctx, *res.Key, "go"))
+	require.NoError(t, c.Resume(ctx, *res.Key, nixrealis.Message("go")))
+	info, err = c.UpdateInfo(ctx, *res.Key)
+	require.NoError(t, err)
+	var msgs []string
+	for _, ev := range info.UpdateEvents {
+		msgs = append(msgs, ev.GetMessage())
+	}
+	assert.Subset(t, msgs, []string{"v2", "hold", "go"}, "Message reaches the scheduler for Update, Pause and Resume")
 	res, err = c.Follow(ctx, *res.Key)
 	require.NoError(t, err)
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, res.Status)
@@ -637,8 +644,8 @@ func TestUpdateControls(t *testing.T) {
 	// Roll back a paused update.
 	res, err = c.Update(ctx, helloService("echo v3; sleep 1000", 2), nixrealis.NoWait())
 	require.NoError(t, err)
-	require.NoError(t, c.Pause(ctx, *res.Key, "hold"))
-	require.NoError(t, c.Rollback(ctx, *res.Key, "no"))
+	require.NoError(t, c.Pause(ctx, *res.Key, nixrealis.Message("hold")))
+	require.NoError(t, c.Rollback(ctx, *res.Key, nixrealis.Message("no")))
 	res, err = c.Follow(ctx, *res.Key)
 	assert.ErrorIs(t, err, nixrealis.ErrUpdateFailed)
 	require.NotNil(t, res)
@@ -681,7 +688,7 @@ func TestUpdateControls(t *testing.T) {
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, final.Status)
 
 	// Controls on an unknown update are errors the caller can tell.
-	err = c.Pause(ctx, nixrealis.UpdateKey{Job: testKey, ID: "no-such-update"}, "")
+	err = c.Pause(ctx, nixrealis.UpdateKey{Job: testKey, ID: "no-such-update"})
 	require.Error(t, err)
 	t.Logf("pause of an unknown update: %v", err)
 	assert.ErrorIs(t, err, nixrealis.ErrNotFound)
@@ -717,7 +724,7 @@ func TestCreateServiceAnswerLost(t *testing.T) {
 			u := job.DefaultUpdate()
 			u.Watch = new(tt.watch)
 			ctx := ctxFor(t, 30*time.Second)
-			_, err := c.Create(ctx, helloService("sleep 1000", 2).WithUpdate(u), nixrealis.Wait())
+			_, err := c.Create(ctx, helloService("sleep 1000", 2).WithUpdate(u))
 			require.NoError(t, err)
 			assert.Equal(t, int32(1), p.dropped.Load(), "the fault was injected")
 			assert.Contains(t, logs.String(), tt.log)
@@ -742,13 +749,13 @@ func TestRestartSomeInstances(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 30*time.Second)
-	_, err := c.Create(ctx, helloJob("sleep 1000", 3), nixrealis.Wait())
+	_, err := c.Create(ctx, helloJob("sleep 1000", 3))
 	require.NoError(t, err)
 	before := map[int32]string{}
 	for _, task := range activeTasks(t, srv) {
 		before[task.AssignedTask.InstanceId] = task.AssignedTask.TaskId
 	}
-	require.NoError(t, c.Restart(ctx, testKey, []int32{1}, nixrealis.Wait()))
+	require.NoError(t, c.Restart(ctx, testKey, []int32{1}))
 	after := map[int32]string{}
 	for _, task := range activeTasks(t, srv) {
 		assert.Equal(t, aurora.ScheduleStatus_RUNNING, task.Status)
@@ -794,7 +801,7 @@ func TestPreparerFunc(t *testing.T) {
 	assert.Contains(t, err.Error(), "attribute 'broken' missing")
 	assert.Equal(t, 0, jobCount(t, srv))
 
-	created, err := c.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	created, err := c.Create(ctx, helloJob("sleep 1000", 1))
 	require.NoError(t, err)
 	assert.Equal(t, "setup", created.Spec.Payload.Task.Processes[0].Name)
 	d, err := c.Diff(ctx, helloJob("sleep 1000", 1))
@@ -822,7 +829,7 @@ func TestUpdateProgress(t *testing.T) {
 		}
 	}))
 	ctx := ctxFor(t, 30*time.Second)
-	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 3), nixrealis.Wait())
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 3))
 	require.NoError(t, err)
 	mu.Lock()
 	reports = nil
@@ -872,7 +879,7 @@ func TestCreateWithTiers(t *testing.T) {
 				_, err = r.SetQuota(testKey.Role, &cpu, &ram, &disk)
 				require.NoError(t, err)
 			}
-			created, err := c.Create(ctx, helloJob("sleep 1000", 1).WithProduction(tt.production), nixrealis.Wait())
+			created, err := c.Create(ctx, helloJob("sleep 1000", 1).WithProduction(tt.production))
 			require.NoError(t, err)
 			if tt.wantTier == "" {
 				assert.Nil(t, created.Spec.Payload.Tier)

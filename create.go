@@ -18,58 +18,6 @@ import (
 // errors.As still finds each *job.FieldError.
 var ErrInvalidJob = errors.New("invalid job")
 
-// CallOption changes one Client call.
-type CallOption func(*callOptions)
-
-type callOptions struct {
-	wait        bool
-	abortUpdate bool
-	noWait      bool
-	message     string
-}
-
-// Wait makes Create wait for the job's instances, and Restart for the
-// restarted ones (each as a new task). The wait ends at the first of:
-//   - every instance RUNNING, or FINISHED for an ad-hoc job (an instance
-//     that ran to its end succeeded): success;
-//   - an instance FAILED or LOST (or killed and not replaced): an error
-//     of kind ErrTaskFailed naming the instance and carrying its task's
-//     last status message, which for the Thermos executor names the
-//     failed process and, for init_sandbox, its one-line cause;
-//   - the context's end: ErrTimeout.
-//
-// A service Create makes through an update is followed through the
-// update first: the update watches every instance for its watch_secs, so
-// an instance that fails within them fails the update and the Create
-// (ErrUpdateFailed, with the failed task's message).
-//
-// Aurora reports a task RUNNING when the executor has started it (after
-// its health checks passed, when the job has them), not when init_sandbox
-// is done: without a health check, an ad-hoc job whose init_sandbox fails
-// may be seen RUNNING, and the wait succeed, before it fails. Give the job
-// a health check, or a service an update watch time, to have such failures
-// reported by Create. Cron jobs have nothing to wait for.
-func Wait() CallOption { return func(o *callOptions) { o.wait = true } }
-
-// AbortActiveUpdate makes Kill abort the job's active update first instead
-// of failing with ErrUpdateInProgress.
-func AbortActiveUpdate() CallOption { return func(o *callOptions) { o.abortUpdate = true } }
-
-// NoWait makes Update return once the scheduler accepted the update,
-// without following it to its end.
-func NoWait() CallOption { return func(o *callOptions) { o.noWait = true } }
-
-// Message sets the message recorded with an update operation.
-func Message(m string) CallOption { return func(o *callOptions) { o.message = m } }
-
-func collect(opts []CallOption) callOptions {
-	var o callOptions
-	for _, f := range opts {
-		f(&o)
-	}
-	return o
-}
-
 // Created describes a created job.
 type Created struct {
 	// Key is the job's key (the name defaulted from the task if unset).
@@ -129,8 +77,35 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 // closure), builds and renders the job, and submits it: ScheduleCronJob for
 // a cron job; for a service, what gorealis' CreateService does (a
 // startJobUpdate with the job's update_config, which creates the job);
-// CreateJob otherwise. With Wait it returns once every instance is RUNNING
-// (for a service, once its creating update rolled forward too).
+// CreateJob otherwise.
+//
+// Then, unless NoWait is given, it waits for the job's instances. The wait
+// ends at the first of:
+//   - every instance RUNNING, or FINISHED for an ad-hoc job (an instance
+//     that ran to its end succeeded): success;
+//   - an instance FAILED or LOST (or killed and not replaced): an error
+//     of kind ErrTaskFailed naming the instance and carrying its task's
+//     last status message, which for the Thermos executor names the
+//     failed process and, for init_sandbox, its one-line cause;
+//   - the context's end: ErrTimeout.
+//
+// A service is followed through its creating update first: the update
+// watches every instance for its watch_secs, so an instance that fails
+// within them fails the update and the Create (ErrUpdateFailed and
+// ErrTaskFailed, with the failed task's message). A cron job has nothing
+// to wait for.
+//
+// Aurora reports a task RUNNING when the executor has started it (after
+// its health checks passed, when the job has them), not when init_sandbox
+// is done: without a health check, an ad-hoc job whose init_sandbox fails
+// may be seen RUNNING, and the wait succeed, before it fails. Give the job
+// a health check, or a service an update watch time, to have such
+// failures reported by Create.
+//
+// Create returns a nil *Created with an error that happened before the job
+// was submitted, and a non-nil one with an error of the wait: the job (and,
+// for a service, its update, Created.Update) then exists on the scheduler;
+// Kill it to undo the Create.
 //
 // Create is correct under gorealis' retries. It first checks that the job
 // does not exist (ErrAlreadyExists otherwise). When a createJob whose first
@@ -139,8 +114,9 @@ func (c *Client) build(ctx context.Context, op string, j job.Job, publish bool) 
 // succeeds; when a retried startJobUpdate finds the update its first
 // attempt started, it adopts that update (or, if it already finished,
 // confirms the job). Either way exactly one job is created.
-func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Created, error) {
-	o := collect(opts)
+func (c *Client) Create(ctx context.Context, j job.Job, opts ...CreateOption) (*Created, error) {
+	o := createOpts(opts)
+	wait := !o.noWait
 	spec, rj, settings, err := c.build(ctx, "create", j, true)
 	if err != nil {
 		return nil, err
@@ -159,7 +135,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 	// The tasks of an earlier job of this key (terminal ones the scheduler
 	// still keeps) say nothing about this one.
 	var before map[string]bool
-	if o.wait {
+	if wait {
 		ts, err := c.tasks(ctx, "create", k, nil, false)
 		if err != nil {
 			return nil, err
@@ -197,7 +173,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 		} else {
 			out.Update = uk
 			c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "service created by update " + uk.ID})
-			if o.wait {
+			if wait {
 				if _, err := c.follow(ctx, "create", *uk); err != nil {
 					return out, c.withTaskFailure(ctx, k, before, err)
 				}
@@ -227,7 +203,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CallOption) (*Cr
 		}
 	}
 	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "job created"})
-	if o.wait {
+	if wait {
 		w := waitFor{instances: instanceRange(spec.Instances), ignore: before, finished: !jc.TaskConfig.IsService}
 		if err := c.waitInstances(ctx, "create", k, w); err != nil {
 			return out, err
@@ -319,14 +295,15 @@ func (c *Client) tasks(ctx context.Context, op string, k job.Key, states []auror
 	return ts, nil
 }
 
-// Kill kills the job, or only the given instances, and waits until they
-// have no active task left (all KILLED, or otherwise terminal); killing a
+// Kill kills the job, or only the given instances, and (unless NoWait is
+// given) waits until they have no active task left (all KILLED, or
+// otherwise terminal); killing a
 // whole cron job also deschedules it. Killing a job that has no active
 // task succeeds, as Aurora's killTasks does. With an
 // active update it fails with ErrUpdateInProgress, naming the update, unless
 // AbortActiveUpdate is given: then it aborts the update first.
-func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
-	o := collect(opts)
+func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ...KillOption) error {
+	o := killOpts(opts)
 	key := keyString(k)
 	active, err := c.activeUpdates(ctx, "kill", k)
 	if err != nil {
@@ -336,7 +313,7 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 		if !o.abortUpdate {
 			return opErr("kill", key, ErrUpdateInProgress, fmt.Sprintf("update %s is %s: abort it first (AbortActiveUpdate)", u.Key.ID, u.State.Status), nil)
 		}
-		if err := c.Abort(ctx, UpdateKey{Job: k, ID: u.Key.ID}, "aborted to kill the job"); err != nil {
+		if err := c.Abort(ctx, UpdateKey{Job: k, ID: u.Key.ID}, Message("aborted to kill the job")); err != nil {
 			return err
 		}
 	}
@@ -369,6 +346,9 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 	if err != nil {
 		return err
 	}
+	if o.noWait {
+		return nil
+	}
 	if err := c.waitGone(ctx, "kill", k, want); err != nil {
 		return err
 	}
@@ -376,16 +356,18 @@ func (c *Client) Kill(ctx context.Context, k job.Key, instances []int32, opts ..
 	return nil
 }
 
-// Restart restarts the job's active instances (or the given ones) and, with
-// Wait, waits until each runs again as a new task (or, for an ad-hoc job,
-// ran to its end), failing with ErrTaskFailed when one fails instead.
-func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts ...CallOption) error {
-	o := collect(opts)
+// Restart restarts the job's active instances (or the given ones) and,
+// unless NoWait is given, waits until each runs again as a new task (or,
+// for an ad-hoc job, ran to its end), failing with ErrTaskFailed when one
+// fails instead, as Create's wait does.
+func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts ...RestartOption) error {
+	o := restartOpts(opts)
+	wait := !o.noWait
 	key := keyString(k)
 	// Every task, terminal ones too: the wait ignores all that exist now
 	// but the active tasks of instances not restarted. Their configuration
 	// says whether the job is a service.
-	all, err := c.tasks(ctx, "restart", k, nil, o.wait)
+	all, err := c.tasks(ctx, "restart", k, nil, wait)
 	if err != nil {
 		return err
 	}
@@ -438,7 +420,7 @@ func (c *Client) Restart(ctx context.Context, k job.Key, instances []int32, opts
 	if _, err := c.respCall(ctx, "restart", key, "restartShards", func() (*aurora.Response, error) { return c.r.RestartInstances(thriftKey(k), ids...) }); err != nil {
 		return err
 	}
-	if o.wait {
+	if wait {
 		if err := c.waitInstances(ctx, "restart", k, w); err != nil {
 			return err
 		}

@@ -31,8 +31,9 @@
 //   - Create runs the Nix step (WithPreparer: evaluate, build, sign and push
 //     the sandbox's closure), builds and renders the job, and submits it
 //     with CreateJob, as CreateService does (services) or ScheduleCronJob
-//     (cron jobs); with Wait it returns once every instance is RUNNING. It
-//     stays correct when gorealis retries a request whose first attempt
+//     (cron jobs); it returns once every instance is RUNNING (or, for an
+//     ad-hoc job, FINISHED), or with ErrTaskFailed and the task's status
+//     message when one failed. It stays correct when gorealis retries a request whose first attempt
 //     reached the scheduler unanswered: exactly one job, no false "already
 //     exists". Sandbox is the Preparer built on package sandbox.
 //   - Kill kills a job or some instances and waits until they are gone; an
@@ -41,17 +42,24 @@
 //     to its end by polling the update's status; a no-op update ("Job is
 //     unchanged by proposed update.") succeeds. Pause, Resume, Abort,
 //     Rollback, Pulse, Follow and UpdateInfo act on a running update.
-//   - Restart, Status (tasks by state with pending reasons), Inspect (like
+//   - Restart (waits until the restarted instances run again), Status
+//     (tasks by state with pending reasons), Inspect (like
 //     `aurora job inspect`) and Diff (the job against what runs, ignoring
 //     what the scheduler fills in).
+//
+// Each method takes options of its own type (CreateOption, UpdateOption,
+// KillOption, RestartOption, ControlOption), so an option a method does not
+// understand does not compile. Create, Update, Kill and Restart wait for
+// their outcome unless given NoWait; a message for an update or an update
+// control is given with Message.
 //
 // Errors are *OpError values whose kind errors.Is tells apart:
 // ErrUnreachable, ErrRejected (with Aurora's message), ErrUpdateInProgress,
 // ErrNixFailed (with Nix's message), ErrTimeout (also
 // context.DeadlineExceeded when the caller's deadline passed),
-// ErrAlreadyExists, ErrNotFound, ErrUpdateFailed, ErrInvalidJob (with the
-// job package's field errors inside). gorealis' errors are translated once,
-// in this package.
+// ErrAlreadyExists, ErrNotFound, ErrUpdateFailed, ErrTaskFailed (with the
+// task's status message), ErrInvalidJob (with the job package's field
+// errors inside). gorealis' errors are translated once, in this package.
 //
 // The package example runs a job on auroratest, the in-process Aurora
 // scheduler this module provides for tests: create, status, kill.

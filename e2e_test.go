@@ -66,7 +66,7 @@ func TestEndToEndNixJob(t *testing.T) {
 		}
 	}
 
-	_, err := c.Create(ctx, helloService("hello {{mesos.instance}}; echo v1; sleep 600", 2), nixrealis.Wait())
+	_, err := c.Create(ctx, helloService("hello {{mesos.instance}}; echo v1; sleep 600", 2))
 	require.NoError(t, err)
 	require.Len(t, running(), 2)
 	waitOutput("Hello, world! (from a Nix-built package, instance ")

@@ -32,7 +32,7 @@ func Example() {
 	j := job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "devel", Name: "hello"}, task).
 		WithInstances(2)
 
-	created, err := c.Create(ctx, j, nixrealis.Wait())
+	created, err := c.Create(ctx, j)
 	if err != nil {
 		log.Fatal(err)
 	}

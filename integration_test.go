@@ -48,7 +48,7 @@ func runSuite(t *testing.T, s suiteTarget) {
 		c.Kill(cctx, s.key, nil, nixrealis.AbortActiveUpdate())
 	})
 
-	_, err := c.Create(ctx, s.job("echo v1; sleep 3600", 2), nixrealis.Wait())
+	_, err := c.Create(ctx, s.job("echo v1; sleep 3600", 2))
 	require.NoError(t, err)
 
 	st, err := c.Status(ctx, s.key)
@@ -80,7 +80,7 @@ func runSuite(t *testing.T, s suiteTarget) {
 
 	before, err := c.Status(ctx, s.key)
 	require.NoError(t, err)
-	require.NoError(t, c.Restart(ctx, s.key, nil, nixrealis.Wait()))
+	require.NoError(t, c.Restart(ctx, s.key, nil))
 	after, err := c.Status(ctx, s.key)
 	require.NoError(t, err)
 	old := map[string]bool{}
@@ -171,7 +171,7 @@ func TestConcurrentClients(t *testing.T) {
 			k := testKey
 			k.Name = fmt.Sprintf("worker_%d", i)
 			j := helloJob("sleep 1000", 2).WithKey(k)
-			if _, err := c.Create(ctx, j, nixrealis.Wait()); err != nil {
+			if _, err := c.Create(ctx, j); err != nil {
 				errs <- err
 				return
 			}

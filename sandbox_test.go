@@ -80,7 +80,7 @@ func TestCreateWithSandbox(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "Process 'init_sandbox':")
 
-	created, err := c.Create(ctx, j, nixrealis.Wait())
+	created, err := c.Create(ctx, j)
 	require.NoError(t, err)
 	p := created.Spec.Payload
 	require.GreaterOrEqual(t, len(p.Task.Processes), 2)

@@ -53,8 +53,9 @@ type UpdateResult struct {
 // replacing its template (scheduleCronJob), as Aurora requires. While the update is paused or
 // waits for pulses, Update keeps waiting (Resume and Pulse from another
 // goroutine move it on) until the context ends: give it a deadline.
-func (c *Client) Update(ctx context.Context, j job.Job, opts ...CallOption) (*UpdateResult, error) {
-	o := collect(opts)
+// Message sets the message the scheduler records with the update.
+func (c *Client) Update(ctx context.Context, j job.Job, opts ...UpdateOption) (*UpdateResult, error) {
+	o := updateOpts(opts)
 	spec, rj, settings, err := c.build(ctx, "update", j, true)
 	if err != nil {
 		return nil, err
@@ -283,20 +284,23 @@ func (c *Client) Follow(ctx context.Context, uk UpdateKey) (*UpdateResult, error
 	return c.follow(ctx, "update", uk)
 }
 
-// Pause pauses an active update.
-func (c *Client) Pause(ctx context.Context, uk UpdateKey, message string) error {
+// Pause pauses an active update (Message records why).
+func (c *Client) Pause(ctx context.Context, uk UpdateKey, opts ...ControlOption) error {
+	message := controlOpts(opts).message
 	_, err := c.respCall(ctx, "pause", keyString(uk.Job), "pauseJobUpdate", func() (*aurora.Response, error) { return c.r.PauseJobUpdate(uk.thrift(), message) })
 	return err
 }
 
-// Resume resumes a paused update.
-func (c *Client) Resume(ctx context.Context, uk UpdateKey, message string) error {
+// Resume resumes a paused update (Message records why).
+func (c *Client) Resume(ctx context.Context, uk UpdateKey, opts ...ControlOption) error {
+	message := controlOpts(opts).message
 	_, err := c.respCall(ctx, "resume", keyString(uk.Job), "resumeJobUpdate", func() (*aurora.Response, error) { return c.r.ResumeJobUpdate(uk.thrift(), message) })
 	return err
 }
 
-// Rollback rolls an active update back.
-func (c *Client) Rollback(ctx context.Context, uk UpdateKey, message string) error {
+// Rollback rolls an active update back (Message records why).
+func (c *Client) Rollback(ctx context.Context, uk UpdateKey, opts ...ControlOption) error {
+	message := controlOpts(opts).message
 	_, err := c.respCall(ctx, "rollback", keyString(uk.Job), "rollbackJobUpdate", func() (*aurora.Response, error) { return c.r.RollbackJobUpdate(*uk.thrift(), message) })
 	return err
 }
@@ -309,8 +313,10 @@ func (c *Client) Pulse(ctx context.Context, uk UpdateKey) error {
 }
 
 // Abort aborts an active update. gorealis waits until the scheduler reports
-// it ABORTED, polling every five seconds, so Abort takes at least that long.
-func (c *Client) Abort(ctx context.Context, uk UpdateKey, message string) error {
+// it ABORTED, polling every five seconds, so Abort takes at least that
+// long. Message records why.
+func (c *Client) Abort(ctx context.Context, uk UpdateKey, opts ...ControlOption) error {
+	message := controlOpts(opts).message
 	key := keyString(uk.Job)
 	c.report(Progress{Op: "abort", Key: key, Stage: StageSubmit, Message: "aborting update " + uk.ID})
 	_, err := c.respCall(ctx, "abort", key, "abortJobUpdate", func() (*aurora.Response, error) { return c.r.AbortJobUpdate(*uk.thrift(), message) })

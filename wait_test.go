@@ -70,7 +70,7 @@ func TestCreateWaitAdHocFinishes(t *testing.T) {
 	c := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, 2*time.Minute)
 
-	created, err := c.Create(ctx, helloJob("echo done", 2), nixrealis.Wait())
+	created, err := c.Create(ctx, helloJob("echo done", 2))
 	require.NoError(t, err)
 	require.NotNil(t, created)
 
@@ -100,7 +100,7 @@ func TestCreateWaitProcessFails(t *testing.T) {
 	ctx := ctxFor(t, 2*time.Minute)
 
 	bad := helloJob(`echo "starting"; echo "bad config: no port named http" >&2; exit 3`, 2).WithHealthCheck(neverHealthy())
-	_, err := c.Create(ctx, bad, nixrealis.Wait())
+	_, err := c.Create(ctx, bad)
 	require.Error(t, err)
 	notTimeout(t, err)
 	assert.ErrorIs(t, err, nixrealis.ErrTaskFailed)
@@ -113,7 +113,7 @@ func TestCreateWaitProcessFails(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, st.ByState[aurora.ScheduleStatus_FAILED], "the scheduler keeps the failed tasks")
 
-	_, err = c.Create(ctx, helloJob("echo done", 2), nixrealis.Wait())
+	_, err = c.Create(ctx, helloJob("echo done", 2))
 	require.NoError(t, err, "an earlier job's failed tasks say nothing about this one")
 }
 
@@ -138,7 +138,7 @@ func TestCreateWaitInitSandboxFails(t *testing.T) {
 	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(prep))
 	ctx := ctxFor(t, 4*time.Minute)
 
-	_, err := c.Create(ctx, helloJob("hello; sleep 600", 1).WithHealthCheck(neverHealthy()), nixrealis.Wait())
+	_, err := c.Create(ctx, helloJob("hello; sleep 600", 1).WithHealthCheck(neverHealthy()))
 	require.Error(t, err)
 	notTimeout(t, err)
 	assert.ErrorIs(t, err, nixrealis.ErrTaskFailed)
@@ -158,7 +158,7 @@ func TestCreateServiceFailsWithinWatch(t *testing.T) {
 	u := job.DefaultUpdate()
 	u.Watch = new(3600 * time.Second) // 36 s here: far longer than the process lives
 	svc := helloService(`echo "cannot bind 0.0.0.0:80: permission denied" >&2; exit 1`, 1).WithUpdate(u)
-	created, err := c.Create(ctx, svc, nixrealis.Wait())
+	created, err := c.Create(ctx, svc)
 	require.Error(t, err)
 	notTimeout(t, err)
 	assert.ErrorIs(t, err, nixrealis.ErrUpdateFailed)
@@ -170,4 +170,31 @@ func TestCreateServiceFailsWithinWatch(t *testing.T) {
 	info, err := c.UpdateInfo(ctx, *created.Update)
 	require.NoError(t, err)
 	assert.NotEqual(t, aurora.JobUpdateStatus_ROLLED_FORWARD, info.Update.Summary.State.Status)
+}
+
+// TestNoWait: Create, Restart and Kill wait by default; with NoWait they
+// return once the scheduler accepted the request. The job here never
+// becomes RUNNING (its health check never passes), so a Create that waited
+// would not return before the deadline.
+func TestNoWait(t *testing.T) {
+	srv, _ := thermosCluster(t, nil)
+	c := newClient(t, srv.ClientOptions())
+	ctx := ctxFor(t, 2*time.Minute)
+
+	created, err := c.Create(ctx, helloJob("sleep 600", 2).WithHealthCheck(neverHealthy()), nixrealis.NoWait())
+	require.NoError(t, err)
+	require.NotNil(t, created)
+	st, err := c.Status(ctx, testKey)
+	require.NoError(t, err)
+	require.Len(t, st.Tasks, 2)
+	for _, task := range st.Tasks {
+		assert.NotEqual(t, aurora.ScheduleStatus_RUNNING, task.Status, "never RUNNING: the health check never passes")
+	}
+
+	require.NoError(t, c.Restart(ctx, testKey, []int32{0}, nixrealis.NoWait()))
+	require.NoError(t, c.Kill(ctx, testKey, nil, nixrealis.NoWait()))
+	testenv.Eventually(t, time.Minute, 10*time.Millisecond, func() (bool, error) {
+		ts, err := queryActiveTasks(srv)
+		return len(ts) == 0, err
+	}, "the killed job's tasks never ended")
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nixrealis/nixrealis"
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/internal/zktest"
@@ -35,7 +34,7 @@ func TestDialZooKeeper(t *testing.T) {
 		realis.BackOff(realis.Backoff{Steps: 3, Duration: 10 * time.Millisecond, Factor: 2}),
 	})
 	ctx := ctxFor(t, time.Minute)
-	_, err = c.Create(ctx, helloJob("sleep 1000", 1), nixrealis.Wait())
+	_, err = c.Create(ctx, helloJob("sleep 1000", 1))
 	require.NoError(t, err)
 	st, err := c.Status(ctx, testKey)
 	require.NoError(t, err)

@@ -403,7 +403,7 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 	msg := c.message
 	switch c.cmd {
 	case "create":
-		created, err := client.Create(ctx, c.exampleJob(), nixrealis.Wait())
+		created, err := client.Create(ctx, c.exampleJob())
 		if err != nil {
 			return c.createFailed(created, err, cluster != nil, out.submitted())
 		}
@@ -452,11 +452,7 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 		}
 		fmt.Fprint(out.w, d.Text)
 	case "update":
-		opts := []nixrealis.CallOption{}
-		if msg != "" {
-			opts = append(opts, nixrealis.Message(msg))
-		}
-		res, err := client.Update(ctx, c.exampleJob(), opts...)
+		res, err := client.Update(ctx, c.exampleJob(), nixrealis.Message(msg))
 		if res != nil {
 			out.finish()
 			switch {
@@ -468,13 +464,13 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 		}
 		return err
 	case "pause":
-		return done(out.w, "paused", uk, client.Pause(ctx, uk, msg))
+		return done(out.w, "paused", uk, client.Pause(ctx, uk, nixrealis.Message(msg)))
 	case "resume":
-		return done(out.w, "resumed", uk, client.Resume(ctx, uk, msg))
+		return done(out.w, "resumed", uk, client.Resume(ctx, uk, nixrealis.Message(msg)))
 	case "abort":
-		return done(out.w, "aborted", uk, client.Abort(ctx, uk, msg))
+		return done(out.w, "aborted", uk, client.Abort(ctx, uk, nixrealis.Message(msg)))
 	case "rollback":
-		return done(out.w, "rolling back", uk, client.Rollback(ctx, uk, msg))
+		return done(out.w, "rolling back", uk, client.Rollback(ctx, uk, nixrealis.Message(msg)))
 	case "pulse":
 		return done(out.w, "pulsed", uk, client.Pulse(ctx, uk))
 	case "info":

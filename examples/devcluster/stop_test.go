@@ -193,7 +193,7 @@ func TestStopKillsEveryTask(t *testing.T) {
 		require.NoError(t, err)
 		defer c.Close()
 		ctx := t.Context()
-		_, err = c.Create(ctx, j, nixrealis.Wait())
+		_, err = c.Create(ctx, j)
 		require.NoError(t, err)
 	}
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {

@@ -61,7 +61,7 @@ func TestWalkThroughWithClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	key := job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "docker-compose"}
-	_, err = client.Create(ctx, composeexample.Job(key, base+"/"+composeexample.ArchiveName), nixrealis.Wait())
+	_, err = client.Create(ctx, composeexample.Job(key, base+"/"+composeexample.ArchiveName))
 	require.NoError(t, err)
 	st, err := client.Status(ctx, key)
 	require.NoError(t, err)
@@ -82,14 +82,14 @@ func TestWalkThroughWithClient(t *testing.T) {
 	hello := job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "hello"},
 		job.NewTask("hello", job.NewProcess("hello", "while true; do echo hello world; sleep 10; done")).
 			WithResources(job.NewResources(1, 128*job.MiB, 128*job.MiB))).WithService(true)
-	_, err = client.Create(ctx, hello, nixrealis.Wait())
+	_, err = client.Create(ctx, hello)
 	require.NoError(t, err, "a Thermos job beside it on the same scheduler")
 
-	require.NoError(t, client.Kill(ctx, key, nil, nixrealis.Wait()))
+	require.NoError(t, client.Kill(ctx, key, nil))
 	final, err := exec.Wait(ctx, task.TaskID)
 	require.NoError(t, err)
 	assert.Equal(t, aurora.ScheduleStatus_KILLED, final.Status)
-	require.NoError(t, client.Kill(ctx, hello.Key(), nil, nixrealis.Wait()))
+	require.NoError(t, client.Kill(ctx, hello.Key(), nil))
 }
 
 func get(t *testing.T, ctx context.Context, url string) string {
