@@ -61,10 +61,6 @@ func (a *api) guard(r **aurora.Response, err *error) {
 	}
 }
 
-func (a *api) notImplemented(method string) (*aurora.Response, error) {
-	return a.respond(aurora.ResponseCode_ERROR, "auroratest does not implement "+method), nil
-}
-
 func (a *api) updating() *aurora.Response {
 	return a.respond(aurora.ResponseCode_JOB_UPDATING_ERROR, "Job is currently updating")
 }
@@ -1133,78 +1129,4 @@ func (a *api) GetQuota(ctx context.Context, ownerRole string) (r *aurora.Respons
 
 func aggregate(cpu float64, ram, disk int64) *aurora.ResourceAggregate {
 	return &aurora.ResourceAggregate{Resources: []*aurora.Resource{{NumCpus: &cpu}, {RamMb: &ram}, {DiskMb: &disk}}}
-}
-
-// The calls below are not implemented: they answer ERROR.
-
-// ForceTaskState answers ERROR: not implemented.
-func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.ScheduleStatus) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("forceTaskState")
-}
-
-// PerformBackup answers ERROR: not implemented.
-func (a *api) PerformBackup(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("performBackup")
-}
-
-// ListBackups answers ERROR: not implemented.
-func (a *api) ListBackups(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("listBackups")
-}
-
-// StageRecovery answers ERROR: not implemented.
-func (a *api) StageRecovery(ctx context.Context, backupId string) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("stageRecovery")
-}
-
-// QueryRecovery answers ERROR: not implemented.
-func (a *api) QueryRecovery(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("queryRecovery")
-}
-
-// DeleteRecoveryTasks answers ERROR: not implemented.
-func (a *api) DeleteRecoveryTasks(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("deleteRecoveryTasks")
-}
-
-// CommitRecovery answers ERROR: not implemented.
-func (a *api) CommitRecovery(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("commitRecovery")
-}
-
-// UnloadRecovery answers ERROR: not implemented.
-func (a *api) UnloadRecovery(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("unloadRecovery")
-}
-
-// Snapshot answers ERROR: not implemented.
-func (a *api) Snapshot(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("snapshot")
-}
-
-// TriggerExplicitTaskReconciliation answers ERROR: not implemented.
-func (a *api) TriggerExplicitTaskReconciliation(ctx context.Context, settings *aurora.ExplicitReconciliationSettings) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("triggerExplicitTaskReconciliation")
-}
-
-// TriggerImplicitTaskReconciliation answers ERROR: not implemented.
-func (a *api) TriggerImplicitTaskReconciliation(ctx context.Context) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("triggerImplicitTaskReconciliation")
-}
-
-// PruneTasks answers ERROR: not implemented.
-func (a *api) PruneTasks(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
-	defer a.guard(&r, &err)
-	return a.notImplemented("pruneTasks")
 }

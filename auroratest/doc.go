@@ -30,7 +30,7 @@
 // reschedule; flapping tasks THROTTLED) and its job update state machine
 // (queue, batch and variable-batch strategies, watch time, per-instance
 // and total failure limits, rollback on failure, auto-pause, pulses).
-// Every other call answers ERROR "auroratest does not implement <call>".
+// The storage admin calls work on Server.DataDir's storage (below).
 //
 // Tasks are placed on simulated Mesos agents (Server.Agents, Agent; by
 // default DefaultAgents: three agents with finite resources) as Aurora's
@@ -88,6 +88,21 @@
 // ...") beyond the role's quota (setQuota; no quota means none), and
 // getQuota reports consumption split into production and non-production,
 // shared and dedicated.
+//
+// Storage: with Server.DataDir the scheduler's state (jobs, cron
+// templates, tasks and their events, updates and their events, quotas,
+// host maintenance) is kept in a bbolt database, written before each call
+// is answered, so that a Server started again on the directory, even
+// after the previous process was SIGKILLed, carries on from it. Tasks that
+// were on agents are then reconciled with the Executor: a Recoverer takes
+// back those still running, the others are LOST and rescheduled.
+// performBackup, listBackups, stageRecovery, queryRecovery,
+// deleteRecoveryTasks, commitRecovery, unloadRecovery and snapshot do
+// what Aurora's do on that storage (backups are copies of the database in
+// DataDir/backups); forceTaskState, pruneTasks and
+// triggerExplicitTaskReconciliation (tasks the executor does not know go
+// LOST) and triggerImplicitTaskReconciliation work with or without it.
+// Without DataDir everything is in memory.
 //
 // Not modelled: Mesos offers as such (agents are always offered),
 // revocable resources, cron schedules firing on their own (startCronJob

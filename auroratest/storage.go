@@ -327,89 +327,119 @@ func (sto *store) smallBuckets(st *state, cfgs map[string][]byte) map[string]map
 	return out
 }
 
-// commit writes what changed in st since the last commit in one
-// transaction.
-func (sto *store) commit(st *state) error {
-	cfgs := map[string][]byte{}
-	tasks := map[string][]byte{}
+// changes are what a commit writes.
+type changes struct {
+	cfgs, tasks map[string][]byte
+	gone        []string
+	small       map[string]map[string]string
+}
+
+// prepare encodes what changed in st since the last commit; nil when
+// nothing did.
+func (sto *store) prepare(st *state) *changes {
+	ch := &changes{cfgs: map[string][]byte{}, tasks: map[string][]byte{}, gone: sto.gone}
 	for _, t := range sto.dirty {
 		if st.byID[t.id] == t {
-			tasks[t.id] = []byte(mustJSON(sto.taskRecord(t, cfgs)))
+			ch.tasks[t.id] = []byte(mustJSON(sto.taskRecord(t, ch.cfgs)))
 		}
 	}
-	gone := sto.gone
-	small := sto.smallBuckets(st, cfgs)
-	changed := len(tasks) > 0 || len(gone) > 0 || len(cfgs) > 0
-	for b, recs := range small {
+	ch.small = sto.smallBuckets(st, ch.cfgs)
+	if len(ch.tasks) > 0 || len(ch.gone) > 0 || len(ch.cfgs) > 0 {
+		return ch
+	}
+	for b, recs := range ch.small {
 		old := sto.written[b]
 		if len(old) != len(recs) {
-			changed = true
-			break
+			return ch
 		}
 		for k, v := range recs {
 			if ov, ok := old[k]; !ok || ov != v {
-				changed = true
-				break
+				return ch
 			}
 		}
 	}
-	if !changed {
-		return nil
+	return nil
+}
+
+// apply writes ch in tx.
+func (sto *store) apply(tx *bolt.Tx, st *state, ch *changes) error {
+	for h, v := range ch.cfgs {
+		if err := tx.Bucket(bucketConfigs).Put([]byte(h), v); err != nil {
+			return err
+		}
 	}
-	err := sto.db.Update(func(tx *bolt.Tx) error {
-		for h, v := range cfgs {
-			if err := tx.Bucket(bucketConfigs).Put([]byte(h), v); err != nil {
+	tb := tx.Bucket(bucketTasks)
+	for _, id := range ch.gone {
+		if _, still := ch.tasks[id]; !still {
+			if err := tb.Delete([]byte(id)); err != nil {
 				return err
 			}
 		}
-		tb := tx.Bucket(bucketTasks)
-		for _, id := range gone {
-			if _, still := tasks[id]; !still {
-				if err := tb.Delete([]byte(id)); err != nil {
+	}
+	for id, v := range ch.tasks {
+		if err := tb.Put([]byte(id), v); err != nil {
+			return err
+		}
+	}
+	for b, recs := range ch.small {
+		bk := tx.Bucket([]byte(b))
+		old := sto.written[b]
+		for k := range old {
+			if _, ok := recs[k]; !ok {
+				if err := bk.Delete([]byte(k)); err != nil {
 					return err
 				}
 			}
 		}
-		for id, v := range tasks {
-			if err := tb.Put([]byte(id), v); err != nil {
-				return err
-			}
-		}
-		for b, recs := range small {
-			bk := tx.Bucket([]byte(b))
-			old := sto.written[b]
-			for k := range old {
-				if _, ok := recs[k]; !ok {
-					if err := bk.Delete([]byte(k)); err != nil {
-						return err
-					}
-				}
-			}
-			for k, v := range recs {
-				if ov, ok := old[k]; !ok || ov != v {
-					if err := bk.Put([]byte(k), []byte(v)); err != nil {
-						return err
-					}
+		for k, v := range recs {
+			if ov, ok := old[k]; !ok || ov != v {
+				if err := bk.Put([]byte(k), []byte(v)); err != nil {
+					return err
 				}
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyClock, []byte(fmt.Sprint(st.s.now().UnixNano())))
-	})
-	if err != nil {
-		return err
 	}
-	sto.written = small
+	return tx.Bucket(bucketMeta).Put(keyClock, []byte(fmt.Sprint(st.s.now().UnixNano())))
+}
+
+// finish records that ch was written.
+func (sto *store) finish(ch *changes) {
+	sto.written = ch.small
 	sto.dirty, sto.gone = nil, nil
 	clear(sto.dirtySet)
+}
+
+// commit writes what changed in st since the last commit in one
+// transaction.
+func (sto *store) commit(st *state) error {
+	ch := sto.prepare(st)
+	if ch == nil {
+		return nil
+	}
+	if err := sto.db.Update(func(tx *bolt.Tx) error { return sto.apply(tx, st, ch) }); err != nil {
+		return err
+	}
+	sto.finish(ch)
 	return nil
 }
 
-// rewrite replaces the whole database with st (snapshot, commitRecovery),
-// dropping configs nothing refers to any more.
+// rewrite replaces the whole database with st (snapshot, commitRecovery)
+// in one transaction, dropping configs nothing refers to any more.
 func (sto *store) rewrite(st *state) error {
 	sto.configs = map[*config]string{}
 	sto.wrote = map[string]bool{}
 	sto.ufixed = map[*update]*updateFixed{}
+	sto.seq, sto.useq, sto.nextSeq = map[*taskRec]uint64{}, map[*update]uint64{}, 0
+	sto.written = map[string]map[string]string{}
+	sto.dirty, sto.gone = nil, nil
+	clear(sto.dirtySet)
+	for _, t := range st.tasks {
+		sto.touch(t)
+	}
+	ch := sto.prepare(st)
+	if ch == nil {
+		ch = &changes{small: map[string]map[string]string{}}
+	}
 	err := sto.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if err := tx.DeleteBucket(b); err != nil && err != bolt.ErrBucketNotFound {
@@ -419,23 +449,16 @@ func (sto *store) rewrite(st *state) error {
 				return err
 			}
 		}
-		return nil
+		if err := sto.apply(tx, st, ch); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(fmt.Sprint(storageVersion)))
 	})
 	if err != nil {
 		return err
 	}
-	sto.written = map[string]map[string]string{}
-	sto.dirty, sto.gone = nil, nil
-	clear(sto.dirtySet)
-	for _, t := range st.tasks {
-		sto.touch(t)
-	}
-	if err := sto.commit(st); err != nil {
-		return err
-	}
-	return sto.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(fmt.Sprint(storageVersion)))
-	})
+	sto.finish(ch)
+	return nil
 }
 
 // openDB opens (creating) the scheduler's database in dir.

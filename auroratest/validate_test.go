@@ -184,16 +184,6 @@ func TestValidationMessages(t *testing.T) {
 	assert.Empty(t, srv.Jobs(), "nothing was created")
 }
 
-func TestUnimplementedCall(t *testing.T) {
-	t.Parallel()
-	srv := auroratest.NewServer()
-	defer srv.Close()
-	r := client(t, srv)
-	err := r.PerformBackup()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "auroratest does not implement performBackup")
-}
-
 func TestQuotaIsReported(t *testing.T) {
 	t.Parallel()
 	srv := fastServer()
