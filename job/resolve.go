@@ -76,40 +76,46 @@ func (b *builder) numInt(path string, tmpl string, sc *scope, dst *int) {
 	*dst = n
 }
 
-func (b *builder) numInt64(path string, tmpl string, sc *scope, dst *int64) {
-	var n int
-	ok := len(b.errs.errs)
-	b.numInt(path, tmpl, sc, &n)
-	if len(b.errs.errs) == ok {
-		*dst = int64(n)
+// The template keys each builder type accepts, from thermos' schema: the
+// templated fields of its payload struct, and of its resources as
+// "resources.NAME"; a job's also "instances", which is outside the payload.
+var (
+	resourceTemplates = prefixed("resources.", thermos.TemplatedFields(&thermos.Resources{}))
+	taskTemplates     = slices.Concat(thermos.TemplatedFields(&thermos.Task{}), resourceTemplates)
+	processTemplates  = slices.Concat(thermos.TemplatedFields(&thermos.Process{}), resourceTemplates)
+	jobTemplates      = slices.Concat([]string{"instances"}, thermos.TemplatedFields(&thermos.Job{}))
+)
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
 	}
+	return out
 }
 
-func (b *builder) numFloat(path string, tmpl string, sc *scope, dst *float64) {
-	s, ok := b.num(path, tmpl, sc)
-	if !ok {
+// templated renders the templates tmpl holds for the templated fields of
+// dst, a payload struct (keys prefix+name), into dst; path is dst's path.
+func (b *builder) templated(path string, dst any, tmpl map[string]string, prefix string, sc *scope) {
+	if len(tmpl) == 0 {
 		return
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		b.errs.add(path, ErrInvalid, fmt.Sprintf("template %q gives %q, not a number", tmpl, s))
-		return
-	}
-	*dst = f
-}
-
-func (b *builder) numBool(path string, tmpl string, sc *scope, dst *bool) {
-	s, ok := b.num(path, tmpl, sc)
-	if !ok {
-		return
-	}
-	switch strings.ToLower(s) {
-	case "true", "1":
-		*dst = true
-	case "false", "0":
-		*dst = false
-	default:
-		b.errs.add(path, ErrInvalid, fmt.Sprintf("template %q gives %q, not a boolean (true, false, 1 or 0)", tmpl, s))
+	for _, name := range thermos.TemplatedFields(dst) {
+		tm, ok := tmpl[prefix+name]
+		if !ok {
+			continue
+		}
+		fp := name
+		if path != "" {
+			fp = path + "." + name
+		}
+		s, ok := b.num(fp, tm, sc)
+		if !ok {
+			continue
+		}
+		if err := thermos.SetField(dst, name, s); err != nil {
+			b.errs.add(fp, ErrInvalid, fmt.Sprintf("template %q gives %q, %v", tm, s, err))
+		}
 	}
 }
 
@@ -128,18 +134,7 @@ func unknownTemplates(b *builder, path string, tmpl map[string]string, known ...
 
 func (b *builder) resources(path string, r *Resources, tmpl map[string]string, sc *scope) *thermos.Resources {
 	out := &thermos.Resources{CPU: r.CPU, RAM: int64(r.RAM), Disk: int64(r.Disk), GPU: int64(r.GPU)}
-	if t, ok := tmpl["resources.cpu"]; ok {
-		b.numFloat(path+".cpu", t, sc, &out.CPU)
-	}
-	if t, ok := tmpl["resources.ram"]; ok {
-		b.numInt64(path+".ram", t, sc, &out.RAM)
-	}
-	if t, ok := tmpl["resources.disk"]; ok {
-		b.numInt64(path+".disk", t, sc, &out.Disk)
-	}
-	if t, ok := tmpl["resources.gpu"]; ok {
-		b.numInt64(path+".gpu", t, sc, &out.GPU)
-	}
+	b.templated(path, out, tmpl, "resources.", sc)
 	return out
 }
 
@@ -153,17 +148,8 @@ func (b *builder) buildTask(t *Task, tsc *scope) thermos.Task {
 	out.MaxFailures = t.MaxFailures()
 	out.MaxConcurrency = t.maxConcurrency
 	out.FinalizationWait = secs(t.FinalizationWait())
-	unknownTemplates(b, "task.template.", t.templates, "max_failures", "max_concurrency", "finalization_wait",
-		"resources.cpu", "resources.ram", "resources.disk", "resources.gpu")
-	if tm, ok := t.templates["max_failures"]; ok {
-		b.numInt("task.max_failures", tm, tsc, &out.MaxFailures)
-	}
-	if tm, ok := t.templates["max_concurrency"]; ok {
-		b.numInt("task.max_concurrency", tm, tsc, &out.MaxConcurrency)
-	}
-	if tm, ok := t.templates["finalization_wait"]; ok {
-		b.numInt("task.finalization_wait", tm, tsc, &out.FinalizationWait)
-	}
+	unknownTemplates(b, "task.template.", t.templates, taskTemplates...)
+	b.templated("task", &out, t.templates, "", tsc)
 	if t.user != nil {
 		u := b.str("task.user", *t.user, tsc)
 		out.User = &u
@@ -217,23 +203,8 @@ func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
 	}
 	path := procPath(i)
 	if len(p.templates) > 0 {
-		unknownTemplates(b, path+".template.", p.templates, "max_failures", "daemon", "ephemeral", "min_duration", "final",
-			"resources.cpu", "resources.ram", "resources.disk", "resources.gpu")
-		if tm, ok := p.templates["max_failures"]; ok {
-			b.numInt(path+".max_failures", tm, sc, &out.MaxFailures)
-		}
-		if tm, ok := p.templates["min_duration"]; ok {
-			b.numInt(path+".min_duration", tm, sc, &out.MinDuration)
-		}
-		if tm, ok := p.templates["daemon"]; ok {
-			b.numBool(path+".daemon", tm, sc, &out.Daemon)
-		}
-		if tm, ok := p.templates["ephemeral"]; ok {
-			b.numBool(path+".ephemeral", tm, sc, &out.Ephemeral)
-		}
-		if tm, ok := p.templates["final"]; ok {
-			b.numBool(path+".final", tm, sc, &out.Final)
-		}
+		unknownTemplates(b, path+".template.", p.templates, processTemplates...)
+		b.templated(path, &out, p.templates, "", sc)
 	}
 	if p.resources != nil {
 		out.Resources = b.resources(path+".resources", p.resources, p.templates, sc)
@@ -302,25 +273,11 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 	pl.Priority = j.priority
 	pl.MaxTaskFailures = j.MaxTaskFailures()
 	pl.EnableHooks = j.enableHooks
-	unknownTemplates(b, "template.", j.templates, "instances", "service", "production", "priority", "max_task_failures", "enable_hooks")
+	unknownTemplates(b, "template.", j.templates, jobTemplates...)
 	if tm, ok := j.templates["instances"]; ok {
 		b.numInt("instances", tm, jsc, &b.instances)
 	}
-	if tm, ok := j.templates["service"]; ok {
-		b.numBool("service", tm, jsc, &pl.Service)
-	}
-	if tm, ok := j.templates["production"]; ok {
-		b.numBool("production", tm, jsc, &pl.Production)
-	}
-	if tm, ok := j.templates["priority"]; ok {
-		b.numInt("priority", tm, jsc, &pl.Priority)
-	}
-	if tm, ok := j.templates["max_task_failures"]; ok {
-		b.numInt("max_task_failures", tm, jsc, &pl.MaxTaskFailures)
-	}
-	if tm, ok := j.templates["enable_hooks"]; ok {
-		b.numBool("enable_hooks", tm, jsc, &pl.EnableHooks)
-	}
+	b.templated("", pl, j.templates, "", jsc)
 	if j.constraints != nil {
 		pl.Constraints = make(map[string]string, len(j.constraints))
 		for _, k := range sortedKeys(j.constraints) {

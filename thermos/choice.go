@@ -1,6 +1,9 @@
 package thermos
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // The choice fields (Pystachio's Choice): the JSON carries no type tag, so
 // Unmarshal tells the alternatives apart by their keys, as Pystachio does,
@@ -33,6 +36,14 @@ func alternative[U any](d *decoder, o *object[U]) *U {
 	return u
 }
 
+// walkAlt walks the alternative u of a choice, if set; its path is the
+// choice's.
+func walkAlt[U any](w *walker, o *object[U], u *U) {
+	if u != nil {
+		o.walk(w, unsafe.Pointer(u))
+	}
+}
+
 // keysAhead returns the keys of the object at the decoder's position and
 // whether it is an object at all (if not, d.err says so).
 func keysAhead(d *decoder) ([]keyInfo, bool) {
@@ -50,6 +61,12 @@ type slaChoice struct{}
 
 func (slaChoice) setDefaults(u *SLAPolicy) { *u = SLAPolicy{} }
 func (slaChoice) needsFresh() bool         { return false }
+func (slaChoice) walk(w *walker, p unsafe.Pointer) {
+	s := (*SLAPolicy)(p)
+	walkAlt(w, percentageSLASchema, s.Percentage)
+	walkAlt(w, countSLASchema, s.Count)
+	walkAlt(w, coordinatorSLASchema, s.Coordinator)
+}
 
 func (slaChoice) encode(e *encoder, b []byte, s *SLAPolicy) []byte {
 	switch n := count(s.Percentage != nil, s.Count != nil, s.Coordinator != nil); {
@@ -88,6 +105,14 @@ type containerChoice struct{}
 
 func (containerChoice) setDefaults(u *Container) { *u = Container{} }
 func (containerChoice) needsFresh() bool         { return false }
+func (containerChoice) walk(w *walker, p unsafe.Pointer) {
+	c := (*Container)(p)
+	walkAlt(w, dockerSchema, c.Docker)
+	walkAlt(w, mesosSchema, c.Mesos)
+	if c.LegacyDocker != nil {
+		legacyDockerSchema.walk(w, p)
+	}
+}
 
 func (containerChoice) encode(e *encoder, b []byte, c *Container) []byte {
 	switch n := count(c.Docker != nil, c.Mesos != nil, c.LegacyDocker != nil); {
@@ -123,6 +148,11 @@ type imageChoice struct{}
 
 func (imageChoice) setDefaults(u *Image) { *u = Image{} }
 func (imageChoice) needsFresh() bool     { return false }
+func (imageChoice) walk(w *walker, p unsafe.Pointer) {
+	img := (*Image)(p)
+	walkAlt(w, dockerImageSchema, img.Docker)
+	walkAlt(w, appcImageSchema, img.Appc)
+}
 
 func (imageChoice) encode(e *encoder, b []byte, img *Image) []byte {
 	switch n := count(img.Docker != nil, img.Appc != nil); {
@@ -157,6 +187,12 @@ type updateStrategyChoice struct{}
 
 func (updateStrategyChoice) setDefaults(u *UpdateStrategy) { *u = UpdateStrategy{} }
 func (updateStrategyChoice) needsFresh() bool              { return false }
+func (updateStrategyChoice) walk(w *walker, p unsafe.Pointer) {
+	s := (*UpdateStrategy)(p)
+	walkAlt(w, queueStrategySchema, s.Queue)
+	walkAlt(w, batchStrategySchema, s.Batch)
+	walkAlt(w, variableBatchStrategySchema, s.VariableBatch)
+}
 
 func (updateStrategyChoice) encode(e *encoder, b []byte, s *UpdateStrategy) []byte {
 	switch n := count(s.Queue != nil, s.Batch != nil, s.VariableBatch != nil); {

@@ -3,6 +3,7 @@ package thermos
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,8 @@ type nested[T any] interface {
 	decode(d *decoder, t *T)
 	// setDefault sets Aurora's default in t.
 	setDefault(t *T)
+	// walk visits the field at p (see Walk).
+	walk(w *walker, p unsafe.Pointer)
 	// optional reports whether the field is a pointer, absent when nil.
 	optional() bool
 	// fresh reports whether the default must be made anew for every T
@@ -136,6 +139,8 @@ type object[T any] struct {
 	templates func(*T) *Templates
 	// templated is the sorted names of the fields that may hold a template.
 	templated []string
+	// templatedInOrder is the same names in the order of fields.
+	templatedInOrder []string
 	// proto is a T holding Aurora's defaults, copied by setDefaults; fresh
 	// lists the fields whose default holds pointers and is made anew.
 	proto T
@@ -160,6 +165,7 @@ func newObject[T any](templates func(*T) *Templates, fields ...field[T]) *object
 		o.names = append(o.names, f.name)
 		if f.flags&tmpl != 0 {
 			o.templated = append(o.templated, f.name)
+			o.templatedInOrder = append(o.templatedInOrder, f.name)
 		}
 		if f.kind == kNested && f.nested.fresh() {
 			o.fresh = append(o.fresh, i)
@@ -187,6 +193,7 @@ func newObject[T any](templates func(*T) *Templates, fields ...field[T]) *object
 	}
 	slices.Sort(o.templated)
 	o.initDefaults(&o.proto)
+	objects[reflect.TypeFor[T]()] = o
 	return o
 }
 

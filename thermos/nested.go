@@ -15,7 +15,8 @@ type valueOf[T, U any] struct {
 	def func() U
 }
 
-func (n valueOf[T, U]) offset() uintptr { return offsetOf(n.get) }
+func (n valueOf[T, U]) walk(w *walker, p unsafe.Pointer) { n.c.walk(w, p) }
+func (n valueOf[T, U]) offset() uintptr                  { return offsetOf(n.get) }
 func (n valueOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
 	return n.c.encode(e, b, (*U)(p))
 }
@@ -44,6 +45,11 @@ type pointerTo[T, U any] struct {
 	c   codec[U]
 }
 
+func (n pointerTo[T, U]) walk(w *walker, p unsafe.Pointer) {
+	if u := *(**U)(p); u != nil {
+		n.c.walk(w, unsafe.Pointer(u))
+	}
+}
 func (n pointerTo[T, U]) offset() uintptr { return offsetOf(n.get) }
 func (n pointerTo[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
 	return n.c.encode(e, b, *(**U)(p))
@@ -67,6 +73,14 @@ type listOf[T, U any] struct {
 	nilFirst bool
 }
 
+func (n listOf[T, U]) walk(w *walker, p unsafe.Pointer) {
+	l := *(*[]U)(p)
+	for i := range l {
+		w.path.pushIdx(i)
+		n.c.walk(w, unsafe.Pointer(&l[i]))
+		w.path.pop()
+	}
+}
 func (n listOf[T, U]) offset() uintptr { return offsetOf(n.get) }
 func (n listOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
 	l := *(*[]U)(p)
@@ -110,4 +124,6 @@ type codec[U any] interface {
 	setDefaults(u *U)
 	// needsFresh reports whether U's defaults hold pointers.
 	needsFresh() bool
+	// walk visits the U at p (see Walk).
+	walk(w *walker, p unsafe.Pointer)
 }

@@ -109,129 +109,49 @@ func (b *bindings) lookup(ref string) (string, error) {
 	return "", fmt.Errorf("%w: Thermos binds only %s at run time; bind anything else in the job", ErrUnboundTemplate, boundRefs)
 }
 
-// resolver applies bindings to a payload, collecting the first error.
-type resolver struct {
-	b   *bindings
-	err error
-}
-
-func (r *resolver) str(dst *string, path string) {
-	if r.err != nil {
-		return
-	}
-	v, err := r.b.resolve(*dst, path)
-	if err != nil {
-		r.err = err
-		return
-	}
-	*dst = v
-}
-
-// tmpl resolves the template t[key], if any, and returns its value.
-func (r *resolver) tmpl(t thermos.Templates, key, path string) (string, bool) {
-	s, ok := t[key]
-	if !ok || r.err != nil {
-		return "", false
-	}
-	v, err := r.b.resolve(s, path+"."+key)
-	if err != nil {
-		r.err = err
-		return "", false
-	}
-	return strings.TrimSpace(v), true
-}
-
-func (r *resolver) integer(dst *int, t thermos.Templates, key, path string) {
-	if v, ok := r.tmpl(t, key, path); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			r.err = &TemplateError{Path: path + "." + key, Ref: t[key], Err: fmt.Errorf("%w: resolves to %q, not an integer", ErrUnboundTemplate, v)}
-			return
-		}
-		*dst = n
-	}
-}
-
-func (r *resolver) float(dst *float64, t thermos.Templates, key, path string) {
-	if v, ok := r.tmpl(t, key, path); ok {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			r.err = &TemplateError{Path: path + "." + key, Ref: t[key], Err: fmt.Errorf("%w: resolves to %q, not a number", ErrUnboundTemplate, v)}
-			return
-		}
-		*dst = f
-	}
-}
-
-func (r *resolver) boolean(dst *bool, t thermos.Templates, key, path string) {
-	if v, ok := r.tmpl(t, key, path); ok {
-		switch strings.ToLower(v) {
-		case "true", "1":
-			*dst = true
-		case "false", "0":
-			*dst = false
-		default:
-			r.err = &TemplateError{Path: path + "." + key, Ref: t[key], Err: fmt.Errorf("%w: resolves to %q, not a boolean", ErrUnboundTemplate, v)}
-		}
-	}
-}
-
-// resolveJob binds the run-time templates in every field the executor uses:
-// the task (names, cmdlines and numeric fields), the health checker and the
-// lifecycle. It works on j in place.
+// resolveJob binds the run-time templates in the parts of the payload the
+// executor uses, as Thermos interpolates them: the task, the health check
+// and the lifecycle, every string and every template in a non-string field
+// (which is parsed into the field), found by walking thermos' schema. It
+// works on j in place.
 func resolveJob(j *thermos.Job, b *bindings) error {
-	r := &resolver{b: b}
-	t := &j.Task
-	r.str(&t.Name, "task.name")
-	r.integer(&t.MaxFailures, t.Templates, "max_failures", "task")
-	r.integer(&t.MaxConcurrency, t.Templates, "max_concurrency", "task")
-	r.integer(&t.FinalizationWait, t.Templates, "finalization_wait", "task")
-	for i := range t.Processes {
-		p := &t.Processes[i]
-		path := fmt.Sprintf("task.processes[%d]", i)
-		r.str(&p.Name, path+".name")
-		r.str(&p.Cmdline, path+".cmdline")
-		r.integer(&p.MaxFailures, p.Templates, "max_failures", path)
-		r.integer(&p.MinDuration, p.Templates, "min_duration", path)
-		r.boolean(&p.Daemon, p.Templates, "daemon", path)
-		r.boolean(&p.Ephemeral, p.Templates, "ephemeral", path)
-		r.boolean(&p.Final, p.Templates, "final", path)
-		if p.Logger != nil && p.Logger.Rotate != nil {
-			rp := p.Logger.Rotate
-			var size int
-			r.integer(&size, rp.Templates, "log_size", path+".logger.rotate")
-			if _, ok := rp.Templates["log_size"]; ok {
-				rp.LogSize = int64(size)
+	vis := thermos.Visitor{
+		String: func(path string, s *string) error {
+			v, err := b.resolve(*s, path)
+			if err != nil {
+				return err
 			}
-			r.integer(&rp.Backups, rp.Templates, "backups", path+".logger.rotate")
+			*s = v
+			return nil
+		},
+		Templates: func(path string, t thermos.Templates, owner any) error {
+			for _, key := range thermos.TemplatedFields(owner) {
+				s, ok := t[key]
+				if !ok {
+					continue
+				}
+				fp := path + "." + key
+				v, err := b.resolve(s, fp)
+				if err != nil {
+					return err
+				}
+				v = strings.TrimSpace(v)
+				if err := thermos.SetField(owner, key, v); err != nil {
+					return &TemplateError{Path: fp, Ref: s, Err: fmt.Errorf("%w: resolves to %q, %v", ErrUnboundTemplate, v, err)}
+				}
+			}
+			return nil
+		},
+	}
+	for _, part := range []struct {
+		v    any
+		path string
+	}{{&j.Task, "task"}, {&j.HealthCheckConfig, "health_check_config"}, {&j.Lifecycle, "lifecycle"}} {
+		if err := thermos.Walk(part.v, part.path, vis); err != nil {
+			return err
 		}
 	}
-	for i := range t.Constraints {
-		for k := range t.Constraints[i].Order {
-			r.str(&t.Constraints[i].Order[k], fmt.Sprintf("task.constraints[%d].order[%d]", i, k))
-		}
-	}
-	h := &j.HealthCheckConfig
-	r.float(&h.InitialIntervalSecs, h.Templates, "initial_interval_secs", "health_check_config")
-	r.float(&h.IntervalSecs, h.Templates, "interval_secs", "health_check_config")
-	r.float(&h.TimeoutSecs, h.Templates, "timeout_secs", "health_check_config")
-	r.integer(&h.MaxConsecutiveFailures, h.Templates, "max_consecutive_failures", "health_check_config")
-	r.integer(&h.MinConsecutiveSuccesses, h.Templates, "min_consecutive_successes", "health_check_config")
-	if c := h.HealthChecker.HTTP; c != nil {
-		r.str(&c.Endpoint, "health_check_config.health_checker.http.endpoint")
-		r.str(&c.ExpectedResponse, "health_check_config.health_checker.http.expected_response")
-		r.integer(&c.ExpectedResponseCode, c.Templates, "expected_response_code", "health_check_config.health_checker.http")
-	}
-	if c := h.HealthChecker.Shell; c != nil {
-		r.str(&c.ShellCommand, "health_check_config.health_checker.shell.shell_command")
-	}
-	if l := j.Lifecycle.HTTP; l != nil {
-		r.str(&l.GracefulShutdownEndpoint, "lifecycle.http.graceful_shutdown_endpoint")
-		r.str(&l.ShutdownEndpoint, "lifecycle.http.shutdown_endpoint")
-		r.integer(&l.GracefulShutdownWaitSecs, l.Templates, "graceful_shutdown_wait_secs", "lifecycle.http")
-		r.integer(&l.ShutdownWaitSecs, l.Templates, "shutdown_wait_secs", "lifecycle.http")
-	}
-	return r.err
+	return nil
 }
 
 // resolvePorts returns the task's full port map as Aurora's executor builds
