@@ -74,7 +74,7 @@ type builder struct {
 // would write it into the payload as a string.
 func (j Job) Build() (Spec, error) {
 	b := &builder{j: &j, instances: j.Instances()}
-	b.payload = thermos.NewJob()
+	b.payload = j.payload()
 	spec := b.build()
 	if err := b.errs.err(); err != nil {
 		return Spec{}, err

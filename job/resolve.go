@@ -133,21 +133,48 @@ func unknownTemplates(b *builder, path string, tmpl map[string]string, known ...
 }
 
 func (b *builder) resources(path string, r *Resources, tmpl map[string]string, sc *scope) *thermos.Resources {
-	out := &thermos.Resources{CPU: r.CPU, RAM: int64(r.RAM), Disk: int64(r.Disk), GPU: int64(r.GPU)}
-	b.templated(path, out, tmpl, "resources.", sc)
+	out := r.payload()
+	b.templated(path, &out, tmpl, "resources.", sc)
+	return &out
+}
+
+// The job's values as payload structs, before templates are rendered: the
+// one place where this package's types meet thermos' fields. Build starts
+// from them and the template scopes (scope.go) look fields up in them.
+
+func (r *Resources) payload() thermos.Resources {
+	return thermos.Resources{CPU: r.CPU, RAM: int64(r.RAM), Disk: int64(r.Disk), GPU: int64(r.GPU)}
+}
+
+func (p *Process) payload() thermos.Process {
+	return thermos.Process{Name: p.name, Cmdline: p.cmdline, MaxFailures: p.MaxFailures(), Daemon: p.daemon,
+		Ephemeral: p.ephemeral, MinDuration: secs(p.MinDuration()), Final: p.final}
+}
+
+func (t *Task) payload() thermos.Task {
+	out := thermos.NewTask()
+	out.Name, out.User = t.name, t.user
+	out.MaxFailures, out.MaxConcurrency, out.FinalizationWait = t.MaxFailures(), t.maxConcurrency, secs(t.FinalizationWait())
 	return out
 }
 
+func (j *Job) payload() *thermos.Job {
+	pl := thermos.NewJob()
+	pl.Name, pl.Role, pl.Cluster, pl.Environment = j.key.Name, j.key.Role, j.key.Cluster, j.key.Environment
+	pl.Contact, pl.Tier, pl.CronSchedule = j.contact, j.tier, j.cronSchedule
+	pl.CronCollisionPolicy = string(j.CronCollisionPolicy())
+	pl.Service, pl.Production, pl.Priority = j.service, j.production, j.priority
+	pl.MaxTaskFailures, pl.EnableHooks = j.MaxTaskFailures(), j.enableHooks
+	return pl
+}
+
 func (b *builder) buildTask(t *Task, tsc *scope) thermos.Task {
-	out := thermos.NewTask()
+	out := t.payload()
 	if t.name == "" && len(t.processes) > 0 && !strings.Contains(t.processes[0].name, "{{") {
 		out.Name = t.processes[0].name // the default, {{processes[0].name}}, without templates
 	} else {
 		out.Name = b.str("task.name", (&taskNode{t: t}).taskName(), tsc)
 	}
-	out.MaxFailures = t.MaxFailures()
-	out.MaxConcurrency = t.maxConcurrency
-	out.FinalizationWait = secs(t.FinalizationWait())
 	unknownTemplates(b, "task.template.", t.templates, taskTemplates...)
 	b.templated("task", &out, t.templates, "", tsc)
 	if t.user != nil {
@@ -189,15 +216,9 @@ func (b *builder) strAt(i int, field, s string, sc *scope) string {
 }
 
 func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
-	out := thermos.Process{
-		Name:        b.strAt(i, ".name", p.name, sc),
-		Cmdline:     b.strAt(i, ".cmdline", p.cmdline, sc),
-		MaxFailures: p.MaxFailures(),
-		Daemon:      p.daemon,
-		Ephemeral:   p.ephemeral,
-		MinDuration: secs(p.MinDuration()),
-		Final:       p.final,
-	}
+	out := p.payload()
+	out.Name = b.strAt(i, ".name", p.name, sc)
+	out.Cmdline = b.strAt(i, ".cmdline", p.cmdline, sc)
 	if p.templates == nil && p.resources == nil && p.logger == nil {
 		return out
 	}
@@ -267,12 +288,7 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 		c := b.str("cron_schedule", *j.cronSchedule, jsc)
 		pl.CronSchedule = &c
 	}
-	pl.CronCollisionPolicy = b.str("cron_collision_policy", string(j.CronCollisionPolicy()), jsc)
-	pl.Service = j.service
-	pl.Production = j.production
-	pl.Priority = j.priority
-	pl.MaxTaskFailures = j.MaxTaskFailures()
-	pl.EnableHooks = j.enableHooks
+	pl.CronCollisionPolicy = b.str("cron_collision_policy", pl.CronCollisionPolicy, jsc)
 	unknownTemplates(b, "template.", j.templates, jobTemplates...)
 	if tm, ok := j.templates["instances"]; ok {
 		b.numInt("instances", tm, jsc, &b.instances)

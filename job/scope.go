@@ -3,6 +3,8 @@ package job
 import (
 	"strconv"
 	"time"
+
+	"github.com/nixrealis/nixrealis/thermos"
 )
 
 // The struct scopes of Pystachio: inside a struct, its own fields are
@@ -12,54 +14,52 @@ import (
 // chain in which their own templates resolve. {{self.x}} names field x of
 // the innermost struct, as in Pystachio.
 
-func pyBool(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
-}
-
 func secs(d time.Duration) int { return int(d / time.Second) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// payloadField looks up the scalar field name of v, a payload struct as
+// the job's values give it before templates are rendered, by thermos'
+// schema: a string resolves in sc (its own templates are rendered there), a
+// number or boolean is its value as Pystachio's str() writes it, or the
+// template standing in for it (tmpl[name]), rendered in sc.
+func payloadField(v any, name string, tmpl map[string]string, sc *scope) (node, bool) {
+	x, ok := thermos.Field(v, name)
+	if !ok {
+		return nil, false
+	}
+	s, _ := formatScalar(x)
+	if _, str := x.(string); str {
+		return leaf{val: s, sc: sc}, true
+	}
+	if t, ok := tmpl[name]; ok {
+		return leaf{val: t, sc: sc}, true
+	}
+	return leaf{val: s}, true
+}
+
 type processNode struct {
 	p  *Process
 	sc *scope
-}
-
-func (n *processNode) field(name, val string) leaf {
-	if t, ok := n.p.templates[name]; ok {
-		return leaf{val: t, sc: n.sc}
-	}
-	return leaf{val: val}
+	// raw is p as a payload process, made on the first lookup.
+	raw *thermos.Process
 }
 
 func (n *processNode) child(name string, _ bool) (node, bool) {
-	p := n.p
 	switch name {
 	case "self":
 		return n, true
-	case "name":
-		return leaf{val: p.name, sc: n.sc}, true
-	case "cmdline":
-		return leaf{val: p.cmdline, sc: n.sc}, true
-	case "max_failures":
-		return n.field(name, itoa(p.MaxFailures())), true
-	case "daemon":
-		return n.field(name, pyBool(p.daemon)), true
-	case "ephemeral":
-		return n.field(name, pyBool(p.ephemeral)), true
-	case "final":
-		return n.field(name, pyBool(p.final)), true
-	case "min_duration":
-		return n.field(name, itoa(secs(p.MinDuration()))), true
 	case "resources":
-		if p.resources != nil {
-			return resourcesNode{r: p.resources, tmpl: p.templates, sc: n.sc}, true
+		if n.p.resources != nil {
+			return resourcesNode{r: n.p.resources, tmpl: n.p.templates, sc: n.sc}, true
 		}
+		return nil, false
 	}
-	return nil, false
+	if n.raw == nil {
+		raw := n.p.payload()
+		n.raw = &raw
+	}
+	return payloadField(n.raw, name, n.p.templates, n.sc)
 }
 
 type resourcesNode struct {
@@ -69,22 +69,15 @@ type resourcesNode struct {
 }
 
 func (n resourcesNode) child(name string, _ bool) (node, bool) {
-	var v string
-	switch name {
-	case "cpu":
-		v = pyFloat(n.r.CPU)
-	case "ram":
-		v = strconv.FormatInt(int64(n.r.RAM), 10)
-	case "disk":
-		v = strconv.FormatInt(int64(n.r.Disk), 10)
-	case "gpu":
-		v = itoa(n.r.GPU)
-	default:
+	raw := n.r.payload()
+	x, ok := thermos.Field(&raw, name)
+	if !ok {
 		return nil, false
 	}
 	if t, ok := n.tmpl["resources."+name]; ok {
 		return leaf{val: t, sc: n.sc}, true
 	}
+	v, _ := formatScalar(x)
 	return leaf{val: v}, true
 }
 
@@ -92,39 +85,29 @@ type taskNode struct {
 	t     *Task
 	sc    *scope
 	procs []processNode
+	// raw is t as a payload task, made on the first lookup.
+	raw *thermos.Task
 }
 
 func (n *taskNode) child(name string, _ bool) (node, bool) {
 	t := n.t
-	field := func(v string) (node, bool) {
-		if tm, ok := t.templates[name]; ok {
-			return leaf{val: tm, sc: n.sc}, true
-		}
-		return leaf{val: v}, true
-	}
 	switch name {
 	case "self":
 		return n, true
-	case "name":
-		return leaf{val: n.taskName(), sc: n.sc}, true
 	case "processes":
 		return listNode(n.procs), true
 	case "resources":
 		if t.resources != nil {
 			return resourcesNode{r: t.resources, tmpl: t.templates, sc: n.sc}, true
 		}
-	case "max_failures":
-		return field(itoa(t.MaxFailures()))
-	case "max_concurrency":
-		return field(itoa(t.maxConcurrency))
-	case "finalization_wait":
-		return field(itoa(secs(t.FinalizationWait())))
-	case "user":
-		if t.user != nil {
-			return leaf{val: *t.user, sc: n.sc}, true
-		}
+		return nil, false
 	}
-	return nil, false
+	if n.raw == nil {
+		raw := t.payload()
+		raw.Name = n.taskName()
+		n.raw = &raw
+	}
+	return payloadField(n.raw, name, t.templates, n.sc)
 }
 
 func (n *taskNode) taskName() string {
@@ -196,66 +179,40 @@ type jobNode struct {
 	sc   *scope
 	task *taskNode
 	ann  *announcerNode
+	// raw is j as a payload job (without its task), made on the first
+	// lookup.
+	raw *thermos.Job
 }
 
 func (n *jobNode) child(name string, _ bool) (node, bool) {
 	j := n.j
-	str := func(v string) (node, bool) { return leaf{val: v, sc: n.sc}, true }
-	field := func(v string) (node, bool) {
-		if tm, ok := j.templates[name]; ok {
-			return leaf{val: tm, sc: n.sc}, true
-		}
-		return leaf{val: v}, true
-	}
 	switch name {
 	case "self":
 		return n, true
-	case "name":
-		return str(n.jobName())
-	case "role":
-		return str(j.key.Role)
-	case "cluster":
-		return str(j.key.Cluster)
-	case "environment":
-		return str(j.key.Environment)
-	case "contact":
-		if j.contact != nil {
-			return str(*j.contact)
-		}
-	case "tier":
-		if j.tier != nil {
-			return str(*j.tier)
-		}
-	case "cron_schedule":
-		if j.cronSchedule != nil {
-			return str(*j.cronSchedule)
-		}
-	case "cron_collision_policy":
-		return str(string(j.CronCollisionPolicy()))
 	case "instances":
-		return field(itoa(j.Instances()))
-	case "service":
-		return field(pyBool(j.service))
-	case "production":
-		return field(pyBool(j.production))
-	case "priority":
-		return field(itoa(j.priority))
-	case "max_task_failures":
-		return field(itoa(j.MaxTaskFailures()))
-	case "enable_hooks":
-		return field(pyBool(j.enableHooks))
+		// Not in the payload: a whole job's field.
+		if tm, ok := j.templates[name]; ok {
+			return leaf{val: tm, sc: n.sc}, true
+		}
+		return leaf{val: itoa(j.Instances())}, true
 	case "task":
 		return n.task, true
 	case "announce":
 		if n.ann != nil {
 			return n.ann, true
 		}
+		return nil, false
 	case "constraints":
 		if j.constraints != nil {
 			return mapNode{m: j.constraints, sc: n.sc}, true
 		}
+		return nil, false
 	}
-	return nil, false
+	if n.raw == nil {
+		n.raw = j.payload()
+		n.raw.Name = n.jobName()
+	}
+	return payloadField(n.raw, name, j.templates, n.sc)
 }
 
 func (n *jobNode) jobName() string {
