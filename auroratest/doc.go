@@ -95,7 +95,8 @@
 // is answered, so that a Server started again on the directory, even
 // after the previous process was SIGKILLed, carries on from it. Tasks that
 // were on agents are then reconciled with the Executor: a Recoverer takes
-// back those still running, the others are LOST and rescheduled.
+// back those still running (thermosexec re-adopts their processes from
+// the checkpoint in their sandboxes), the others are LOST and rescheduled.
 // performBackup, listBackups, stageRecovery, queryRecovery,
 // deleteRecoveryTasks, commitRecovery, unloadRecovery and snapshot do
 // what Aurora's do on that storage (backups are copies of the database in

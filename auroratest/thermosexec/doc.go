@@ -35,6 +35,15 @@
 // is left: each run's process group is killed when its bash exits, and any
 // process still working in the sandbox is killed at the end.
 //
+// Each task checkpoints the processes it has running (PID and /proc start
+// time) in its sandbox, .thermos_checkpoint.json, as Thermos' runner
+// checkpoints what it forks. Executor.Recover (auroratest.Recoverer) reads
+// it when a scheduler restarts on its DataDir: a task whose processes
+// still run is re-adopted, RUNNING, watched until they end (FAILED, their
+// exit status being unknown) or killed (SIGTERM, the preemption wait,
+// SIGKILL); a task none of whose processes runs (a PID reused by another
+// process does not count) is not known, and the scheduler marks it LOST.
+//
 // Health checks follow Aurora's executor: a shell check always, an HTTP
 // check when the task has a port named "health"; initial_interval_secs,
 // interval_secs, timeout_secs, max_consecutive_failures and

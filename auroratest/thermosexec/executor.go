@@ -250,6 +250,8 @@ type ProcessRun struct {
 	// Start and Stop are when the run started and ended (Stop is zero while
 	// it runs).
 	Start, Stop time.Time
+
+	startTime uint64 // /proc start time of PID, for the checkpoint
 }
 
 // ProcessState is the state of a process run, named as in Thermos.

@@ -147,9 +147,12 @@ func (t *task) startProcess(p *thermos.Process) error {
 		return fail(fmt.Errorf("cannot start process %q: %w", p.Name, err))
 	}
 	pid := cmd.Process.Pid
+	start := startTimeOf(pid)
 	t.mu.Lock()
 	t.runs[idx].PID = pid
+	t.runs[idx].startTime = start
 	t.mu.Unlock()
+	t.writeCheckpoint()
 	t.live[idx] = &liveProc{name: p.Name, pgid: pid}
 	t.e.logf("thermosexec: process started", "task", t.lt.TaskID, "process", p.Name, "run", run, "pid", pid)
 	go func() {

@@ -455,6 +455,7 @@ func (t *task) exited(p *planner, ev exitEvent) {
 	r := &t.runs[ev.idx]
 	r.State, r.ExitCode, r.Stop = state, ev.code, ev.at
 	t.mu.Unlock()
+	t.writeCheckpoint()
 	t.e.logf("thermosexec: process "+string(state), "task", t.lt.TaskID, "process", lp.name, "exit", ev.code)
 	if p == nil || !p.running[lp.name] {
 		return

@@ -13,6 +13,13 @@
 //	go run ./examples/devcluster -executor thermos \
 //	    -custom_executor_config=auroratest/testdata/custom_executor_config.json \
 //	    -enable_mesos_fetcher                      # the custom-executors guide
+//	go run ./examples/devcluster -executor thermos -sandboxes DIR -data_dir DIR2
+//
+// With -data_dir the scheduler's state survives a restart, even SIGKILL:
+// started again on the same directories, it has its jobs, tasks, updates,
+// quotas and maintenance back, the thermos executor re-adopts the task
+// processes still running in their sandboxes, and the tasks whose
+// processes are gone are LOST and rescheduled.
 package main
 
 import (
@@ -68,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	zk := fs.String("zk", "", "comma-separated ZooKeeper `servers` to register with (empty: none)")
 	customExecutors := fs.String("custom_executor_config", "", "Aurora's custom executor `file` (JSON); with -executor thermos the guide's docker-compose-executor runs under nixrealis' stand-in")
 	fetcherOn := fs.Bool("enable_mesos_fetcher", false, "allow jobs to pass URIs to the Mesos fetcher (Aurora's flag)")
+	dataDir := fs.String("data_dir", "", "`directory` keeping the scheduler's state (a bbolt database) across restarts, even SIGKILL; backups go under it (empty: in memory)")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,6 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.ZooKeeper = strings.Split(*zk, ",")
 	}
 	srv.EnableMesosFetcher = *fetcherOn
+	srv.DataDir = *dataDir
 	if *customExecutors != "" {
 		cfgs, err := auroratest.LoadExecutorConfig(*customExecutors)
 		if err != nil {

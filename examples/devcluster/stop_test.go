@@ -38,10 +38,10 @@ func buildDevcluster(t *testing.T) string {
 }
 
 // startDevcluster runs bin with the thermos executor keeping its
-// sandboxes under dir, and waits for the line with its URL.
-func startDevcluster(t *testing.T, bin, dir string) *devcluster {
+// sandboxes under dir (and the extra flags), and waits for the line with its URL.
+func startDevcluster(t *testing.T, bin, dir string, extra ...string) *devcluster {
 	t.Helper()
-	cmd := exec.Command(bin, "-port", "0", "-executor", "thermos", "-sandboxes", dir)
+	cmd := exec.Command(bin, append([]string{"-port", "0", "-executor", "thermos", "-sandboxes", dir}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr

@@ -26,6 +26,9 @@ type Process struct {
 	PGID  int    // process group
 	State byte   // R running, S sleeping, D disk wait, Z zombie, T stopped, X dead, ...
 	Comm  string // command name, as the kernel truncates it (16 bytes)
+	// StartTime is when the process started, in clock ticks since boot:
+	// with PID it identifies a process, as PIDs are reused.
+	StartTime uint64
 }
 
 // Live reports whether p is running or could run: not a zombie (exited,
@@ -102,7 +105,12 @@ func parseStat(b []byte) (Process, error) {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return Process{}, err
 	}
-	return Process{PID: pid, PPID: ppid, PGID: pgid, State: f[0][0], Comm: string(b[open+1 : end])}, nil
+	p := Process{PID: pid, PPID: ppid, PGID: pgid, State: f[0][0], Comm: string(b[open+1 : end])}
+	if len(f) > 19 {
+		// Field 22 of stat(5); f starts at field 3.
+		p.StartTime, _ = strconv.ParseUint(string(f[19]), 10, 64)
+	}
+	return p, nil
 }
 
 // Alive reports whether process pid exists and is [Process.Live].

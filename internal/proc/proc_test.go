@@ -28,6 +28,8 @@ func TestParseStat(t *testing.T) {
 			want: Process{PID: 7, PPID: 3, PGID: 5, State: 'Z', Comm: "a) b (c)"}},
 		{name: "empty comm", stat: "9 () R 2 9 9",
 			want: Process{PID: 9, PPID: 2, PGID: 9, State: 'R'}},
+		{name: "start time", stat: "5 (sleep) S 1 5 5 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 270442 5677056 200",
+			want: Process{PID: 5, PPID: 1, PGID: 5, State: 'S', Comm: "sleep", StartTime: 270442}},
 		{name: "no comm", stat: "9 R 2 9 9", err: true},
 		{name: "truncated", stat: "9 (x) R 2", err: true},
 		{name: "state not one letter", stat: "9 (x) RR 2 9", err: true},
@@ -105,7 +107,8 @@ func TestChildTree(t *testing.T) {
 
 	p, err := Stat(sh)
 	require.NoError(t, err)
-	assert.Equal(t, Process{PID: sh, PPID: os.Getpid(), PGID: sh, State: p.State, Comm: "sh"}, p)
+	assert.NotZero(t, p.StartTime)
+	assert.Equal(t, Process{PID: sh, PPID: os.Getpid(), PGID: sh, State: p.State, Comm: "sh", StartTime: p.StartTime}, p)
 	cwd, err := Cwd(sh)
 	require.NoError(t, err)
 	assert.Equal(t, dir, cwd)
