@@ -24,35 +24,18 @@ func FromThermos(p *thermos.Job) (Job, error) {
 	}
 	var errs errorList
 	// Templates the builder keeps only for the job, task, process and
-	// resources fields; elsewhere they cannot be represented.
-	rejectTemplates := func(path string, t thermos.Templates) {
+	// resources fields; elsewhere (found by walking thermos' schema) they
+	// cannot be represented.
+	_ = thermos.Walk(p, "", thermos.Visitor{Templates: func(path string, t thermos.Templates, owner any) error {
+		switch owner.(type) {
+		case *thermos.Job, *thermos.Task, *thermos.Process, *thermos.Resources:
+			return nil
+		}
 		for _, k := range sortedKeys(t) {
-			errs.add(path+k, ErrTemplateInNumericField, fmt.Sprintf("the payload holds the template %q here; only run-time templates are left in payloads, and Aurora's CLI rejects them in numeric fields: replace it with a number", t[k]))
+			errs.add(path+"."+k, ErrTemplateInNumericField, fmt.Sprintf("the payload holds the template %q here; only run-time templates are left in payloads, and Aurora's CLI rejects them in numeric fields: replace it with a number", t[k]))
 		}
-	}
-	rejectTemplates("health_check_config.", p.HealthCheckConfig.Templates)
-	if h := p.HealthCheckConfig.HealthChecker.HTTP; h != nil {
-		rejectTemplates("health_check_config.health_checker.http.", h.Templates)
-	}
-	if l := p.Lifecycle.HTTP; l != nil {
-		rejectTemplates("lifecycle.http.", l.Templates)
-	}
-	if pp := p.PartitionPolicy; pp != nil {
-		rejectTemplates("partition_policy.", pp.Templates)
-	}
-	if s := p.SLAPolicy; s != nil {
-		if s.Percentage != nil {
-			rejectTemplates("sla_policy.", s.Percentage.Templates)
-		}
-		if s.Count != nil {
-			rejectTemplates("sla_policy.", s.Count.Templates)
-		}
-	}
-	for i := range p.Task.Processes {
-		if l := p.Task.Processes[i].Logger; l != nil && l.Rotate != nil {
-			rejectTemplates(fmt.Sprintf("task.processes[%d].logger.rotate.", i), l.Rotate.Templates)
-		}
-	}
+		return nil
+	}})
 	j := New(Key{Cluster: p.Cluster, Role: p.Role, Environment: p.Environment, Name: p.Name}, taskFromThermos(&p.Task))
 	j.contact = clonePtr(p.Contact)
 	j.tier = clonePtr(p.Tier)

@@ -252,8 +252,9 @@ func (j Job) Bind(vars Vars) Job {
 }
 
 // WithTemplate returns j with a template in place of a numeric or boolean
-// field, by its Aurora name: "instances", "service", "production",
-// "priority", "max_task_failures", "enable_hooks" (see
+// field, by its Aurora name: "instances" or one of the job's templated
+// fields, thermos.TemplatedFields(&thermos.Job{}) ("service", "production",
+// "priority", "max_task_failures", "enable_hooks"; see
 // Process.WithTemplate).
 func (j Job) WithTemplate(field, template string) Job {
 	j.templates = cloneSet(j.templates, field, template)

@@ -176,9 +176,9 @@ func (p Process) Bind(vars Vars) Process {
 }
 
 // WithTemplate returns p with a template in place of a numeric or boolean
-// field, by its Aurora name: "max_failures", "min_duration", "daemon",
-// "ephemeral", "final", "resources.cpu", "resources.ram", "resources.disk",
-// "resources.gpu". The template must resolve from bindings when the job is
+// field, by its Aurora name: one of thermos.TemplatedFields(&thermos.Process{})
+// ("max_failures", "min_duration", "daemon", "ephemeral", "final") or
+// "resources." and one of thermos.TemplatedFields(&thermos.Resources{}). The template must resolve from bindings when the job is
 // built (Aurora's CLI rejects run-time templates in such fields).
 func (p Process) WithTemplate(field, template string) Process {
 	p.templates = cloneSet(p.templates, field, template)

@@ -134,9 +134,10 @@ func (t Task) Bind(vars Vars) Task {
 }
 
 // WithTemplate returns t with a template in place of a numeric field, by
-// its Aurora name: "max_failures", "max_concurrency", "finalization_wait",
-// "resources.cpu", "resources.ram", "resources.disk", "resources.gpu" (see
-// Process.WithTemplate).
+// its Aurora name: one of thermos.TemplatedFields(&thermos.Task{})
+// ("max_failures", "max_concurrency", "finalization_wait") or "resources."
+// and one of thermos.TemplatedFields(&thermos.Resources{}) ("cpu", "ram",
+// "disk", "gpu"); see Process.WithTemplate.
 func (t Task) WithTemplate(field, template string) Task {
 	t.templates = cloneSet(t.templates, field, template)
 	return t

@@ -6,9 +6,12 @@ import "fmt"
 // with its JSON name, kind, Aurora's default (Pystachio's Default(...)),
 // whether Unmarshal requires it (Required) and whether it may hold a
 // {{template}} in place of its value. Marshal, Unmarshal, the New* and
-// Default* constructors and TemplateFields all read these descriptions;
+// Default* constructors, and TemplatedFields, FieldNames, Field, SetField
+// and Walk (walk.go; the job package's template resolution and scopes and
+// thermosexec's run-time resolver use them) all read these descriptions;
 // adding a field to the payload is one line here plus the Go field in
-// types.go. Fields are listed in the order Unmarshal reports the first
+// types.go (schema_test.go and the job and thermosexec schema tests then
+// cover it). Fields are listed in the order Unmarshal reports the first
 // missing required one; Marshal writes them in key order.
 
 var jobSchema = func() *object[Job] {

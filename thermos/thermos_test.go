@@ -200,65 +200,72 @@ func TestMarshalErrors(t *testing.T) {
 	assert.ErrorIs(t, err, thermos.ErrInvalid)
 }
 
+// fullJob sets every optional field and choice (the variants of
+// fullVariants are the alternatives of fullJob's choices.
+var fullVariants = map[string]func(j *thermos.Job){
+	"full": func(*thermos.Job) {},
+	"count sla": func(j *thermos.Job) {
+		j.SLAPolicy = &thermos.SLAPolicy{Count: &thermos.CountSLAPolicy{Count: 8, DurationSecs: 600}}
+	},
+	"coord sla": func(j *thermos.Job) {
+		j.SLAPolicy = &thermos.SLAPolicy{Coordinator: &thermos.CoordinatorSLAPolicy{CoordinatorURL: "http://x", StatusKey: "drain"}}
+	},
+	"docker": func(j *thermos.Job) {
+		j.Container = &thermos.Container{Docker: &thermos.Docker{Image: "i", Parameters: []thermos.Parameter{{Name: "a", Value: "b"}}}}
+	},
+	"legacy docker": func(j *thermos.Job) {
+		j.Container = &thermos.Container{LegacyDocker: &thermos.Docker{Image: "i", Parameters: []thermos.Parameter{}}}
+	},
+	"docker image": func(j *thermos.Job) {
+		j.Container = &thermos.Container{Mesos: &thermos.Mesos{Image: &thermos.Image{Docker: &thermos.DockerImage{Name: "n", Tag: "t"}}, Volumes: []thermos.Volume{}}}
+	},
+	"http checker and lifecycle": func(j *thermos.Job) {
+		j.HealthCheckConfig = thermos.DefaultHealthCheckConfig()
+		j.HealthCheckConfig.HealthChecker.Shell = &thermos.ShellHealthChecker{ShellCommand: "x"}
+		j.Lifecycle = thermos.DefaultLifecycle()
+	},
+}
+
+// TestRoundTripEveryField change the alternatives).
+func fullJob() *thermos.Job {
+	s := func(v string) *string { return &v }
+	j := minimal()
+	j.Contact, j.Tier, j.CronSchedule = s("a@b.c"), s("preferred"), s("*/5 * * * *")
+	j.Announce = &thermos.Announcer{PrimaryPort: "http", Portmap: map[string]string{"health": "http", "x": "8080"}, ZKPath: s("/aurora")}
+	j.Constraints = map[string]string{"dedicated": "r/x", "host": "limit:1"}
+	j.Metadata = []thermos.Metadata{{Key: "k", Value: "v"}, {Key: "k", Value: "w"}}
+	j.Service, j.Production, j.EnableHooks = true, true, true
+	j.MaxTaskFailures, j.Priority = -1, 7
+	j.HealthCheckConfig.HealthChecker = thermos.HealthCheckerConfig{Shell: &thermos.ShellHealthChecker{ShellCommand: "true"}}
+	j.HealthCheckConfig.TimeoutSecs = 0.5
+	j.Lifecycle = thermos.LifecycleConfig{}
+	j.TaskLinks = map[string]string{}
+	j.ExecutorConfig = thermos.ExecutorConfig{Name: "AuroraExecutor", Data: "x"}
+	j.PartitionPolicy = &thermos.PartitionPolicy{Reschedule: false, DelaySecs: 30}
+	j.SLAPolicy = &thermos.SLAPolicy{Percentage: &thermos.PercentageSLAPolicy{Percentage: 95.5, DurationSecs: 60}}
+	j.Container = &thermos.Container{Mesos: &thermos.Mesos{
+		Image:   &thermos.Image{Appc: &thermos.AppcImage{Name: "n", ImageID: "id"}},
+		Volumes: []thermos.Volume{{ContainerPath: "/c", HostPath: "/h", Mode: "RO"}},
+	}}
+	j.Task.User = s("nobody")
+	j.Task.Resources = &thermos.Resources{CPU: 0.25, RAM: 1536 * thermos.MB, Disk: 1e9, GPU: 2}
+	j.Task.Constraints = []thermos.Constraint{{Order: []string{"p", "q"}}, {}}
+	q := thermos.NewProcess("q", "d")
+	q.Daemon, q.Ephemeral, q.Final = true, true, true
+	q.MaxFailures = 0 // MinDuration stays at its default: it carries a template
+	q.Logger = &thermos.Logger{Destination: "both", Mode: "rotate", Rotate: &thermos.RotatePolicy{LogSize: thermos.GB, Backups: 3}}
+	q.Resources = &thermos.Resources{CPU: 1, RAM: 1, Disk: 1}
+	q.Templates = thermos.Templates{"min_duration": "{{mesos.instance}}"}
+	j.Task.Processes = append(j.Task.Processes, q)
+	j.Task.Templates = thermos.Templates{"finalization_wait": "{{x}}"}
+	return j
+}
+
 // TestRoundTripEveryField sets every optional field and choice and checks
 // that Unmarshal(Marshal(j)) == j.
 func TestRoundTripEveryField(t *testing.T) {
-	s := func(v string) *string { return &v }
-	full := func() *thermos.Job {
-		j := minimal()
-		j.Contact, j.Tier, j.CronSchedule = s("a@b.c"), s("preferred"), s("*/5 * * * *")
-		j.Announce = &thermos.Announcer{PrimaryPort: "http", Portmap: map[string]string{"health": "http", "x": "8080"}, ZKPath: s("/aurora")}
-		j.Constraints = map[string]string{"dedicated": "r/x", "host": "limit:1"}
-		j.Metadata = []thermos.Metadata{{Key: "k", Value: "v"}, {Key: "k", Value: "w"}}
-		j.Service, j.Production, j.EnableHooks = true, true, true
-		j.MaxTaskFailures, j.Priority = -1, 7
-		j.HealthCheckConfig.HealthChecker = thermos.HealthCheckerConfig{Shell: &thermos.ShellHealthChecker{ShellCommand: "true"}}
-		j.HealthCheckConfig.TimeoutSecs = 0.5
-		j.Lifecycle = thermos.LifecycleConfig{}
-		j.TaskLinks = map[string]string{}
-		j.ExecutorConfig = thermos.ExecutorConfig{Name: "AuroraExecutor", Data: "x"}
-		j.PartitionPolicy = &thermos.PartitionPolicy{Reschedule: false, DelaySecs: 30}
-		j.SLAPolicy = &thermos.SLAPolicy{Percentage: &thermos.PercentageSLAPolicy{Percentage: 95.5, DurationSecs: 60}}
-		j.Container = &thermos.Container{Mesos: &thermos.Mesos{
-			Image:   &thermos.Image{Appc: &thermos.AppcImage{Name: "n", ImageID: "id"}},
-			Volumes: []thermos.Volume{{ContainerPath: "/c", HostPath: "/h", Mode: "RO"}},
-		}}
-		j.Task.User = s("nobody")
-		j.Task.Resources = &thermos.Resources{CPU: 0.25, RAM: 1536 * thermos.MB, Disk: 1e9, GPU: 2}
-		j.Task.Constraints = []thermos.Constraint{{Order: []string{"p", "q"}}, {}}
-		q := thermos.NewProcess("q", "d")
-		q.Daemon, q.Ephemeral, q.Final = true, true, true
-		q.MaxFailures = 0 // MinDuration stays at its default: it carries a template
-		q.Logger = &thermos.Logger{Destination: "both", Mode: "rotate", Rotate: &thermos.RotatePolicy{LogSize: thermos.GB, Backups: 3}}
-		q.Resources = &thermos.Resources{CPU: 1, RAM: 1, Disk: 1}
-		q.Templates = thermos.Templates{"min_duration": "{{mesos.instance}}"}
-		j.Task.Processes = append(j.Task.Processes, q)
-		j.Task.Templates = thermos.Templates{"finalization_wait": "{{x}}"}
-		return j
-	}
-	variants := map[string]func(j *thermos.Job){
-		"full": func(*thermos.Job) {},
-		"count sla": func(j *thermos.Job) {
-			j.SLAPolicy = &thermos.SLAPolicy{Count: &thermos.CountSLAPolicy{Count: 8, DurationSecs: 600}}
-		},
-		"coord sla": func(j *thermos.Job) {
-			j.SLAPolicy = &thermos.SLAPolicy{Coordinator: &thermos.CoordinatorSLAPolicy{CoordinatorURL: "http://x", StatusKey: "drain"}}
-		},
-		"docker": func(j *thermos.Job) {
-			j.Container = &thermos.Container{Docker: &thermos.Docker{Image: "i", Parameters: []thermos.Parameter{{Name: "a", Value: "b"}}}}
-		},
-		"legacy docker": func(j *thermos.Job) {
-			j.Container = &thermos.Container{LegacyDocker: &thermos.Docker{Image: "i", Parameters: []thermos.Parameter{}}}
-		},
-		"docker image": func(j *thermos.Job) {
-			j.Container = &thermos.Container{Mesos: &thermos.Mesos{Image: &thermos.Image{Docker: &thermos.DockerImage{Name: "n", Tag: "t"}}, Volumes: []thermos.Volume{}}}
-		},
-		"http checker and lifecycle": func(j *thermos.Job) {
-			j.HealthCheckConfig = thermos.DefaultHealthCheckConfig()
-			j.HealthCheckConfig.HealthChecker.Shell = &thermos.ShellHealthChecker{ShellCommand: "x"}
-			j.Lifecycle = thermos.DefaultLifecycle()
-		},
-	}
+	full := fullJob
+	variants := fullVariants
 	for name, modify := range variants {
 		t.Run(name, func(t *testing.T) {
 			j := full()

@@ -19,6 +19,8 @@ import (
 // described is what the functions below need of an object[T], for any T.
 type described interface {
 	templatedFields() []string
+	fieldNames() []string
+	newDefaults() any
 	field(p unsafe.Pointer, name string) (any, bool)
 	setField(p unsafe.Pointer, name, s string) error
 	walk(w *walker, p unsafe.Pointer)
@@ -51,6 +53,16 @@ func TemplatedFields(v any) []string {
 		return nil
 	}
 	return slices.Clone(o.templatedFields())
+}
+
+// FieldNames returns the JSON names of all the fields of v, a pointer to a
+// payload struct, in the schema's order; nil for any other v.
+func FieldNames(v any) []string {
+	o, _, ok := describedOf(v)
+	if !ok {
+		return nil
+	}
+	return slices.Clone(o.fieldNames())
 }
 
 // Field returns the value of v's field named name (its JSON name) as a
@@ -88,8 +100,9 @@ type Visitor struct {
 	// optional strings that are set, and the elements of string lists
 	// (not the keys and values of maps). It may change *s.
 	String func(path string, s *string) error
-	// Templates is called with every struct that has a non-empty
-	// Templates map; owner is a pointer to the struct (for SetField).
+	// Templates is called with every struct that has a Templates map
+	// (t may be nil or empty); owner is a pointer to the struct (for
+	// TemplatedFields and SetField).
 	Templates func(path string, t Templates, owner any) error
 }
 
@@ -128,6 +141,11 @@ func (w *walker) str(name string, s *string) {
 }
 
 func (o *object[T]) templatedFields() []string { return o.templatedInOrder }
+func (o *object[T]) fieldNames() []string      { return o.names }
+func (o *object[T]) newDefaults() any {
+	t := o.defaults()
+	return &t
+}
 
 func (o *object[T]) field(p unsafe.Pointer, name string) (any, bool) {
 	i, ok := o.index[name]
@@ -201,9 +219,7 @@ func (o *object[T]) setField(p unsafe.Pointer, name, s string) error {
 func (o *object[T]) walk(w *walker, p unsafe.Pointer) {
 	t := (*T)(p)
 	if o.templates != nil && w.vis.Templates != nil && w.err == nil {
-		if tm := *o.templates(t); len(tm) > 0 {
-			w.err = w.vis.Templates(w.path.String(), tm, t)
-		}
+		w.err = w.vis.Templates(w.path.String(), *o.templates(t), t)
 	}
 	for i := range o.fields {
 		if w.err != nil {
