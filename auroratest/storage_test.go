@@ -1,6 +1,7 @@
 package auroratest_test
 
 import (
+	"context"
 	"sort"
 	"testing"
 
@@ -117,4 +118,44 @@ func TestRestartWithoutDataDirForgets(t *testing.T) {
 	tasks, err := client(t, srv2).GetTaskStatus(&aurora.TaskQuery{Role: ptr(role)})
 	require.NoError(t, err)
 	assert.Empty(t, tasks)
+}
+
+// plainExecutor runs tasks as NopExecutor does but is no Recoverer: it
+// cannot take tasks back after a restart.
+type plainExecutor struct{ nop auroratest.NopExecutor }
+
+func (e *plainExecutor) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
+	e.nop.Launch(ctx, t, report)
+}
+
+func (e *plainExecutor) Kill(id string) { e.nop.Kill(id) }
+
+// TestRestartLosesWhatTheExecutorCannotRecover: after a restart, the
+// tasks an executor cannot take back are LOST, as Mesos reports tasks
+// its agents do not know, and rescheduled.
+func TestRestartLosesWhatTheExecutorCannotRecover(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := fastServer(auroratest.WithDataDir(dir), auroratest.WithExecutor(&plainExecutor{}))
+	startService(t, client(t, srv), "web", 2)
+	before := srv.Tasks(role, env, "web")
+	srv.Close()
+
+	srv2 := fastServer(auroratest.WithDataDir(dir), auroratest.WithExecutor(&plainExecutor{}))
+	defer srv2.Close()
+	r := client(t, srv2)
+	waitInstances(t, r, key("web"), 2, aurora.ScheduleStatus_RUNNING)
+	for _, old := range before {
+		got, err := r.GetTaskStatus(&aurora.TaskQuery{TaskIds: []string{old.AssignedTask.TaskId}})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, aurora.ScheduleStatus_LOST, got[0].Status)
+		ev := got[0].TaskEvents
+		assert.Equal(t, "Reconciliation: Task is unknown to the agent", ev[len(ev)-1].GetMessage())
+	}
+	running, err := r.GetTaskStatus(&aurora.TaskQuery{Role: ptr(role), Statuses: []aurora.ScheduleStatus{aurora.ScheduleStatus_RUNNING}})
+	require.NoError(t, err)
+	for _, tk := range running {
+		assert.NotEmpty(t, tk.AncestorId, "a replacement of a lost task")
+	}
 }
