@@ -61,6 +61,7 @@ type slaChoice struct{}
 
 func (slaChoice) setDefaults(u *SLAPolicy) { *u = SLAPolicy{} }
 func (slaChoice) needsFresh() bool         { return false }
+func (slaChoice) planOf() *plan            { return nil }
 func (slaChoice) walk(w *walker, p unsafe.Pointer) {
 	s := (*SLAPolicy)(p)
 	walkAlt(w, percentageSLASchema, s.Percentage)
@@ -105,6 +106,7 @@ type containerChoice struct{}
 
 func (containerChoice) setDefaults(u *Container) { *u = Container{} }
 func (containerChoice) needsFresh() bool         { return false }
+func (containerChoice) planOf() *plan            { return nil }
 func (containerChoice) walk(w *walker, p unsafe.Pointer) {
 	c := (*Container)(p)
 	walkAlt(w, dockerSchema, c.Docker)
@@ -148,6 +150,7 @@ type imageChoice struct{}
 
 func (imageChoice) setDefaults(u *Image) { *u = Image{} }
 func (imageChoice) needsFresh() bool     { return false }
+func (imageChoice) planOf() *plan        { return nil }
 func (imageChoice) walk(w *walker, p unsafe.Pointer) {
 	img := (*Image)(p)
 	walkAlt(w, dockerImageSchema, img.Docker)
@@ -187,6 +190,7 @@ type updateStrategyChoice struct{}
 
 func (updateStrategyChoice) setDefaults(u *UpdateStrategy) { *u = UpdateStrategy{} }
 func (updateStrategyChoice) needsFresh() bool              { return false }
+func (updateStrategyChoice) planOf() *plan                 { return nil }
 func (updateStrategyChoice) walk(w *walker, p unsafe.Pointer) {
 	s := (*UpdateStrategy)(p)
 	walkAlt(w, queueStrategySchema, s.Queue)

@@ -91,16 +91,50 @@ func appendKey(b []byte, start int, key string) []byte {
 	return append(b, key...)
 }
 
-// encField is a field as the encoder needs it, small enough that walking
-// an object's fields stays in a few cache lines.
-type encField[T any] struct {
+// encField is a field as the encoder needs it, independent of the struct
+// type, so that one non-generic loop (plan.encode) writes every object.
+type encField struct {
 	key  string
 	off  uintptr
 	kind kind
 	// tmpl: the field may hold a template; opt: it is absent when the
 	// pointer, map or slice at off is nil.
 	tmpl, opt bool
-	f         *field[T]
+	name      string
+	// nested writes a kNested field, custom a kCustom one.
+	nested interface {
+		encode(e *encoder, b []byte, p unsafe.Pointer) []byte
+	}
+	custom func(e *encoder, b []byte, p unsafe.Pointer) []byte
+	// sub, for a nested object (not a choice), is its plan, written in
+	// place without the calls through nested; shape says how it is held
+	// and size is its size (the stride of a list).
+	sub   *plan
+	shape shape
+	size  uintptr
+}
+
+// shape is how a nested object is held in its parent.
+type shape uint8
+
+const (
+	shapeValue   shape = iota // U
+	shapePointer              // *U
+	shapeList                 // []U
+)
+
+// plan is how Marshal writes an object: its fields in key order.
+type plan struct {
+	fields []encField
+	// dynFirst reports whether fields[0] may be absent, so that the first
+	// key written is known only when writing; otherwise fields[0].key has
+	// no ", ".
+	dynFirst bool
+	// hasTemplates and tmplOff locate the struct's Templates map;
+	// templated is the sorted names of the fields that may hold one.
+	hasTemplates bool
+	tmplOff      uintptr
+	templated    []string
 }
 
 // nested is a field holding an object, a list of objects or a choice.
@@ -115,6 +149,9 @@ type nested[T any] interface {
 	setDefault(t *T)
 	// walk visits the field at p (see Walk).
 	walk(w *walker, p unsafe.Pointer)
+	// plan returns the plan of the object the field holds (nil for a
+	// choice), how the field holds it, and its size.
+	plan() (*plan, shape, uintptr)
 	// optional reports whether the field is a pointer, absent when nil.
 	optional() bool
 	// fresh reports whether the default must be made anew for every T
@@ -126,12 +163,8 @@ type nested[T any] interface {
 // reported, and the hooks for what the fields alone cannot say.
 type object[T any] struct {
 	fields []field[T]
-	// sorted is the fields in key order, the order Marshal writes, in the
-	// compact form the encoder walks.
-	sorted []encField[T]
-	// dynFirst reports whether sorted[0] may be absent, so that the first
-	// key written is known only when writing.
-	dynFirst bool
+	// plan is the fields in key order, the order Marshal writes.
+	plan plan
 	// index maps a JSON name to its field; names[i] is field i's name.
 	index map[string]int
 	names []string
@@ -173,25 +206,34 @@ func newObject[T any](templates func(*T) *Templates, fields ...field[T]) *object
 	}
 	for i := range o.fields {
 		f := &o.fields[i]
-		ef := encField[T]{key: f.key, off: f.off, kind: f.kind, tmpl: f.flags&tmpl != 0, f: f}
+		ef := encField{key: f.key, off: f.off, kind: f.kind, tmpl: f.flags&tmpl != 0, name: f.name}
 		switch {
 		case f.encode != nil:
 			ef.kind = kCustom
+			enc := f.encode
+			ef.custom = func(e *encoder, b []byte, p unsafe.Pointer) []byte { return enc(e, b, (*T)(p)) }
 		case f.kind == kOptString, f.kind == kOptInt, f.kind == kStrMap, f.kind == kStrList:
 			ef.opt = true
 		case f.kind == kNested:
 			ef.opt = f.nested.optional()
+			ef.nested = f.nested
+			ef.sub, ef.shape, ef.size = f.nested.plan()
 		}
-		o.sorted = append(o.sorted, ef)
+		o.plan.fields = append(o.plan.fields, ef)
 	}
-	slices.SortFunc(o.sorted, func(a, b encField[T]) int { return strings.Compare(a.f.name, b.f.name) })
-	if len(o.sorted) > 0 {
-		o.dynFirst = o.sorted[0].opt
-		if !o.dynFirst {
-			o.sorted[0].key = o.sorted[0].key[2:]
+	pl := &o.plan
+	slices.SortFunc(pl.fields, func(a, b encField) int { return strings.Compare(a.name, b.name) })
+	if len(pl.fields) > 0 {
+		pl.dynFirst = pl.fields[0].opt
+		if !pl.dynFirst {
+			pl.fields[0].key = pl.fields[0].key[2:]
 		}
+	}
+	if templates != nil {
+		pl.hasTemplates, pl.tmplOff = true, offsetOf(templates)
 	}
 	slices.Sort(o.templated)
+	pl.templated = o.templated
 	o.initDefaults(&o.proto)
 	objects[reflect.TypeFor[T]()] = o
 	return o
@@ -311,49 +353,87 @@ func nestedF[T any](name string, n nested[T], opts ...opt[T]) field[T] {
 	return with(field[T]{name: name, kind: kNested, nested: n, off: n.offset()}, opts)
 }
 
+func (o *object[T]) planOf() *plan { return &o.plan }
+
 // encode writes t as a JSON object, keys sorted.
 func (o *object[T]) encode(e *encoder, b []byte, t *T) []byte {
+	return o.plan.encode(e, b, unsafe.Pointer(t))
+}
+
+// encode writes the object at base as a JSON object, keys sorted.
+func (pl *plan) encode(e *encoder, b []byte, base unsafe.Pointer) []byte {
 	var tm Templates
-	if o.templates != nil {
-		tm = *o.templates(t)
+	if pl.hasTemplates {
+		tm = *(*Templates)(unsafe.Add(base, pl.tmplOff))
 		if len(tm) > 0 {
-			e.checkTemplates(tm, o.templated)
+			e.checkTemplates(tm, pl.templated)
 		} else {
 			tm = nil
 		}
 	}
 	b = append(b, '{')
 	start := len(b)
-	if !o.dynFirst {
-		start = -1 // sorted[0] is always written, its key has no ", "
+	if !pl.dynFirst {
+		start = -1 // fields[0] is always written, its key has no ", "
 	}
-	base := unsafe.Pointer(t)
-	sorted := o.sorted
-	for i := range sorted {
-		f := &sorted[i]
+	fields := pl.fields
+	for i := range fields {
+		f := &fields[i]
 		p := unsafe.Add(base, f.off)
 		if f.opt && *(*unsafe.Pointer)(p) == nil {
 			continue // absent: a nil pointer, map or slice
 		}
 		b = appendKey(b, start, f.key)
 		if f.tmpl && tm != nil {
-			if s, ok := tm[f.f.name]; ok {
+			if s, ok := tm[f.name]; ok {
 				b = appendString(b, s)
 				continue
 			}
 		}
 		switch f.kind {
+		case kString: // the commonest, written here without a call
+			b = appendString(b, *(*string)(p))
+		case kInt:
+			b = strconv.AppendInt(b, int64(*(*int)(p)), 10)
 		case kNested:
-			e.path.push(f.f.name)
-			b = f.f.nested.encode(e, b, p)
+			e.path.push(f.name)
+			switch {
+			case f.sub == nil:
+				b = f.nested.encode(e, b, p)
+			case f.shape == shapeValue:
+				b = f.sub.encode(e, b, p)
+			case f.shape == shapePointer:
+				b = f.sub.encode(e, b, *(*unsafe.Pointer)(p))
+			default:
+				b = f.sub.encodeList(e, b, p, f.size)
+			}
 			e.path.pop()
 		case kCustom:
-			b = f.f.encode(e, b, t)
+			b = f.custom(e, b, base)
 		default:
-			b = e.scalar(b, f.kind, p, f.f.name)
+			b = e.scalar(b, f.kind, p, f.name)
 		}
 	}
 	return append(b, '}')
+}
+
+// encodeList writes the []U at p, U of the given size, as a JSON array
+// of objects.
+func (pl *plan) encodeList(e *encoder, b []byte, p unsafe.Pointer, size uintptr) []byte {
+	h := (*struct {
+		data     unsafe.Pointer
+		len, cap int
+	})(p)
+	b = append(b, '[')
+	for i := range h.len {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		e.path.pushIdx(i)
+		b = pl.encode(e, b, unsafe.Add(h.data, uintptr(i)*size))
+		e.path.pop()
+	}
+	return append(b, ']')
 }
 
 // scalar writes the value of a field of kind k (neither kNested nor

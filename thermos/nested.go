@@ -16,7 +16,10 @@ type valueOf[T, U any] struct {
 }
 
 func (n valueOf[T, U]) walk(w *walker, p unsafe.Pointer) { n.c.walk(w, p) }
-func (n valueOf[T, U]) offset() uintptr                  { return offsetOf(n.get) }
+func (n valueOf[T, U]) plan() (*plan, shape, uintptr) {
+	return n.c.planOf(), shapeValue, unsafe.Sizeof(*new(U))
+}
+func (n valueOf[T, U]) offset() uintptr { return offsetOf(n.get) }
 func (n valueOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
 	return n.c.encode(e, b, (*U)(p))
 }
@@ -50,6 +53,9 @@ func (n pointerTo[T, U]) walk(w *walker, p unsafe.Pointer) {
 		n.c.walk(w, unsafe.Pointer(u))
 	}
 }
+func (n pointerTo[T, U]) plan() (*plan, shape, uintptr) {
+	return n.c.planOf(), shapePointer, unsafe.Sizeof(*new(U))
+}
 func (n pointerTo[T, U]) offset() uintptr { return offsetOf(n.get) }
 func (n pointerTo[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
 	return n.c.encode(e, b, *(**U)(p))
@@ -80,6 +86,9 @@ func (n listOf[T, U]) walk(w *walker, p unsafe.Pointer) {
 		n.c.walk(w, unsafe.Pointer(&l[i]))
 		w.path.pop()
 	}
+}
+func (n listOf[T, U]) plan() (*plan, shape, uintptr) {
+	return n.c.planOf(), shapeList, unsafe.Sizeof(*new(U))
 }
 func (n listOf[T, U]) offset() uintptr { return offsetOf(n.get) }
 func (n listOf[T, U]) encode(e *encoder, b []byte, p unsafe.Pointer) []byte {
@@ -126,4 +135,6 @@ type codec[U any] interface {
 	needsFresh() bool
 	// walk visits the U at p (see Walk).
 	walk(w *walker, p unsafe.Pointer)
+	// planOf returns U's plan if U is an object, nil for a choice.
+	planOf() *plan
 }
