@@ -122,3 +122,53 @@ func TestSIGKILLRecoversAndAdopts(t *testing.T) {
 	d.stop(t, syscall.SIGTERM)
 	assert.Empty(t, processesUnder(t, dir), "no task process outlives the devcluster")
 }
+
+// TestSIGKILLKeepsState: with -executor nop and -data_dir, a job, a quota
+// and host maintenance survive SIGKILL; the job's tasks are the same
+// tasks, RUNNING.
+func TestSIGKILLKeepsState(t *testing.T) {
+	bin := buildDevcluster(t)
+	dir, data := t.TempDir(), t.TempDir()
+	args := []string{"-executor", "nop", "-data_dir", data}
+	gr := func(d *devcluster) realis.Realis {
+		r, err := realis.NewRealisClient(append(nixrealisOptions(d.url), realis.SetLogger(realis.NoopLogger{}))...)
+		require.NoError(t, err)
+		t.Cleanup(r.Close)
+		return r
+	}
+	d := startDevcluster(t, bin, dir, args...)
+	r := gr(d)
+	j := realis.NewJob().Environment("devel").Role("vagrant").Name("kept").
+		ExecutorName(aurora.AURORA_EXECUTOR_NAME).ExecutorData(`{"name": "kept"}`).
+		CPU(0.25).RAM(64).Disk(100).IsService(true).InstanceCount(2)
+	_, err := r.CreateJob(j)
+	require.NoError(t, err)
+	jobKey := &aurora.JobKey{Role: "vagrant", Environment: "devel", Name: "kept"}
+	testenv.Eventually(t, time.Minute, 5*time.Millisecond, func() (bool, error) {
+		ids, err := r.GetInstanceIds(jobKey, []aurora.ScheduleStatus{aurora.ScheduleStatus_RUNNING})
+		return len(ids) == 2, err
+	}, "the job runs")
+	cpu, ram, disk := 4.0, int64(4096), int64(4096)
+	_, err = r.SetQuota("vagrant", &cpu, &ram, &disk)
+	require.NoError(t, err)
+	_, _, err = r.StartMaintenance("agent-three")
+	require.NoError(t, err)
+	before, err := r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{jobKey}})
+	require.NoError(t, err)
+
+	require.NoError(t, d.cmd.Process.Kill())
+	<-d.done
+	d = startDevcluster(t, bin, dir, args...)
+	r = gr(d)
+	after, err := r.GetTaskStatus(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{jobKey}})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, before, after)
+	resp, err := r.GetQuota("vagrant")
+	require.NoError(t, err)
+	assert.Contains(t, resp.Result_.GetQuotaResult_.Quota.Resources, &aurora.Resource{NumCpus: &cpu})
+	_, hs, err := r.MaintenanceStatus("agent-three")
+	require.NoError(t, err)
+	require.Len(t, hs.Statuses, 1)
+	assert.Equal(t, aurora.MaintenanceMode_SCHEDULED, hs.Statuses[0].Mode)
+	d.stop(t, syscall.SIGTERM)
+}
