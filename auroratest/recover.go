@@ -66,15 +66,20 @@ func (st *state) queueReconcile(restarted bool) {
 	st.s.wake()
 }
 
-// reconciling takes the queued reconciliation.
-func (st *state) reconciling() ([]reconItem, bool) {
+// reconciling takes the queued reconciliation, but for the tasks about
+// to be launched, which the executor cannot know yet.
+func (st *state) reconciling(launching []LaunchedTask) ([]reconItem, bool) {
 	if len(st.reconcile) == 0 {
 		return nil, false
+	}
+	skip := map[string]bool{}
+	for _, l := range launching {
+		skip[l.TaskID] = true
 	}
 	var out []reconItem
 	for _, id := range st.reconcile {
 		t := st.byID[id]
-		if t == nil || terminalStates[t.status] || !assignedStates[t.status] {
+		if t == nil || terminalStates[t.status] || !assignedStates[t.status] || skip[id] {
 			continue
 		}
 		kill := false

@@ -509,7 +509,7 @@ func (s *Server) loop() {
 		busy := s.st.step()
 		launches, kills := s.st.launches, s.st.kills
 		s.st.launches, s.st.kills = nil, nil
-		recon, restarted := s.st.reconciling()
+		recon, restarted := s.st.reconciling(launches)
 		s.commit()
 		s.mu.Unlock()
 		s.reconcile(recon, restarted)

@@ -88,6 +88,8 @@ func (c checkpointProc) alive() bool {
 // returns false and the scheduler marks the task LOST. An adopted task's
 // processes are not this executor's children: when they end on their own
 // their exit status is unknown, and the task is FAILED saying so.
+// Tasks of custom executors (Custom) keep no checkpoint: the stand-ins run
+// in this process, so after a restart those tasks are not known.
 func (e *Executor) Recover(ctx context.Context, lt auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) bool {
 	e.mu.Lock()
 	_, known := e.tasks[lt.TaskID]
