@@ -176,7 +176,11 @@ func (b *builder) buildTask(t *Task, tsc *scope) thermos.Task {
 		out.Name = b.str("task.name", (&taskNode{t: t}).taskName(), tsc)
 	}
 	unknownTemplates(b, "task.template.", t.templates, taskTemplates...)
-	b.templated("task", &out, t.templates, "", tsc)
+	if len(t.templates) > 0 {
+		tmp := out // a copy, so that out does not escape
+		b.templated("task", &tmp, t.templates, "", tsc)
+		out = tmp
+	}
 	if t.user != nil {
 		u := b.str("task.user", *t.user, tsc)
 		out.User = &u
@@ -225,7 +229,10 @@ func (b *builder) buildProcess(i int, p *Process, sc *scope) thermos.Process {
 	path := procPath(i)
 	if len(p.templates) > 0 {
 		unknownTemplates(b, path+".template.", p.templates, processTemplates...)
-		b.templated(path, &out, p.templates, "", sc)
+		// A copy, so that out does not escape (Field and SetField take any).
+		tmp := out
+		b.templated(path, &tmp, p.templates, "", sc)
+		out = tmp
 	}
 	if p.resources != nil {
 		out.Resources = b.resources(path+".resources", p.resources, p.templates, sc)

@@ -38,6 +38,22 @@ func payloadField(v any, name string, tmpl map[string]string, sc *scope) (node, 
 	return leaf{val: s}, true
 }
 
+// The field names of the payload structs, by thermos' schema.
+var (
+	jobFields       = nameSet(thermos.FieldNames(&thermos.Job{}))
+	taskFields      = nameSet(thermos.FieldNames(&thermos.Task{}))
+	processFields   = nameSet(thermos.FieldNames(&thermos.Process{}))
+	resourcesFields = nameSet(thermos.FieldNames(&thermos.Resources{}))
+)
+
+func nameSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
 type processNode struct {
 	p  *Process
 	sc *scope
@@ -55,6 +71,9 @@ func (n *processNode) child(name string, _ bool) (node, bool) {
 		}
 		return nil, false
 	}
+	if !processFields[name] {
+		return nil, false // most lookups go on to the enclosing scopes
+	}
 	if n.raw == nil {
 		raw := n.p.payload()
 		n.raw = &raw
@@ -69,6 +88,9 @@ type resourcesNode struct {
 }
 
 func (n resourcesNode) child(name string, _ bool) (node, bool) {
+	if !resourcesFields[name] {
+		return nil, false
+	}
 	raw := n.r.payload()
 	x, ok := thermos.Field(&raw, name)
 	if !ok {
@@ -100,6 +122,9 @@ func (n *taskNode) child(name string, _ bool) (node, bool) {
 		if t.resources != nil {
 			return resourcesNode{r: t.resources, tmpl: t.templates, sc: n.sc}, true
 		}
+		return nil, false
+	}
+	if !taskFields[name] {
 		return nil, false
 	}
 	if n.raw == nil {
@@ -206,6 +231,9 @@ func (n *jobNode) child(name string, _ bool) (node, bool) {
 		if j.constraints != nil {
 			return mapNode{m: j.constraints, sc: n.sc}, true
 		}
+		return nil, false
+	}
+	if !jobFields[name] {
 		return nil, false
 	}
 	if n.raw == nil {
