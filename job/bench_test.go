@@ -68,6 +68,23 @@ func BenchmarkBuildMarshal(b *testing.B) {
 	}
 }
 
+// BenchmarkBuild measures Build alone (BenchmarkBuildMarshal adds
+// thermos.Marshal).
+func BenchmarkBuild(b *testing.B) {
+	hello := job.New(key("devel", "hello"), job.NewTask("", job.NewProcess("hello", "echo hello world && sleep 60")).
+		WithResources(job.NewResources(1, 128*job.MB, 128*job.MB)))
+	for name, j := range map[string]job.Job{"hello_world": hello, "1000_processes": job.New(key("devel", "bulk1000"), workers(1000))} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := j.Build(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkRender(b *testing.B) {
 	vars := job.Vars{"profile": job.Vars{"version": "1.2.3", "package": "app-{{version}}.tgz"}, "build": 7}
 	b.ReportAllocs()
