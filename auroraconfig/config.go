@@ -139,6 +139,10 @@ func (c *Config) pick(key job.Key, vars job.Vars) (*object, error) {
 	case key.Name == "" && len(c.jobs) > 1:
 		return nil, &Error{Pos: Position{File: c.file}, Msg: "Configuration has multiple jobs but no job name specified!: give the job's name", Err: ErrNoJob}
 	case key.Name == "":
+		// The single job, if the parts of key that are given match it.
+		if !keyMatches(jobKey(c.jobs[0], vars), job.Key{Cluster: key.Cluster, Role: key.Role, Environment: key.Environment}) {
+			return nil, c.notFound(key, vars)
+		}
 		picked = c.jobs[0]
 	default:
 		var matches []*object
@@ -159,11 +163,13 @@ func (c *Config) pick(key job.Key, vars job.Vars) (*object, error) {
 	return picked, nil
 }
 
+// keyMatches reports whether k is want, whose empty parts match anything
+// (an empty Name too).
 func keyMatches(k, want job.Key) bool {
 	return (want.Cluster == "" || k.Cluster == want.Cluster) &&
 		(want.Role == "" || k.Role == want.Role) &&
 		(want.Environment == "" || k.Environment == want.Environment) &&
-		k.Name == want.Name
+		(want.Name == "" || k.Name == want.Name)
 }
 
 func (c *Config) notFound(key job.Key, vars job.Vars) error {

@@ -142,6 +142,12 @@ func TestInclude(t *testing.T) {
 	spec, err := cfg.Build(job.Key{Cluster: "c", Role: "r", Environment: "devel", Name: "hello"})
 	require.NoError(t, err)
 	assert.Equal(t, "echo hello", spec.Payload.Task.Processes[0].Cmdline)
+	// Without a name, the single job is picked if the given parts match it.
+	_, err = cfg.Build(job.Key{Environment: "devel"})
+	require.NoError(t, err)
+	_, err = cfg.Build(job.Key{Environment: "prod"})
+	require.ErrorIs(t, err, auroraconfig.ErrNoJob)
+	assert.Contains(t, err.Error(), "Candidates are:\n  c/r/devel/hello")
 
 	write("missing.aurora", "x = 1\ninclude('nope.aurora')\n")
 	_, err = auroraconfig.Load(filepath.Join(dir, "missing.aurora"))

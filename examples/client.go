@@ -53,6 +53,7 @@ import (
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/composeexample"
+	"github.com/nixrealis/nixrealis/internal/configexample"
 	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/nix"
 	"github.com/nixrealis/nixrealis/sandbox"
@@ -99,6 +100,10 @@ type config struct {
 	// executor picks the example job (thermos or compose); composeURI
 	// is where the compose job's sample app is.
 	executor, composeURI string
+	// file holds -config, -bind and -write-json; loaded is the -config
+	// file's job (nil without -config).
+	file   configexample.Flags
+	loaded *configexample.File
 }
 
 // command is the example client's command line for cmd on the same
@@ -165,6 +170,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "embedded cluster: keep it running (and the job) until interrupted, and its files (under $TMPDIR/nixrealis-example-*) afterwards; without -keep they are removed on exit")
 	fs.BoolVar(&c.binary, "binary", false, "speak Thrift's binary protocol instead of JSON")
 	fs.StringVar(&c.executor, "executor", "thermos", "the example job: thermos (the Nix job) or compose (the docker-compose job of Aurora's custom-executors guide, default key www-data/prod/docker-compose)")
+	c.file.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run examples/client.go -cmd=COMMAND [flags]\n\n")
 		fs.PrintDefaults()
@@ -219,6 +225,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	})
 	if err := c.check(); err != nil {
 		return nil, err
+	}
+	if err := c.file.Check(fs, c.cmd); err != nil {
+		return nil, usageError{err.Error()}
 	}
 	return c, nil
 }
@@ -284,6 +293,9 @@ func (c *config) key() job.Key {
 // exampleJob is the job the client manages: a service whose task runs the
 // package set's hello once, then its ticker; both come from Nix.
 func (c *config) exampleJob() job.Job {
+	if c.loaded != nil {
+		return c.loaded.Job
+	}
 	if c.executor == "compose" {
 		return composeexample.Job(c.key(), c.composeURI)
 	}
@@ -299,22 +311,83 @@ func (c *config) exampleJob() job.Job {
 	return job.New(c.key(), task).WithService(true).WithInstances(c.instances).WithUpdate(u)
 }
 
-// packages names the Nix packages each process uses.
+// packagesFor names the Nix packages each process uses: those the
+// -config file names (without a set: from -packages), else the example
+// job's.
 func (c *config) packagesFor() (sandbox.Packages, error) {
+	if c.loaded != nil {
+		return c.loaded.SandboxPackages(c.packageSet)
+	}
+	set, err := c.packageSet()
+	if err != nil {
+		return nil, err
+	}
+	return sandbox.Packages{"hello": {set.Attr("hello")}, "ticker": {set.Attr("ticker")}}, nil
+}
+
+// packageSet is the -packages set, which must exist.
+func (c *config) packageSet() (sandbox.PackageSet, error) {
 	abs, err := filepath.Abs(c.packages)
 	if err != nil {
-		return nil, fmt.Errorf("-packages=%s: %w", c.packages, err)
+		return sandbox.PackageSet{}, fmt.Errorf("-packages=%s: %w", c.packages, err)
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("-packages=%s: %w (run from the repository root, or point -packages at the package set)", c.packages, err)
+		return sandbox.PackageSet{}, fmt.Errorf("-packages=%s: %w (run from the repository root, or point -packages at the package set)", c.packages, err)
 	}
-	set := sandbox.File(abs)
-	return sandbox.Packages{"hello": {set.Attr("hello")}, "ticker": {set.Attr("ticker")}}, nil
+	return sandbox.File(abs), nil
+}
+
+// usesNix reports whether the job gets a Nix sandbox (init_sandbox): the
+// example job does, the compose job never, a -config file's job if it
+// names Nix packages.
+func (c *config) usesNix() bool {
+	if c.loaded != nil {
+		return c.loaded.UsesNix()
+	}
+	return c.executor != "compose"
+}
+
+// loadFile loads the -config file's job; the job key flags become its
+// key, and the commands printed for later (kill, status, abort) name the
+// job by key. What the file print()s goes to stderr: stdout holds only
+// the command's output (with -write-json, only the payload).
+func (c *config) loadFile(stderr io.Writer) error {
+	if c.file.Path == "" {
+		return nil
+	}
+	f, err := c.file.Load(c.key(), stderr)
+	var uerr *configexample.UsageError
+	if errors.As(err, &uerr) {
+		return usageError{uerr.Msg}
+	}
+	if err != nil {
+		return err
+	}
+	c.loaded = f
+	k := f.Key()
+	c.cluster, c.role, c.env, c.name = k.Cluster, k.Role, k.Environment, k.Name
+	c.instances = f.Spec.Instances
+	var kept []string
+	for _, s := range c.set {
+		switch flagName, _, _ := strings.Cut(s, "="); flagName {
+		case "-config", "-bind", "-write-json", "-cluster", "-role", "-env", "-name":
+		default:
+			kept = append(kept, s)
+		}
+	}
+	for _, kv := range [][2]string{{"cluster", c.cluster}, {"role", c.role}, {"env", c.env}, {"name", c.name}} {
+		kept = append(kept, "-"+kv[0]+"="+shellQuote(kv[1]))
+	}
+	c.set = kept
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
+		return err
+	}
+	if err := c.loadFile(stderr); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -369,14 +442,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	clientOpts := []nixrealis.Option{
-		nixrealis.WithPreparer(prep),
-		nixrealis.WithProgress(out.progress),
+	clientOpts := []nixrealis.Option{nixrealis.WithProgress(out.progress)}
+	if c.usesNix() {
+		clientOpts = append(clientOpts, nixrealis.WithPreparer(prep))
 	}
 	if c.cmd == "inspect" {
 		// Inspect renders the job (evaluating its sandbox) and needs no scheduler.
 		j := c.exampleJob()
-		if c.executor != "compose" {
+		if c.usesNix() {
 			j, err = prep.Prepare(ctx, j, false, nil)
 		}
 		if err != nil {
@@ -385,6 +458,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		spec, err := j.Build()
 		if err != nil {
 			return err
+		}
+		if c.file.WriteJSON {
+			return configexample.WriteJSON(stdout, spec)
 		}
 		fmt.Fprint(stdout, nixrealis.FormatInspect(spec))
 		return nil
@@ -543,8 +619,9 @@ func (c *config) realisOptions() ([]realis.ClientOption, error) {
 // preparer is the Nix side: which packages the processes use, and the
 // binary cache the agents realise the sandbox from.
 func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandbox, error) {
-	if c.executor == "compose" {
-		// A custom executor's job has no Nix sandbox.
+	if !c.usesNix() {
+		// A custom executor's job, or a -config file's that names no Nix
+		// packages, has no Nix sandbox.
 		return nixrealis.Sandbox{}, nil
 	}
 	pkgs, err := c.packagesFor()
@@ -592,6 +669,7 @@ func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandb
 // file:// binary cache.
 type embeddedCluster struct {
 	dir                            string
+	process                        string // whose output show prints
 	srv                            *auroratest.Server
 	exec                           *thermosexec.Executor
 	cacheURL, secretKey, publicKey string
@@ -608,12 +686,15 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 			removeAll(dir)
 		}
 	}()
-	e := &embeddedCluster{dir: dir, cacheURL: "file://" + filepath.Join(dir, "cache"), secretKey: filepath.Join(dir, "cluster.sec")}
+	e := &embeddedCluster{dir: dir, process: "hello", cacheURL: "file://" + filepath.Join(dir, "cache"), secretKey: filepath.Join(dir, "cluster.sec")}
 	if err := n.GenerateKey(ctx, "example-cluster-1", e.secretKey, filepath.Join(dir, "cluster.pub")); err != nil {
 		return nil, fmt.Errorf("making the example cluster's signing key: %w", err)
 	}
 	if e.publicKey, err = sandbox.PublicKey(e.secretKey); err != nil {
 		return nil, err
+	}
+	if c.loaded != nil {
+		e.process = c.loaded.FirstProcess()
 	}
 	agent := thermosexec.Agent{}
 	if os.Geteuid() == 0 {
@@ -699,11 +780,15 @@ func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, ke
 			}
 			continue
 		}
-		logs := filepath.Join(info.Sandbox, ".logs", "hello", "0", "stdout")
-		// RUNNING means init_sandbox is done; hello prints right after.
+		logs := filepath.Join(info.Sandbox, ".logs", e.process, "0", "stdout")
+		// RUNNING means init_sandbox is done; the process prints right
+		// after (or ends having printed nothing).
 		var text []byte
 		for {
 			if text, err = os.ReadFile(logs); err == nil && len(text) > 0 {
+				break
+			}
+			if info, _ = e.exec.Task(t.TaskID); ended(info, e.process) {
 				break
 			}
 			select {
@@ -718,6 +803,13 @@ func (e *embeddedCluster) show(ctx context.Context, client *nixrealis.Client, ke
 		}
 	}
 	return nil
+}
+
+// ended reports whether the first run of process has ended, so that its
+// output is all there is.
+func ended(info thermosexec.TaskInfo, process string) bool {
+	runs := info.RunsOf(process)
+	return len(runs) > 0 && runs[0].State != thermosexec.ProcessRunning
 }
 
 func firstLines(s string, n int) []string {
