@@ -391,10 +391,16 @@ func (pl *plan) encode(e *encoder, b []byte, base unsafe.Pointer) []byte {
 			}
 		}
 		switch f.kind {
-		case kString: // the commonest, written here without a call
+		case kString: // the commonest kinds, written here without a call
 			b = appendString(b, *(*string)(p))
 		case kInt:
 			b = strconv.AppendInt(b, int64(*(*int)(p)), 10)
+		case kBool:
+			if *(*bool)(p) {
+				b = append(b, "true"...)
+			} else {
+				b = append(b, "false"...)
+			}
 		case kNested:
 			e.path.push(f.name)
 			switch {
