@@ -14,10 +14,6 @@ import (
 	"github.com/nixrealis/nixrealis/nix"
 )
 
-// ErrInvalidJob wraps the job package's errors when a job does not build;
-// errors.As still finds each *job.FieldError.
-var ErrInvalidJob = errors.New("invalid job")
-
 // Created describes a created job.
 type Created struct {
 	// Key is the job's key (the name defaulted from the task if unset).

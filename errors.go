@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,9 +18,14 @@ import (
 )
 
 // Sentinel errors of the Client. Every error a Client method returns is an
-// *OpError (or, for a job that does not build, the job package's errors
-// joined), and errors.Is tells its kind:
+// *OpError whose Kind is one of them, so errors.Is tells its kind (a job
+// that does not build is ErrInvalidJob, with the job package's errors
+// joined in OpError.Err):
 var (
+	// ErrInvalidJob: the job does not build (errors.As still finds each
+	// *job.FieldError) or render (ErrRender), or its key or packages were
+	// refused before Nix ran.
+	ErrInvalidJob = errors.New("invalid job")
 	// ErrUnreachable: the scheduler could not be reached (connection
 	// refused, no leader in ZooKeeper, HTTP errors) after gorealis' retries.
 	ErrUnreachable = errors.New("scheduler unreachable")
@@ -59,6 +65,27 @@ var (
 	// status message (the executor's, naming the failed process).
 	ErrTaskFailed = errors.New("task failed")
 )
+
+// ErrRender is wrapped by every error from rendering a job.Spec into the
+// Thrift structures gorealis sends: the spec holds a value the TaskConfig
+// or the JobUpdateSettings cannot carry. job.Job.Build rejects most of these
+// first; a hand-made Spec (or payload read with thermos.Unmarshal) may not.
+var ErrRender = errors.New("cannot render job")
+
+// RenderError is one problem found while rendering; Path names the
+// offending value with the same path job.FieldError uses
+// (e.g. "constraints[host]", "update_config.batch_size").
+type RenderError struct {
+	Path string
+	Err  error
+}
+
+// Error returns "path: problem".
+func (e *RenderError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the problem, so errors.Is(err, ErrRender) holds for every
+// RenderError.
+func (e *RenderError) Unwrap() []error { return []error{e.Err, ErrRender} }
 
 // OpError is the error of one Client operation.
 type OpError struct {
@@ -137,31 +164,12 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 		if msg == "" && err != nil {
 			msg = err.Error()
 		}
-		var kind error
-		switch code {
-		case aurora.ResponseCode_INVALID_REQUEST:
-			switch {
-			case strings.Contains(msg, "active update already exists"):
-				kind = ErrUpdateInProgress
-			case isNotFoundMessage(msg):
-				kind = ErrNotFound
-			case strings.Contains(msg, "already exists"):
-				// createJob's and scheduleCronJob's "Job r/e/n already exists".
-				kind = ErrAlreadyExists
-			default:
-				kind = ErrRejected
-			}
-		case aurora.ResponseCode_JOB_UPDATING_ERROR:
-			kind = ErrUpdateInProgress
-		case aurora.ResponseCode_AUTH_FAILED:
-			kind = ErrAuth
-		case aurora.ResponseCode_OK:
+		kind := classify(code, msg)
+		if kind == nil {
 			if err == nil {
 				return nil
 			}
-			kind = ErrScheduler
-		default:
-			kind = ErrScheduler
+			kind = ErrScheduler // OK, but gorealis found the answer unusable
 		}
 		e := opErr(op, key, kind, msg, err)
 		e.Code = &code
@@ -186,27 +194,52 @@ func translate(op, key string, resp *aurora.Response, err error) error {
 	// gorealis drops the response of most calls when the scheduler refused
 	// them, keeping only Aurora's message as the cause.
 	msg := cause.Error()
-	switch {
-	case strings.Contains(msg, "unexpected response") || strings.Contains(msg, "response from aurora is nil") ||
-		strings.Contains(msg, "unhandled response code"):
-		return opErr(op, key, ErrScheduler, msg, err)
-	case strings.Contains(msg, "active update already exists") || strings.Contains(msg, "currently updating"):
-		return opErr(op, key, ErrUpdateInProgress, msg, err)
-	case isNotFoundMessage(msg):
-		return opErr(op, key, ErrNotFound, msg, err)
-	case strings.Contains(msg, "already exists"):
-		return opErr(op, key, ErrAlreadyExists, msg, err)
-	}
-	return opErr(op, key, ErrRejected, msg, err)
+	return opErr(op, key, classify(noResponse, msg), msg, err)
 }
 
-// isNotFoundMessage recognises the scheduler's messages for an unknown job
-// or update.
-func isNotFoundMessage(msg string) bool {
-	return strings.Contains(msg, "No update ") || strings.Contains(msg, "No active update") ||
-		strings.Contains(msg, "does not exist") || strings.Contains(msg, "No jobs found") ||
-		strings.Contains(msg, "Job not found") || strings.Contains(msg, "No cron job found") ||
-		strings.Contains(msg, "No cron template found")
+// noResponse stands for the response code in classify when gorealis kept
+// only the scheduler's message.
+const noResponse aurora.ResponseCode = -1
+
+// classification maps what the scheduler answered, a response code and
+// its message, to the error's kind: the first row whose code is one of
+// codes (any code when nil) and whose message contains one of msgs (any
+// message when nil) applies. The messages are Aurora's own
+// (SchedulerThriftInterface, JobUpdateControllerImpl, CronJobManagerImpl)
+// and gorealis' for an answer it cannot use.
+var classification = []struct {
+	codes []aurora.ResponseCode
+	msgs  []string
+	kind  error
+}{
+	{[]aurora.ResponseCode{aurora.ResponseCode_OK}, nil, nil},
+	{[]aurora.ResponseCode{noResponse}, []string{"unexpected response", "response from aurora is nil", "unhandled response code"}, ErrScheduler},
+	{[]aurora.ResponseCode{aurora.ResponseCode_INVALID_REQUEST, noResponse}, []string{"active update already exists", "currently updating"}, ErrUpdateInProgress},
+	{[]aurora.ResponseCode{aurora.ResponseCode_INVALID_REQUEST, noResponse}, []string{
+		"No update ", "No active update", "does not exist", "No jobs found", "Job not found",
+		"No cron job found", "No cron template found", "No active task found",
+	}, ErrNotFound},
+	// createJob's "Job r/e/n already exists", the cron store's "Job
+	// already exists for r/e/n."
+	{[]aurora.ResponseCode{aurora.ResponseCode_INVALID_REQUEST, noResponse}, []string{"already exists"}, ErrAlreadyExists},
+	{[]aurora.ResponseCode{aurora.ResponseCode_INVALID_REQUEST, noResponse}, nil, ErrRejected},
+	{[]aurora.ResponseCode{aurora.ResponseCode_JOB_UPDATING_ERROR}, nil, ErrUpdateInProgress},
+	{[]aurora.ResponseCode{aurora.ResponseCode_AUTH_FAILED}, nil, ErrAuth},
+	{nil, nil, ErrScheduler},
+}
+
+// classify returns the kind classification gives code and msg; nil for OK.
+func classify(code aurora.ResponseCode, msg string) error {
+	for _, row := range classification {
+		if row.codes != nil && !slices.Contains(row.codes, code) {
+			continue
+		}
+		if row.msgs != nil && !slices.ContainsFunc(row.msgs, func(m string) bool { return strings.Contains(msg, m) }) {
+			continue
+		}
+		return row.kind
+	}
+	return ErrScheduler
 }
 
 // httpStatus returns the HTTP status code of Thrift's error for an

@@ -203,3 +203,51 @@ func TestJobConfigJSONRefusesIncomplete(t *testing.T) {
 		assert.ErrorContains(t, err, "no key or no TaskConfig")
 	}
 }
+
+// TestClassifyAuroraMessages: Aurora's own answers (SchedulerThriftInterface,
+// JobUpdateControllerImpl, CronJobManagerImpl) get their kind whether the
+// response reached the Client or gorealis kept only the message.
+func TestClassifyAuroraMessages(t *testing.T) {
+	const ir = aurora.ResponseCode_INVALID_REQUEST
+	tests := []struct {
+		code aurora.ResponseCode
+		msg  string
+		kind error
+	}{
+		{ir, "Job r/prod/hello already exists", ErrAlreadyExists},
+		{ir, "Job already exists for r/prod/hello.", ErrAlreadyExists},
+		{ir, "Job not found", ErrNotFound},
+		{ir, "Update does not exist: IJobUpdateKey{job=IJobKey{role=r, environment=prod, name=hello}, id=u1}", ErrNotFound},
+		{ir, "Update does not exist IJobUpdateKey{job=IJobKey{role=r, environment=prod, name=hello}, id=u1}", ErrNotFound},
+		{ir, "Failed to start cron job - No cron job found for r/prod/hello.", ErrNotFound},
+		{ir, "No active task found for a given instance ID.", ErrNotFound},
+		{ir, "An active update already exists for this job, please terminate it before starting another. Active updates are those in states [ROLLING_FORWARD, ROLLING_BACK, ROLL_FORWARD_PAUSED, ROLL_BACK_PAUSED, ROLL_FORWARD_AWAITING_PULSE, ROLL_BACK_AWAITING_PULSE]", ErrUpdateInProgress},
+		{aurora.ResponseCode_JOB_UPDATING_ERROR, "Job is currently updating", ErrUpdateInProgress},
+		{ir, "Instance count must be between 1 and 4000 inclusive.", ErrRejected},
+		{ir, "Cron jobs may only be created/updated by calling scheduleCronJob.", ErrRejected},
+		{ir, "Cannot transition update from ROLLED_FORWARD to null", ErrRejected},
+		{ir, "Insufficient resource quota: CPU quota exceeded by 1.00 core(s)", ErrRejected},
+		{aurora.ResponseCode_ERROR, "Argument cannot be blank", ErrScheduler},
+		{aurora.ResponseCode_ERROR, "", ErrScheduler},
+		{aurora.ResponseCode_AUTH_FAILED, "", ErrAuth},
+		{aurora.ResponseCode_WARNING, "x", ErrScheduler},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code.String()+" "+tt.msg, func(t *testing.T) {
+			assert.Equal(t, tt.kind, classify(tt.code, tt.msg))
+			resp := &aurora.Response{ResponseCode: tt.code, Details: []*aurora.ResponseDetail{{Message: tt.msg}}}
+			err := translate("create", "r/prod/hello", resp, errors.New(tt.msg))
+			assert.ErrorIs(t, err, tt.kind)
+			if tt.code == ir || tt.code == aurora.ResponseCode_JOB_UPDATING_ERROR {
+				// gorealis dropped the response: the message alone decides.
+				dropped := translate("create", "r/prod/hello", nil, pkgerrors.Wrap(errors.New(tt.msg), "error sending command to Aurora Scheduler"))
+				want := tt.kind
+				if tt.code == aurora.ResponseCode_JOB_UPDATING_ERROR {
+					want = ErrUpdateInProgress // by its message
+				}
+				assert.ErrorIs(t, dropped, want)
+			}
+		})
+	}
+	assert.Nil(t, classify(aurora.ResponseCode_OK, "Job is unchanged by proposed update."))
+}

@@ -25,29 +25,8 @@ const mib = 1 << 20
 // accepts (UpdaterConfig.MIN_PULSE_INTERVAL_SECONDS).
 const minPulseIntervalSecs = 60
 
-// ErrRender is wrapped by every error from rendering a job.Spec into the
-// Thrift structures gorealis sends: the spec holds a value the TaskConfig
-// or the JobUpdateSettings cannot carry. job.Job.Build rejects most of these
-// first; a hand-made Spec (or payload read with thermos.Unmarshal) may not.
-var ErrRender = errors.New("cannot render job")
-
-// RenderError is one problem found while rendering; Field names the
-// offending value with the same path job.FieldError uses
-// (e.g. "constraints[host]", "update_config.batch_size").
-type RenderError struct {
-	Field string
-	Err   error
-}
-
-// Error returns "field: problem".
-func (e *RenderError) Error() string { return e.Field + ": " + e.Err.Error() }
-
-// Unwrap returns the problem, so errors.Is(err, ErrRender) holds for every
-// RenderError.
-func (e *RenderError) Unwrap() []error { return []error{e.Err, ErrRender} }
-
 func renderErr(field, format string, args ...any) error {
-	return &RenderError{Field: field, Err: fmt.Errorf(format, args...)}
+	return &RenderError{Path: field, Err: fmt.Errorf(format, args...)}
 }
 
 // DefaultOwner returns the user Aurora's Python client puts into
@@ -367,7 +346,7 @@ func renderContainer(c *thermos.Container) (*aurora.Container, error) {
 		for i, v := range m.Volumes {
 			mode, err := volumeMode(v.Mode)
 			if err != nil {
-				return nil, &RenderError{Field: fmt.Sprintf("container.mesos.volumes[%d].mode", i), Err: err}
+				return nil, &RenderError{Path: fmt.Sprintf("container.mesos.volumes[%d].mode", i), Err: err}
 			}
 			out.Mesos.Volumes = append(out.Mesos.Volumes, &aurora.Volume{ContainerPath: v.ContainerPath, HostPath: v.HostPath, Mode: mode})
 		}

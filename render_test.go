@@ -300,7 +300,7 @@ func TestRenderErrors(t *testing.T) {
 			assert.ErrorIs(t, err, ErrRender)
 			var re *RenderError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tt.field, re.Field, "error: %v", err)
+			assert.Equal(t, tt.field, re.Path, "error: %v", err)
 		})
 	}
 	_, err := renderJob(nil, 1, nil, "u")
@@ -336,7 +336,7 @@ func TestUpdateSettingsErrors(t *testing.T) {
 			require.Error(t, err)
 			var re *RenderError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tt.field, re.Field, "error: %v", err)
+			assert.Equal(t, tt.field, re.Path, "error: %v", err)
 			assert.True(t, errors.Is(err, ErrRender))
 		})
 	}
