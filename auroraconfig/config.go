@@ -97,12 +97,42 @@ func (cv *converter) place(err error) error {
 			continue
 		}
 		pos, _ := cv.locate(fe.Path)
-		out[i] = &Error{Pos: fromSyntax(pos), Msg: fe.Error(), Err: e}
+		out[i] = &Error{Pos: fromSyntax(pos), Msg: auroraWording(fe), Err: e}
 	}
 	if len(out) == 1 {
 		return out[0]
 	}
 	return errors.Join(out...)
+}
+
+// auroraWording is Build's message for fe, with Aurora's client's wording
+// for unbound references: "Task is invalid: Unexpected unbound refs: ..."
+// in the task (ThermosTaskValidator), "Config contains unbound variables:
+// ..." elsewhere (apache.aurora.config.thrift), both under "The
+// configuration was invalid", and a fix in this language's terms.
+func auroraWording(fe *job.FieldError) string {
+	msg := fe.Error()
+	var ue *job.UnboundError
+	if !errors.As(fe, &ue) || len(ue.Refs) == 0 {
+		return msg
+	}
+	refs := make([]string, len(ue.Refs))
+	binds := make([]string, len(ue.Refs))
+	for i, r := range ue.Refs {
+		refs[i] = "{{" + r + "}}"
+		binds[i] = "--bind " + r + "=VALUE"
+	}
+	aurora := "Config contains unbound variables: " + strings.Join(refs, " ")
+	if fe.Path == "task" || strings.HasPrefix(fe.Path, "task.") {
+		aurora = "Task is invalid: Unexpected unbound refs: " + strings.Join(refs, " ") + ". Make sure you are not nesting template variables"
+	}
+	name := ue.Refs[0]
+	if i := strings.IndexAny(name, ".["); i > 0 {
+		name = name[:i]
+	}
+	fix := fmt.Sprintf("The configuration was invalid: %s. To fix it, bind a value on the command line (%s) or in the file (.bind(%s = ...)), or remove the reference (only {{mesos.instance}}, {{mesos.hostname}}, {{thermos.task_id}} and {{thermos.ports[NAME]}} may stay for run time)",
+		aurora, strings.Join(binds, " "), name)
+	return strings.Replace(msg, ue.Error(), fix, 1)
 }
 
 func (c *Config) job(key job.Key, bindings []string) (job.Job, *converter, error) {

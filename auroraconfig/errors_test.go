@@ -31,13 +31,13 @@ var goldenErrors = map[string]struct {
 	"err_invalid_process_name":      {want: `invalid process name "bin/run"`, is: job.ErrInvalid, col: true},
 	"err_invalid_role":              {want: `invalid role "www data"`, is: job.ErrInvalid, col: true},
 	"err_missing_cluster":           {want: "Could not find job devcluster/www-data/devel/nocluster", is: auroraconfig.ErrNoJob},
-	"err_mustache_escape":           {want: "{{literal}}", is: job.ErrUnbound, col: true},
+	"err_mustache_escape":           {aurora: true, is: job.ErrUnbound, col: true},
 	"err_no_resources":              {want: "must specify resources", is: job.ErrRequired, col: true},
 	"err_order_cycle":               {want: "cycles detected in the task schedule", is: job.ErrInvalidPlan, col: true},
 	"err_ram_below_1mb":             {want: "is 0 MiB", is: job.ErrInvalid, col: true},
 	"err_static_port_not_dedicated": {want: "must be dedicated in order to specify static ports", is: job.ErrInvalid, col: true},
-	"err_unbound_job_variable":      {want: "{{owner}}", is: job.ErrUnbound, col: true},
-	"err_unbound_task_variable":     {want: "{{greeting}}", is: job.ErrUnbound, col: true},
+	"err_unbound_job_variable":      {aurora: true, is: job.ErrUnbound, col: true},
+	"err_unbound_task_variable":     {aurora: true, is: job.ErrUnbound, col: true},
 	"err_update_max_failures":       {want: "must be less than the 2 instance(s)", is: job.ErrInvalid, col: true},
 
 	"tutorial_example_literal":                         {want: "EOL while scanning string literal", line: 25, col: true},
@@ -113,4 +113,29 @@ func filepathBase(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// TestUnboundWording: an unbound reference is reported in Aurora's
+// client's words (in the task: ThermosTaskValidator's, elsewhere
+// apache.aurora.config's), at the file:line:column of the field, with the
+// fix.
+func TestUnboundWording(t *testing.T) {
+	_, err := loadBuild(t, withCmdline("", "'echo {{who}} {{p.q}}'"), nil)
+	require.ErrorIs(t, err, job.ErrUnbound)
+	assert.Contains(t, err.Error(), "t.aurora:4:")
+	assert.Contains(t, err.Error(), "task.processes[0].cmdline: The configuration was invalid: Task is invalid: Unexpected unbound refs: {{who}} {{p.q}}. Make sure you are not nesting template variables. "+
+		"To fix it, bind a value on the command line (--bind who=VALUE --bind p.q=VALUE) or in the file (.bind(who = ...)), or remove the reference")
+
+	src := strings.Replace(withCmdline("", "'x'"), "name = 'x',", "name = 'x', contact = '{{owner}}@example.com',", 1)
+	require.Contains(t, src, "contact =")
+	_, err = loadBuild(t, src, nil)
+	require.ErrorIs(t, err, job.ErrUnbound)
+	assert.Contains(t, err.Error(), "contact: The configuration was invalid: Config contains unbound variables: {{owner}}. To fix it, bind a value on the command line (--bind owner=VALUE)")
+	var e *auroraconfig.Error
+	require.ErrorAs(t, err, &e)
+	assert.Positive(t, e.Pos.Line)
+	assert.Positive(t, e.Pos.Col)
+
+	_, err = loadBuild(t, src, nil, "owner=ops")
+	require.NoError(t, err, "bound, it builds")
 }
