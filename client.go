@@ -42,12 +42,15 @@ func (f PreparerFunc) Prepare(ctx context.Context, j job.Job, publish bool, prog
 // Stage names a step of a Client operation in a Progress report.
 type Stage string
 
-// The stages Progress reports, in the order an operation goes through them.
+// The stages Progress reports, in the order an operation goes through them
+// (each operation skips those it has no use for; a service's Create follows
+// its creating update, then waits for its instances). StageDone is the last
+// report of an operation that succeeded.
 const (
 	StagePrepare Stage = "prepare" // the Nix step: evaluate, build, sign, publish
 	StageSubmit  Stage = "submit"  // the request to the scheduler
-	StageWait    Stage = "wait"    // waiting for instances (RUNNING, KILLED)
 	StageUpdate  Stage = "update"  // following a job update
+	StageWait    Stage = "wait"    // waiting for instances (RUNNING, KILLED)
 	StageDone    Stage = "done"    // the operation finished
 )
 

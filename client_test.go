@@ -902,3 +902,44 @@ func TestCreateWithTiers(t *testing.T) {
 		})
 	}
 }
+
+// TestStagesInOrder: each operation reports its stages in the order the
+// Stage constants are declared, StageDone once and last.
+func TestStagesInOrder(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var stages []nixrealis.Stage
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(func(p nixrealis.Progress) {
+		mu.Lock()
+		stages = append(stages, p.Stage)
+		mu.Unlock()
+	}))
+	ctx := ctxFor(t, 60*time.Second)
+	order := map[nixrealis.Stage]int{nixrealis.StagePrepare: 0, nixrealis.StageSubmit: 1, nixrealis.StageUpdate: 2, nixrealis.StageWait: 3, nixrealis.StageDone: 4}
+	check := func(what string, want ...nixrealis.Stage) {
+		t.Helper()
+		mu.Lock()
+		got := stages
+		stages = nil
+		mu.Unlock()
+		require.NotEmpty(t, got, what)
+		for i := 1; i < len(got); i++ {
+			assert.LessOrEqual(t, order[got[i-1]], order[got[i]], "%s: %v", what, got)
+		}
+		assert.Equal(t, nixrealis.StageDone, got[len(got)-1], "%s: %v", what, got)
+		for _, s := range want {
+			assert.Contains(t, got, s, what)
+		}
+	}
+	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2))
+	require.NoError(t, err)
+	check("service create", nixrealis.StageSubmit, nixrealis.StageUpdate, nixrealis.StageWait)
+	_, err = c.Update(ctx, helloService("echo v2; sleep 1000", 2))
+	require.NoError(t, err)
+	check("update", nixrealis.StageUpdate)
+	require.NoError(t, c.Kill(ctx, testKey, nil))
+	check("kill", nixrealis.StageSubmit)
+	_, err = c.Create(ctx, helloJob("sleep 1000", 1))
+	require.NoError(t, err)
+	check("job create", nixrealis.StageSubmit, nixrealis.StageWait)
+}

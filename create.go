@@ -197,8 +197,8 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CreateOption) (*
 				return nil, err
 			}
 		}
+		c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "job created"})
 	}
-	c.report(Progress{Op: "create", Key: key, Stage: StageSubmit, Message: "job created"})
 	if wait {
 		w := waitFor{instances: instanceRange(spec.Instances), ignore: before, finished: !jc.TaskConfig.IsService}
 		if err := c.waitInstances(ctx, "create", k, w); err != nil {

@@ -217,7 +217,13 @@ func (c *Client) follow(ctx context.Context, op string, uk UpdateKey) (*UpdateRe
 				}
 				return res, opErr(op, key, ErrUpdateFailed, msg, nil)
 			}
-			c.report(Progress{Op: op, Key: key, Stage: StageDone, Message: "update " + uk.ID + " rolled forward"})
+			// A create that follows its update goes on waiting: its own
+			// StageDone comes last.
+			stage := StageDone
+			if op == "create" {
+				stage = StageUpdate
+			}
+			c.report(Progress{Op: op, Key: key, Stage: stage, Message: "update " + uk.ID + " rolled forward"})
 			return res, nil
 		}
 		if err := sleep(ctx, c.poll); err != nil {
