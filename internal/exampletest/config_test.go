@@ -11,8 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
 	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/nix"
 )
 
 // golden is a case of the oracle (files of Aurora's real client, shared
@@ -110,4 +113,45 @@ func TestConfigErrors(t *testing.T) {
 			assert.Empty(t, r.stdout)
 		})
 	}
+}
+
+// TestConfigAgainstScheduler: with -url, -config creates the file's job,
+// diff shows what a -bind changes, update rolls it out, kill (by the key
+// the file gave) removes it.
+func TestConfigAgainstScheduler(t *testing.T) {
+	testenv.NeedNix(t)
+	if os.Geteuid() != 0 {
+		testenv.Unavailable(t, "simulated agent stores need root")
+	}
+	dir := t.TempDir()
+	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
+		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
+	}}
+	t.Cleanup(ex.Close)
+	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
+	t.Cleanup(srv.Close)
+	secret := filepath.Join(dir, "k.sec")
+	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
+
+	bin := buildClient(t)
+	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
+	file := "-config=examples/hello/hello_world.aurora"
+	do := func(args ...string) result {
+		t.Helper()
+		r := runClient(t, bin, append(append([]string{}, common...), args...)...)
+		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+		return r
+	}
+	r := do("-cmd=create", file)
+	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_world: 1 instance(s) RUNNING")
+	r = do("-cmd=diff", file)
+	assert.Contains(t, r.stdout, "runs what the job describes")
+	r = do("-cmd=diff", file, "-bind", "greeting=v2")
+	assert.Contains(t, r.stdout, "echo v2")
+	r = do("-cmd=update", file, "-bind", "greeting=v2")
+	assert.Regexp(t, `update [0-9a-f-]+: ROLLED_FORWARD`, r.stdout)
+	r = do("-cmd=diff", file, "-bind", "greeting=v2")
+	assert.Contains(t, r.stdout, "runs what the job describes")
+	r = do("-cmd=kill", "-name=hello_world")
+	assert.Contains(t, r.stdout, "killed devcluster/vagrant/devel/hello_world")
 }
