@@ -1,7 +1,6 @@
 package nixrealis
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -112,14 +111,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// sortTasks orders tasks by instance, then by time.
-func sortTasks(ts []Task) {
-	slices.SortStableFunc(ts, func(a, b Task) int {
-		if c := cmp.Compare(a.Instance, b.Instance); c != 0 {
-			return c
-		}
-		return a.Since.Compare(b.Since)
-	})
 }
