@@ -20,6 +20,8 @@
 // of the real client (testdata/golden). Rendering works around gorealis'
 // known bugs: it never calls AddNamedPorts with several names and never
 // shares a JobKey pointer between calls or between the job and its task.
+// JobConfigJSON writes a JobConfiguration as JSON in Aurora's tooling's
+// convention; job.Spec.Key is the built job's key.
 //
 // # Client
 //
@@ -45,7 +47,8 @@
 //   - Restart (waits until the restarted instances run again), Status
 //     (tasks by state with pending reasons), Inspect (like
 //     `aurora job inspect`) and Diff (the job against what runs, ignoring
-//     what the scheduler fills in).
+//     what the scheduler fills in: a JobDiff with each changed value's path,
+//     old and new value, and a unified diff per group of instances).
 //
 // Each method takes options of its own type (CreateOption, UpdateOption,
 // KillOption, RestartOption, ControlOption), so an option a method does not
@@ -54,12 +57,14 @@
 // control is given with Message.
 //
 // Errors are *OpError values whose kind errors.Is tells apart:
-// ErrUnreachable, ErrRejected (with Aurora's message), ErrUpdateInProgress,
+// ErrUnreachable, ErrRejected (with Aurora's message), ErrAuth,
+// ErrScheduler, ErrUpdateInProgress,
 // ErrNixFailed (with Nix's message), ErrTimeout (also
 // context.DeadlineExceeded when the caller's deadline passed),
 // ErrAlreadyExists, ErrNotFound, ErrUpdateFailed, ErrTaskFailed (with the
 // task's status message), ErrInvalidJob (with the job package's field
-// errors inside). gorealis' errors are translated once, in this package.
+// errors inside). gorealis' errors are translated once, in this package,
+// by one table from Aurora's response code and message to the kind.
 //
 // The package example runs a job on auroratest, the in-process Aurora
 // scheduler this module provides for tests: create, status, kill.
