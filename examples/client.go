@@ -20,6 +20,14 @@
 //	go run examples/client.go -url=... -cmd=update -instances=3 -message=v2
 //	go run examples/client.go -url=... -cmd=kill
 //
+// With -config=FILE.aurora the job comes from an Aurora configuration
+// file instead (picked by -cluster, -role, -env and -name; -bind
+// name=value binds its templates, as aurora's --bind), with a Nix sandbox
+// only if the file names Nix packages; -cmd=inspect -write-json prints its
+// executor payload alone:
+//
+//	go run examples/client.go -cmd=create -config=examples/hello/hello_world.aurora
+//
 // Commands: create, kill, restart, status, inspect, diff, update, and for an
 // update named by -updateId: pause, resume, abort, rollback, pulse, info.
 // inspect needs no scheduler. Errors print one line and exit 1; bad flags
