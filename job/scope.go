@@ -46,12 +46,30 @@ var (
 	resourcesFields = nameSet(thermos.FieldNames(&thermos.Resources{}))
 )
 
-func nameSet(names []string) map[string]bool {
-	m := make(map[string]bool, len(names))
+// fieldSet is a set of field names with a quick first check, by length
+// and first byte, that turns most names away without a map lookup (a
+// {{mesos.instance}} in a process asks every scope on the way for "mesos").
+type fieldSet struct {
+	quick [64][4]uint64 // bit c of quick[len] for a name of length len starting with c
+	names map[string]bool
+}
+
+func nameSet(names []string) *fieldSet {
+	s := &fieldSet{names: make(map[string]bool, len(names))}
 	for _, n := range names {
-		m[n] = true
+		s.names[n] = true
+		if n != "" && len(n) < 64 {
+			s.quick[len(n)][n[0]>>6] |= 1 << (n[0] & 63)
+		}
 	}
-	return m
+	return s
+}
+
+func (s *fieldSet) has(name string) bool {
+	if name == "" || len(name) >= 64 || s.quick[len(name)][name[0]>>6]&(1<<(name[0]&63)) == 0 {
+		return len(name) >= 64 && s.names[name]
+	}
+	return s.names[name]
 }
 
 type processNode struct {
@@ -71,7 +89,7 @@ func (n *processNode) child(name string, _ bool) (node, bool) {
 		}
 		return nil, false
 	}
-	if !processFields[name] {
+	if !processFields.has(name) {
 		return nil, false // most lookups go on to the enclosing scopes
 	}
 	if n.raw == nil {
@@ -88,7 +106,7 @@ type resourcesNode struct {
 }
 
 func (n resourcesNode) child(name string, _ bool) (node, bool) {
-	if !resourcesFields[name] {
+	if !resourcesFields.has(name) {
 		return nil, false
 	}
 	raw := n.r.payload()
@@ -124,7 +142,7 @@ func (n *taskNode) child(name string, _ bool) (node, bool) {
 		}
 		return nil, false
 	}
-	if !taskFields[name] {
+	if !taskFields.has(name) {
 		return nil, false
 	}
 	if n.raw == nil {
@@ -233,7 +251,7 @@ func (n *jobNode) child(name string, _ bool) (node, bool) {
 		}
 		return nil, false
 	}
-	if !jobFields[name] {
+	if !jobFields.has(name) {
 		return nil, false
 	}
 	if n.raw == nil {
