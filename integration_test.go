@@ -133,10 +133,12 @@ func TestIntegrationSuite(t *testing.T) {
 		copts := []nixrealis.Option{nixrealis.WithPollInterval(time.Second)}
 		if cache := os.Getenv("AURORA_CACHE"); cache != "" {
 			secret := os.Getenv("AURORA_CACHE_SECRET_KEY")
-			pub, err := sandbox.PublicKey(secret)
+			_, err := sandbox.PublicKey(secret)
 			require.NoError(t, err, "AURORA_CACHE needs AURORA_CACHE_SECRET_KEY, the key its agents trust")
+			// The agents' nix.conf trusts the cache and its key; the
+			// payload only names the cache.
 			copts = append(copts, nixrealis.WithPreparer(nixrealis.Sandbox{
-				Options: sandbox.Options{Agent: sandbox.Agent{Caches: []string{cache}, TrustedKeys: []string{pub}}},
+				Options: sandbox.Options{Agent: sandbox.Agent{Caches: []string{cache}}},
 				Cache:   sandbox.Cache{URL: cache, SecretKeyFile: secret},
 			}))
 		}

@@ -45,7 +45,7 @@ func newNixWorld(t testing.TB) *nixWorld {
 func (w *nixWorld) preparer(set sandbox.PackageSet, attr string) nixrealis.Sandbox {
 	return nixrealis.Sandbox{
 		Packages: sandbox.Packages{"main": {set.Attr(attr)}},
-		Options:  sandbox.Options{Nix: w.n, Agent: sandbox.Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}},
+		Options:  sandbox.Options{Nix: w.n, Agent: sandbox.Agent{Caches: []string{w.cacheURL}}},
 		Cache:    sandbox.Cache{URL: w.cacheURL, SecretKeyFile: w.secret},
 	}
 }

@@ -125,7 +125,9 @@ func TestCreateWaitInitSandboxFails(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
-	srv, _ := thermosCluster(t, map[string]thermosexec.Agent{"agent-one": {Store: filepath.Join(t.TempDir(), "agent-one-store")}})
+	srv, exec := thermosCluster(t, map[string]thermosexec.Agent{"agent-one": {Store: filepath.Join(t.TempDir(), "agent-one-store")}})
+	// The agent's operator trusts the cluster's cache (which then goes).
+	exec.TrustedCaches, exec.TrustedKeys = []string{w.cacheURL}, []string{w.pub}
 	sb := w.preparer(examplePackages(t), "hello")
 	cacheDir := strings.TrimPrefix(w.cacheURL, "file://")
 	prep := nixrealis.PreparerFunc(func(ctx context.Context, j job.Job, publish bool, progress func(nix.Event)) (job.Job, error) {

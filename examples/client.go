@@ -168,9 +168,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.clientCert, "clientCert", "", "client certificate for TLS to the scheduler")
 	fs.StringVar(&c.clientKey, "clientKey", "", "client private key for TLS to the scheduler")
 	fs.StringVar(&c.packages, "packages", "examples/hello/default.nix", "the Nix package set the job's processes take their packages from")
-	fs.StringVar(&c.cache, "cache", "", "binary cache URL the agents substitute from (file://, http(s)://, s3://, ssh://); embedded: a temporary file:// cache")
+	fs.StringVar(&c.cache, "cache", "", "binary cache URL to push to (file://, http(s)://, s3://, ssh://); the agents' nix.conf must list it in substituters or trusted-substituters, as the payload only names it (with store paths, no key); embedded: a temporary file:// cache its agent trusts")
 	fs.StringVar(&c.secretKey, "secretKey", "", "the cluster's secret signing key file (nix-store --generate-binary-cache-key)")
-	fs.StringVar(&c.publicKey, "publicKey", "", "the public key the agents trust, name:base64 (default: derived from -secretKey)")
+	fs.StringVar(&c.publicKey, "publicKey", "", "the public key the agents' nix.conf trusts (name:base64), checked against -secretKey; the payload carries no key")
 	fs.StringVar(&c.nixBinDir, "nixBinDir", "", "directory holding nix-store on the agents (default: the usual places)")
 	fs.IntVar(&c.instances, "instances", 1, "number of instances")
 	fs.StringVar(&c.message, "message", "", "message for the update (shown by the scheduler), and the text the job's ticker prints")
@@ -645,17 +645,25 @@ func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandb
 			return nixrealis.Sandbox{}, usageError{fmt.Sprintf("-cmd=%s on a real cluster needs -cache (the binary cache its agents substitute from) and -secretKey (the key they trust)", c.cmd)}
 		}
 	}
-	if public == "" && secret != "" {
-		if public, err = sandbox.PublicKey(secret); err != nil {
+	if public != "" && secret != "" {
+		// The agents trust the key in their nix.conf; a -publicKey that
+		// is not -secretKey's would make every init_sandbox fail.
+		derived, err := sandbox.PublicKey(secret)
+		if err != nil {
 			return nixrealis.Sandbox{}, fmt.Errorf("-secretKey=%s: %w", secret, err)
 		}
+		if derived != public {
+			return nixrealis.Sandbox{}, usageError{fmt.Sprintf("-publicKey=%s is not the public key of -secretKey=%s (%s)", public, secret, derived)}
+		}
 	}
+	// The payload carries only store paths and, on a real cluster, the
+	// name of the cache: the agents' own nix.conf must already trust it
+	// and its key (init_sandbox refuses a cache it does not list). The
+	// embedded cluster's agent is configured with both by its operator,
+	// startEmbedded, so its payload names no cache.
 	agent := sandbox.Agent{}
-	if cacheURL != "" {
+	if cacheURL != "" && cluster == nil {
 		agent.Caches = []string{cacheURL}
-	}
-	if public != "" {
-		agent.TrustedKeys = []string{public}
 	}
 	if c.nixBinDir != "" {
 		agent.NixBinDirs = []string{c.nixBinDir}
@@ -719,9 +727,13 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 		return nil, err
 	}
 	e.exec = &thermosexec.Executor{
-		Root:   filepath.Join(dir, "agents"),
-		Agents: map[string]thermosexec.Agent{"agent-1": agent},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Root: filepath.Join(dir, "agents"),
+		// The operator's trust: the agent's nix.conf lists the cache the
+		// example pushes to and its key.
+		TrustedCaches: []string{e.cacheURL},
+		TrustedKeys:   []string{e.publicKey},
+		Agents:        map[string]thermosexec.Agent{"agent-1": agent},
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// The docker-compose executor of Aurora's custom-executors guide,
 		// played by a stand-in that needs no Docker.
 		Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}},

@@ -136,7 +136,7 @@ func setupBenchClosure(b *testing.B, attr string) *benchClosure {
 	} else if _, err := n.Build(ctx, nix.BuildOptions{AddRoot: filepath.Join(dir, "root")}, paths.Drv); err != nil {
 		b.Fatal(err) // the cp -a -L variant copies from the client's store
 	}
-	c.script, err = InitCommand(string(paths.Out), Agent{Caches: []string{c.cacheURL}, TrustedKeys: []string{pub}})
+	c.script, err = InitCommand(string(paths.Out), Agent{Caches: []string{c.cacheURL}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -177,6 +177,7 @@ func BenchmarkInitSandbox(b *testing.B) {
 				if out, err := exec.Command("nix-store", "--store", a, "--init").CombinedOutput(); err != nil {
 					b.Fatalf("%v: %s", err, out)
 				}
+				configureAgent(b, a, AgentNixConfFor(b, []string{c.cacheURL}, []string{c.pub}))
 				return a
 			}
 			runScript := func(b *testing.B, sbx, agent string) {

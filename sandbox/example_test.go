@@ -29,10 +29,9 @@ func ExampleStoreName() {
 
 func ExampleInitCommand() {
 	script, err := sandbox.InitCommand("/nix/store/0c2qq2hxpb7nsspwpbw8z2kfr0jz7vzn-aurora-sandbox-devcluster-www-data-prod-hello",
-		sandbox.Agent{
-			Caches:      []string{"https://nix-cache.example.org"},
-			TrustedKeys: []string{"nix-cache.example.org-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU="},
-		})
+		// The agent's nix.conf must list this cache (and its key): the
+		// payload only names it.
+		sandbox.Agent{Caches: []string{"https://nix-cache.example.org"}})
 	if err != nil {
 		log.Fatal(err)
 	}

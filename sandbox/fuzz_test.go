@@ -17,6 +17,12 @@ d=$(dirname "$0")
 for a in "$@"; do printf '%s\0' "$a"; done > "$d/args.bin"
 `
 
+// fakeNixShowConfig prints the file config next to itself, as nix
+// show-config prints the agent's configuration.
+const fakeNixShowConfig = `#!/bin/sh
+cat "$(dirname "$0")/config"
+`
+
 // FuzzInitSandboxQuoting runs the init_sandbox script, with a nix-store
 // that only records its arguments, for arbitrary caches, keys, nix bin
 // directories and store paths: whatever InitCommand accepts reaches
@@ -64,7 +70,24 @@ func checkInitQuoting(t *testing.T, storePath, cache, key, binDir string) bool {
 		if err := os.WriteFile(filepath.Join(fake, "nix-store"), []byte(fakeNixStore), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		a := Agent{Caches: []string{cache}, TrustedKeys: []string{key}, NixBinDirs: []string{fake, binDir}}
+		if _, err := InitCommand(storePath, Agent{Caches: []string{cache}, TrustedKeys: []string{key}}); err == nil {
+			t.Fatalf("InitCommand accepted the payload's trusted key %q", key)
+		}
+		// The agent's operator trusts the cache: as a substituter (used as
+		// it is) or, for odd lengths, only as a trusted substituter (added
+		// with extra-substituters).
+		asSubstituter := len(cache)%2 == 0
+		conf := "substituters = " + cache + "\ntrusted-substituters = \n"
+		if !asSubstituter {
+			conf = "substituters = \ntrusted-substituters = https://other.example " + cache + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(fake, "config"), []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(fake, "nix"), []byte(fakeNixShowConfig), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		a := Agent{Caches: []string{cache}, NixBinDirs: []string{fake, binDir}}
 		script, err := InitCommand(storePath, a)
 		if err != nil {
 			return false // rejected input is fine; accepted input must be safe
@@ -94,10 +117,11 @@ func checkInitQuoting(t *testing.T, storePath, cache, key, binDir string) bool {
 				t.Fatalf("nix-store was not run: %v", err)
 			}
 			args := strings.Split(strings.TrimSuffix(string(got), "\x00"), "\x00")
-			want := []string{"--option", "require-sigs", "true",
-				"--option", "extra-substituters", cache,
-				"--option", "extra-trusted-public-keys", key,
-				"--add-root", GCRootPath, "--indirect", "--realise", storePath}
+			want := []string{"--option", "require-sigs", "true"}
+			if !asSubstituter {
+				want = append(want, "--option", "extra-substituters", cache)
+			}
+			want = append(want, "--add-root", GCRootPath, "--indirect", "--realise", storePath)
 			if !slices.Equal(args, want) {
 				t.Fatalf("nix-store args\n got %q\nwant %q", args, want)
 			}
@@ -109,7 +133,7 @@ func checkInitQuoting(t *testing.T, storePath, cache, key, binDir string) bool {
 		// Nothing but what init_sandbox makes, here or next to the fake.
 		for dir, allowed := range map[string][]string{
 			sbx:  {".gcroots", LinkPath, ProfilePath},
-			fake: {"nix-store", "args.bin"},
+			fake: {"nix-store", "args.bin", "nix", "config"},
 		} {
 			entries, err := os.ReadDir(dir)
 			if err != nil {

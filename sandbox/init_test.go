@@ -81,8 +81,38 @@ func (w *world) published(t testing.TB, name string, attrs ...string) (Paths, st
 	return p, script
 }
 
+// agent is the payload's view of the agent: it names the cluster's cache,
+// which the agent's own nix.conf must trust (newAgent).
 func (w *world) agent() Agent {
-	return Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}, MaxJobs: 4}
+	return Agent{Caches: []string{w.cacheURL}, MaxJobs: 4}
+}
+
+// newAgent returns a chroot store w.dir/name for a simulated agent whose
+// operator trusts the world's cache and key.
+func (w *world) newAgent(t testing.TB, name string) string {
+	t.Helper()
+	store := filepath.Join(w.dir, name)
+	configureAgent(t, store, AgentNixConfFor(t, []string{w.cacheURL}, []string{w.pub}))
+	return store
+}
+
+// AgentNixConfFor is AgentNixConf for settings a test knows are valid.
+func AgentNixConfFor(t testing.TB, caches, keys []string) string {
+	t.Helper()
+	conf, err := AgentNixConf(caches, keys)
+	require.NoError(t, err)
+	return conf
+}
+
+// configureAgent writes the nix.conf of the simulated agent at agentStore,
+// as its operator would: agentStore/etc/nix/nix.conf, which runInit points
+// NIX_CONF_DIR to (as thermosexec does for its agents). conf comes after
+// what a single-user store run by root needs.
+func configureAgent(t testing.TB, agentStore, conf string) {
+	t.Helper()
+	dir := filepath.Join(agentStore, "etc", "nix")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nix.conf"), []byte("build-users-group =\nsandbox = false\n"+conf), 0o644))
 }
 
 // initResult is what one init_sandbox run did.
@@ -94,16 +124,19 @@ type initResult struct {
 
 // runInit runs the init_sandbox script the way Thermos does (/bin/bash -c,
 // cwd and HOME the task sandbox, a bare environment) against the chroot
-// store agentStore.
+// store agentStore, with the agent's nix.conf (configureAgent).
 func runInit(t testing.TB, script, sandboxDir, agentStore string) initResult {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(sandboxDir, 0o755))
+	confDir := filepath.Join(agentStore, "etc", "nix")
+	_, err := os.Stat(filepath.Join(confDir, "nix.conf"))
+	require.NoError(t, err, "configure the agent (configureAgent or newAgent) before running init_sandbox on it")
 	cmd := exec.Command("/bin/bash", "-c", script, InitProcessName, "--store", agentStore)
 	cmd.Dir = sandboxDir
-	cmd.Env = []string{"HOME=" + sandboxDir, "USER=root", "LOGNAME=root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.Env = []string{"HOME=" + sandboxDir, "USER=root", "LOGNAME=root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NIX_CONF_DIR=" + confDir}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err = cmd.Run()
 	res := initResult{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -131,7 +164,7 @@ func TestInitSandboxRealisesPushedClosure(t *testing.T) {
 	w := newWorld(t)
 	p, script := w.published(t, "realise", "hello", "tools", "data", "lib.greeter")
 
-	agentStore := filepath.Join(w.dir, "agent")
+	agentStore := w.newAgent(t, "agent")
 	sbx := filepath.Join(w.dir, "task1")
 	requireInitOK(t, runInit(t, script, sbx, agentStore))
 
@@ -166,7 +199,7 @@ func TestInitSandboxTwiceInOneSandbox(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	_, script := w.published(t, "twice", "hello")
-	agentStore := filepath.Join(w.dir, "agent")
+	agentStore := w.newAgent(t, "agent")
 	sbx := filepath.Join(w.dir, "task")
 	requireInitOK(t, runInit(t, script, sbx, agentStore))
 	profile1, err := os.ReadFile(filepath.Join(sbx, ProfilePath))
@@ -195,7 +228,7 @@ func TestInitSandboxConcurrentOnOneAgent(t *testing.T) {
 	p, script := w.published(t, "concurrent", "hello", "tools", "data")
 	const rounds, runs = 20, 8
 	for round := range rounds {
-		agentStore := filepath.Join(w.dir, "agent", strconv.Itoa(round))
+		agentStore := w.newAgent(t, filepath.Join("agent", strconv.Itoa(round)))
 		var wg sync.WaitGroup
 		results := make([]initResult, runs)
 		for i := range results {
@@ -216,7 +249,7 @@ func TestInitSandboxGCRoot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p, script := w.published(t, "gcroot", "hello")
-	agentStore := filepath.Join(w.dir, "agent")
+	agentStore := w.newAgent(t, "agent")
 	sbx := filepath.Join(w.dir, "task")
 	requireInitOK(t, runInit(t, script, sbx, agentStore))
 	closure, err := w.n.Closure(context.Background(), p.Out)
@@ -250,31 +283,39 @@ func TestInitSandboxFailures(t *testing.T) {
 	// A sandbox that was never pushed.
 	missing := w.sandbox(t, "never-pushed", "tools")
 
+	trusts := func(cache, key string) string { return AgentNixConfFor(t, []string{cache}, []string{key}) }
+	nothere := "file://" + filepath.Join(w.dir, "nothere")
 	tests := []struct {
 		name     string
 		path     nix.StorePath
-		agent    Agent
+		agent    Agent  // the payload's
+		conf     string // the agent's nix.conf
 		wantCode int
 		wantMsg  string
 	}{
-		{"unsigned closure", p.Out, Agent{Caches: []string{unsigned}, TrustedKeys: []string{w.pub}},
+		{"unsigned closure", p.Out, Agent{Caches: []string{unsigned}}, trusts(unsigned, w.pub),
 			ExitBadSignature, "init_sandbox: bad signature: "},
-		{"untrusted key", p.Out, Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.otherPub}},
+		{"untrusted key", p.Out, w.agent(), trusts(w.cacheURL, w.otherPub),
 			ExitBadSignature, "init_sandbox: bad signature: "},
-		{"unreachable http cache", p.Out, Agent{Caches: []string{"http://127.0.0.1:9"}, TrustedKeys: []string{w.pub}},
+		{"unreachable http cache", p.Out, Agent{Caches: []string{"http://127.0.0.1:9"}}, trusts("http://127.0.0.1:9", w.pub),
 			ExitCacheUnreachable, "init_sandbox: cache unreachable: unable to download 'http://127.0.0.1:9/nix-cache-info'"},
-		{"missing file cache", p.Out, Agent{Caches: []string{"file://" + filepath.Join(w.dir, "nothere")}, TrustedKeys: []string{w.pub}},
+		{"missing file cache", p.Out, Agent{Caches: []string{nothere}}, trusts(nothere, w.pub),
 			ExitCacheUnreachable, "init_sandbox: cache unreachable: file://"},
-		{"path not in cache", missing.Out, w.agent(),
-			ExitNotInCache, "init_sandbox: path not in cache: no binary cache has " + string(missing.Out)},
-		{"nix missing", p.Out, Agent{Caches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}, NixBinDirs: []string{filepath.Join(w.dir, "no-nix")}},
+		{"path not in cache", missing.Out, w.agent(), trusts(w.cacheURL, w.pub),
+			ExitNotInCache, "init_sandbox: path not in cache: no substituter of this agent has " + string(missing.Out)},
+		{"nix missing", p.Out, Agent{Caches: []string{w.cacheURL}, NixBinDirs: []string{filepath.Join(w.dir, "no-nix")}}, trusts(w.cacheURL, w.pub),
 			ExitNixMissing, "init_sandbox: nix missing: no executable nix-store in " + filepath.Join(w.dir, "no-nix") + " on "},
+		{"cache the agent does not trust", p.Out, w.agent(), AgentNixConfFor(t, nil, []string{w.pub}),
+			ExitUntrustedCache, "init_sandbox: untrusted cache: " + w.cacheURL + " is not among the substituters or trusted-substituters of this agent's nix.conf; its operator must add it there"},
+		{"no cache named, none configured", p.Out, Agent{}, AgentNixConfFor(t, nil, []string{w.pub}),
+			ExitNotInCache, "init_sandbox: path not in cache: "},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			script, err := InitCommand(string(tt.path), tt.agent)
 			require.NoError(t, err)
 			agentStore := filepath.Join(w.dir, "agent", tt.name)
+			configureAgent(t, agentStore, tt.conf)
 			r := runInit(t, script, filepath.Join(w.dir, "task", string(rune('a'+i))), agentStore)
 			assert.Equal(t, tt.wantCode, r.code)
 			assert.True(t, strings.HasPrefix(r.stderr, tt.wantMsg), "stderr %q lacks %q", r.stderr, tt.wantMsg)
@@ -296,6 +337,7 @@ func TestInitSandboxDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", tiny).Run() })
 	p, script := w.published(t, "disk-full", "closure10m")
+	configureAgent(t, filepath.Join(tiny, "agent"), AgentNixConfFor(t, []string{w.cacheURL}, []string{w.pub}))
 	r := runInit(t, script, filepath.Join(w.dir, "task"), filepath.Join(tiny, "agent"))
 	assert.Equal(t, ExitDiskFull, r.code)
 	assert.Equal(t, "init_sandbox: disk full: no space left on device while realising "+string(p.Out)+"\n", r.stderr)
@@ -310,7 +352,7 @@ func TestInitSandboxOccupiedRoot(t *testing.T) {
 	sbx := filepath.Join(w.dir, "task")
 	require.NoError(t, os.MkdirAll(filepath.Join(sbx, ".gcroots"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(sbx, GCRootPath), []byte("mine"), 0o644))
-	r := runInit(t, script, sbx, filepath.Join(w.dir, "agent"))
+	r := runInit(t, script, sbx, w.newAgent(t, "agent"))
 	assert.Equal(t, ExitSandbox, r.code)
 	assert.Equal(t, "init_sandbox: sandbox: "+sbx+"/"+GCRootPath+" exists and is not a link into the store\n", r.stderr)
 	data, err := os.ReadFile(filepath.Join(sbx, GCRootPath))

@@ -35,7 +35,7 @@ func TestInitSandboxCorruptNAR(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, os.WriteFile(f, tt.spoil(data), 0o644))
 			}
-			agentStore := filepath.Join(w.dir, "agent")
+			agentStore := w.newAgent(t, "agent")
 			r := runInit(t, script, filepath.Join(w.dir, "task"), agentStore)
 			assert.Equal(t, ExitCorrupt, r.code, "stderr: %q", r.stderr)
 			assert.Equal(t, "init_sandbox: corrupt cache: a NAR for "+string(p.Out)+" does not match its hash or does not decompress\n", r.stderr)
@@ -52,6 +52,7 @@ func TestInitSandboxNixMissingSeveralDirs(t *testing.T) {
 	a, b := filepath.Join(dir, "no nix here"), filepath.Join(dir, "nor-here")
 	script, err := InitCommand("/nix/store/00000000000000000000000000000000-x", Agent{NixBinDirs: []string{a, b}})
 	require.NoError(t, err)
+	configureAgent(t, filepath.Join(dir, "agent"), "")
 	r := runInit(t, script, filepath.Join(dir, "task"), filepath.Join(dir, "agent"))
 	assert.Equal(t, ExitNixMissing, r.code)
 	want := "init_sandbox: nix missing: no executable nix-store in " + a + ", " + b + " on "

@@ -49,25 +49,39 @@ const (
 	ExitCorrupt          = 14  // a NAR in the cache does not match its hash or does not decompress
 	ExitSandbox          = 15  // the task sandbox cannot be written
 	ExitNixFailed        = 16  // nix-store failed for another reason
+	ExitUntrustedCache   = 17  // the payload names a cache the agent's nix.conf does not list
 )
 
-// Agent describes how init_sandbox reaches Nix and the cluster's binary
-// cache on an agent. The zero value uses the agent's own nix.conf for
-// substituters and trusted keys.
+// Agent describes how init_sandbox, the first process of every task,
+// reaches Nix on an agent: it is part of the payload, so it names nothing
+// the agent must trust.
 //
-// Caches and TrustedKeys are passed to nix-store as --option
-// extra-substituters / extra-trusted-public-keys. Nix honours them when it
-// runs single-user or for a trusted user; with a multi-user daemon and an
-// untrusted role user it silently ignores them, so the agent's nix.conf
-// must list the cluster's cache in substituters (or trusted-substituters)
-// and its key in trusted-public-keys. Signature checking is never turned
-// off.
+// Which binary caches an agent substitutes from and which keys it trusts
+// is its operator's choice, made in the agent's nix.conf (substituters,
+// trusted-substituters, trusted-public-keys; see [AgentNixConf]), never
+// the job's: a job that could add a key could sign an altered copy of a
+// store path another job uses, and Nix run as root (single-user, as
+// Debian's nix-bin) would accept it. So init_sandbox passes Nix no keys.
+// A cache in Caches is only a name the job expects the agent to trust:
+// init_sandbox reads the agent's configuration (nix show-config) and
+// refuses, with [ExitUntrustedCache], a cache that is not among its
+// substituters or trusted-substituters; one listed only in
+// trusted-substituters is enabled for this realisation (Nix allows that
+// for untrusted users of a daemon too). Signature checking is never turned
+// off: a cache URL with trusted=1 or require-sigs=false is refused
+// ([nix.CheckStoreURL]).
+//
+// The zero value realises from the agent's own substituters.
 type Agent struct {
-	// Caches are the binary cache URLs to substitute from (file://,
-	// http(s)://, s3://, ssh://...).
+	// Caches name binary caches (file://, http(s)://, s3://, ssh://...)
+	// that the agent's nix.conf must already list; empty uses the agent's
+	// substituters as they are.
 	Caches []string
-	// TrustedKeys are the public keys ("name:base64") whose signatures are
-	// accepted.
+	// TrustedKeys must be empty: a job cannot choose the keys an agent
+	// trusts, so Validate refuses it.
+	//
+	// Deprecated: list the cluster's key in trusted-public-keys of the
+	// agent's nix.conf instead.
 	TrustedKeys []string
 	// NixBinDirs are searched, in order, for an executable nix-store.
 	// Empty means DefaultNixBinDirs().
@@ -138,10 +152,8 @@ func (a Agent) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	for i, k := range a.TrustedKeys {
-		if !keyRE.MatchString(k) {
-			errs = append(errs, fmt.Errorf("%w: Agent.TrustedKeys[%d] %q is not a Nix public key; want name:base64 as printed by nix key convert-secret-to-public", ErrInvalid, i, k))
-		}
+	if len(a.TrustedKeys) > 0 {
+		errs = append(errs, fmt.Errorf("%w: Agent.TrustedKeys is set, but a job cannot choose the keys an agent trusts; remove it and have the agent's operator put the key in trusted-public-keys of its nix.conf", ErrInvalid))
 	}
 	if a.MaxJobs < 0 {
 		errs = append(errs, fmt.Errorf("%w: Agent.MaxJobs is %d; use 0 for the agent's own setting or a positive number", ErrInvalid, a.MaxJobs))
@@ -213,8 +225,7 @@ func InitCommand(storePath string, a Agent) (string, error) {
 		"Dirs": shellWords(dirs),
 		// One word, so that the message stays one argument of fail.
 		"DirList":    shellQuote(strings.Join(dirs, ", ")),
-		"Subst":      shellQuote(strings.Join(a.Caches, " ")),
-		"Keys":       shellQuote(strings.Join(a.TrustedKeys, " ")),
+		"Caches":     shellWords(a.Caches),
 		"FileCaches": shellWords(fileCaches),
 		"GCRoot":     shellQuote(GCRootPath),
 		"Link":       shellQuote(LinkPath),
@@ -230,6 +241,7 @@ func InitCommand(storePath string, a Agent) (string, error) {
 		"ExitNotInCache": ExitNotInCache, "ExitBadSignature": ExitBadSignature,
 		"ExitDiskFull": ExitDiskFull, "ExitCorrupt": ExitCorrupt,
 		"ExitSandbox": ExitSandbox, "ExitNixFailed": ExitNixFailed,
+		"ExitUntrustedCache": ExitUntrustedCache,
 	} {
 		data[k] = fmt.Sprint(v)
 	}
@@ -258,14 +270,31 @@ for d in {{.Dirs}}; do
   if [ -x "$d/nix-store" ]; then ns=$d/nix-store; break; fi
 done
 [ -n "$ns" ] || fail {{.ExitNixMissing}} "nix missing: no executable nix-store in "{{.DirList}}" on $(hostname 2>/dev/null || echo this agent); install Nix there or configure the nix bin dir"
+# The agent's operator, not the job, decides which caches and keys Nix
+# trusts (nix.conf). A cache the payload names must be one of them: one in
+# substituters is used as it is; one only in trusted-substituters is added
+# for this run; any other is refused. No key is ever passed.
+extra=()
+caches=({{.Caches}})
+if [ ${#caches[@]} -gt 0 ]; then
+  nixcmd=${ns%/nix-store}/nix
+  [ -x "$nixcmd" ] || fail {{.ExitNixMissing}} "nix missing: no executable nix next to $ns to read this agent's substituters"
+  conf=$("$nixcmd" --extra-experimental-features nix-command show-config 2>/dev/null) || fail {{.ExitNixFailed}} "nix-store failed: cannot read this agent's Nix configuration ($nixcmd show-config failed)"
+  subs=" $(sed -n 's/^substituters = //p' <<<"$conf") "
+  tsubs=" $(sed -n 's/^trusted-substituters = //p' <<<"$conf") "
+  for c in "${caches[@]}"; do
+    case $subs in *" $c "* | *" $c/ "* | *" ${c%/} "*) continue ;; esac
+    case $tsubs in *" $c "* | *" $c/ "* | *" ${c%/} "*) extra+=("$c"); continue ;; esac
+    fail {{.ExitUntrustedCache}} "untrusted cache: $c is not among the substituters or trusted-substituters of this agent's nix.conf; its operator must add it there, with the cache's key in trusted-public-keys"
+  done
+fi
 for c in {{.FileCaches}}; do
   d=${c#file://}; d=${d%%\?*}
   [ -r "$d/nix-cache-info" ] || fail {{.ExitCacheUnreachable}} "cache unreachable: $c has no readable nix-cache-info"
 done
 mkdir -p .gcroots 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot create $PWD/.gcroots"
 opts=(--option require-sigs true)
-[ -z {{.Subst}} ] || opts+=(--option extra-substituters {{.Subst}})
-[ -z {{.Keys}} ] || opts+=(--option extra-trusted-public-keys {{.Keys}})
+[ ${#extra[@]} -eq 0 ] || opts+=(--option extra-substituters "${extra[*]}")
 {{if .MaxJobs}}opts+=(--max-jobs {{.MaxJobs}})
 {{end}}log={{.Log}}
 # Nix 2.8 initialises a fresh store (database, schema file, gcroots
@@ -293,14 +322,14 @@ while ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --rea
   if grep -q 'No space left on device' "$log"; then
     fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
   elif grep -q -e 'is not signed by any of the keys' -e 'lacks a valid signature' -e 'lacks a signature' "$log"; then
-    fail {{.ExitBadSignature}} "bad signature: $p is unsigned or signed by a key not in the trusted keys"
+    fail {{.ExitBadSignature}} "bad signature: $p is unsigned or signed by a key not in this agent's trusted-public-keys"
   elif grep -q -e 'hash mismatch importing path' -e 'input compression not recognized' -e 'Failed to open archive' \
       -e 'Failed to read archive' -e 'failed to read compressed data' -e 'Lzma library error' -e 'ecompress' -e 'bad archive' "$log"; then
     fail {{.ExitCorrupt}} "corrupt cache: a NAR for $p does not match its hash or does not decompress"
   elif grep -q -e 'unable to download' -e 'does not appear to be a binary cache' -e "Couldn't connect" -e 'unable to open' "$log"; then
     fail {{.ExitCacheUnreachable}} "cache unreachable: $(grep -m1 -o -e "unable to download '[^']*'" -e "'[^']*' does not appear to be a binary cache" "$log" || echo "see $PWD/$log")"
   elif grep -q "don't know how to build" "$log"; then
-    fail {{.ExitNotInCache}} "path not in cache: no binary cache has $p; push it before creating the job"
+    fail {{.ExitNotInCache}} "path not in cache: no substituter of this agent has $p; push it to the cluster's cache (which the agent's nix.conf must list) before creating the job"
   elif grep -q 'already exists' "$log"; then
     fail {{.ExitSandbox}} "sandbox: $PWD/"{{.GCRoot}}" exists and is not a link into the store"
   fi

@@ -48,7 +48,7 @@ func TestLoadNixAuroraJob(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{p.Spec.Name, "hello", "greeter", "tools"}, names, "exactly the packages the cmdlines use")
 
-	agent := filepath.Join(w.dir, "agent")
+	agent := w.newAgent(t, "agent")
 	sbx := filepath.Join(w.dir, "task")
 	payload := spec.Payload.Task.Processes
 	requireInitOK(t, runInit(t, payload[0].Cmdline, sbx, agent))

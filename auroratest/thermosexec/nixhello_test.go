@@ -46,11 +46,12 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	paths, err := sandbox.Evaluate(ctx, n, sandbox.Spec{Name: sandbox.NamePrefix + "thermosexec-hello", Packages: []sandbox.Package{pkgs.Attr("hello")}}, "")
 	require.NoError(t, err)
 	require.NoError(t, sandbox.Push(ctx, paths, sandbox.Cache{URL: cache, SecretKeyFile: secret}, sandbox.PushOptions{Nix: n}))
-	initCmd, err := sandbox.InitCommand(string(paths.Out), sandbox.Agent{Caches: []string{cache}, TrustedKeys: []string{pub}})
+	initCmd, err := sandbox.InitCommand(string(paths.Out), sandbox.Agent{Caches: []string{cache}})
 	require.NoError(t, err)
 
 	agentStore := filepath.Join(dir, "agent-store")
 	e := newExecutor(t)
+	e.TrustedCaches, e.TrustedKeys = []string{cache}, []string{pub}
 	e.Agents = map[string]thermosexec.Agent{"agent-a": {Store: agentStore}}
 	srv := auroratest.NewServer(auroratest.WithExecutor(e), auroratest.WithTimeScale(100), auroratest.WithHosts("agent-a"))
 	t.Cleanup(srv.Close)

@@ -25,6 +25,7 @@ import (
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
+	"github.com/nixrealis/nixrealis/sandbox"
 )
 
 // repoRoot is the repository's top directory (the client resolves
@@ -105,6 +106,11 @@ func TestAgainstScheduler(t *testing.T) {
 	t.Cleanup(srv.Close)
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
+	pub, err := sandbox.PublicKey(secret)
+	require.NoError(t, err)
+	// The agent's operator trusts the cluster's cache and key (its
+	// nix.conf); the payload only names the cache.
+	ex.TrustedCaches, ex.TrustedKeys = []string{"file://" + filepath.Join(dir, "cache")}, []string{pub}
 
 	bin := buildClient(t)
 	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
