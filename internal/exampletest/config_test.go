@@ -16,6 +16,7 @@ import (
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
+	"github.com/nixrealis/nixrealis/sandbox"
 )
 
 // golden is a case of the oracle (files of Aurora's real client, shared
@@ -132,6 +133,10 @@ func TestConfigAgainstScheduler(t *testing.T) {
 	t.Cleanup(srv.Close)
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
+	pub, err := sandbox.PublicKey(secret)
+	require.NoError(t, err)
+	// The agent's operator trusts the cluster's cache and key.
+	ex.TrustedCaches, ex.TrustedKeys = []string{"file://" + filepath.Join(dir, "cache")}, []string{pub}
 
 	bin := buildClient(t)
 	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
