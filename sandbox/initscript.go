@@ -319,7 +319,9 @@ while ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --rea
     sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
     continue
   fi
-  if grep -q 'No space left on device' "$log"; then
+  # A full disk shows as ENOSPC from a write, or as SQLite's SQLITE_FULL
+  # when the database's commit is what hits it.
+  if grep -q -e 'No space left on device' -e 'database or disk is full' "$log"; then
     fail {{.ExitDiskFull}} "disk full: no space left on device while realising $p"
   elif grep -q -e 'is not signed by any of the keys' -e 'lacks a valid signature' -e 'lacks a signature' "$log"; then
     fail {{.ExitBadSignature}} "bad signature: $p is unsigned or signed by a key not in this agent's trusted-public-keys"
@@ -333,7 +335,7 @@ while ! "$ns" "${store[@]}" "${opts[@]}" --add-root {{.GCRoot}} --indirect --rea
   elif grep -q 'already exists' "$log"; then
     fail {{.ExitSandbox}} "sandbox: $PWD/"{{.GCRoot}}" exists and is not a link into the store"
   fi
-  fail {{.ExitNixFailed}} "nix-store failed: $(grep -m1 'error:' "$log" | tr -d '\033' || echo "see $PWD/$log")"
+  fail {{.ExitNixFailed}} "nix-store failed: $(grep -v -e '(ignored)' "$log" | grep -m1 'error:' | tr -d '\033' || echo "see $PWD/$log")"
 done
 ln -sfn "$p" {{.Link}}.tmp.$$ 2>/dev/null && mv -fT {{.Link}}.tmp.$$ {{.Link}} 2>/dev/null || fail {{.ExitSandbox}} "sandbox not writable: cannot link $PWD/"{{.Link}}
 line="export PATH='$p/bin'\"\${PATH:+:\$PATH}\""
