@@ -26,9 +26,12 @@ import (
 // thermosCluster is auroratest with the embedded Thermos executor: real
 // processes, durations of the payload at 1/100 (the scheduler's clock runs
 // 100 times faster to match).
-func thermosCluster(t *testing.T, agents map[string]thermosexec.Agent) (*auroratest.Server, *thermosexec.Executor) {
+func thermosCluster(t *testing.T, agents map[string]thermosexec.Agent, configure ...func(*thermosexec.Executor)) (*auroratest.Server, *thermosexec.Executor) {
 	t.Helper()
 	exec := &thermosexec.Executor{Root: filepath.Join(t.TempDir(), "agents"), TimeScale: 0.01, Agents: agents}
+	for _, f := range configure {
+		f(exec) // before the scheduler uses the executor
+	}
 	t.Cleanup(exec.Close)
 	opts := []auroratest.Option{auroratest.WithExecutor(exec), auroratest.WithTimeScale(100)}
 	if len(agents) > 0 {
@@ -125,9 +128,9 @@ func TestCreateWaitInitSandboxFails(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
-	srv, exec := thermosCluster(t, map[string]thermosexec.Agent{"agent-one": {Store: filepath.Join(t.TempDir(), "agent-one-store")}})
 	// The agent's operator trusts the cluster's cache (which then goes).
-	exec.TrustedCaches, exec.TrustedKeys = []string{w.cacheURL}, []string{w.pub}
+	srv, _ := thermosCluster(t, map[string]thermosexec.Agent{"agent-one": {Store: filepath.Join(t.TempDir(), "agent-one-store")}},
+		func(e *thermosexec.Executor) { e.TrustedCaches, e.TrustedKeys = []string{w.cacheURL}, []string{w.pub} })
 	sb := w.preparer(examplePackages(t), "hello")
 	cacheDir := strings.TrimPrefix(w.cacheURL, "file://")
 	prep := nixrealis.PreparerFunc(func(ctx context.Context, j job.Job, publish bool, progress func(nix.Event)) (job.Job, error) {

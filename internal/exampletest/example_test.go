@@ -98,19 +98,19 @@ func TestAgainstScheduler(t *testing.T) {
 		testenv.Unavailable(t, "simulated agent stores need root")
 	}
 	dir := t.TempDir()
-	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
-		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
-	}}
-	t.Cleanup(ex.Close)
-	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
-	t.Cleanup(srv.Close)
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
 	pub, err := sandbox.PublicKey(secret)
 	require.NoError(t, err)
 	// The agent's operator trusts the cluster's cache and key (its
-	// nix.conf); the payload only names the cache.
-	ex.TrustedCaches, ex.TrustedKeys = []string{"file://" + filepath.Join(dir, "cache")}, []string{pub}
+	// nix.conf), configured before the scheduler uses the executor; the
+	// payload only names the cache.
+	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
+		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
+	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}}
+	t.Cleanup(ex.Close)
+	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
+	t.Cleanup(srv.Close)
 
 	bin := buildClient(t)
 	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
