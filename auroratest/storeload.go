@@ -119,15 +119,7 @@ func readTasks(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) (*
 	for _, a := range st.agents {
 		agents[a.id] = a
 	}
-	var recs []taskRecord
-	err := tx.Bucket(bucketTasks).ForEach(func(k, v []byte) error {
-		var r taskRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("task %s: %w", k, err)
-		}
-		recs = append(recs, r)
-		return nil
-	})
+	recs, err := jsonRecords[taskRecord](tx, bucketTasks, "task")
 	if err != nil {
 		return err
 	}
@@ -174,15 +166,7 @@ func readTasks(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) (*
 }
 
 func readUpdates(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) (*config, error)) error {
-	var recs []updateRecord
-	err := tx.Bucket(bucketUpdates).ForEach(func(k, v []byte) error {
-		var r updateRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("update %s: %w", k, err)
-		}
-		recs = append(recs, r)
-		return nil
-	})
+	recs, err := jsonRecords[updateRecord](tx, bucketUpdates, "update")
 	if err != nil {
 		return err
 	}
@@ -253,4 +237,19 @@ func readUpdates(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) 
 		sto.nextSeq = max(sto.nextSeq, r.Seq)
 	}
 	return nil
+}
+
+// jsonRecords decodes every value of the bucket named b as a T, in key
+// order; what names the kind of record in errors, with its key.
+func jsonRecords[T any](tx *bolt.Tx, b []byte, what string) ([]T, error) {
+	var recs []T
+	err := tx.Bucket(b).ForEach(func(k, v []byte) error {
+		var r T
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("%s %s: %w", what, k, err)
+		}
+		recs = append(recs, r)
+		return nil
+	})
+	return recs, err
 }
