@@ -11,12 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nixrealis/nixrealis/auroratest"
-	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
 	"github.com/nixrealis/nixrealis/internal/testenv"
-	"github.com/nixrealis/nixrealis/nix"
-	"github.com/nixrealis/nixrealis/sandbox"
 )
 
 // golden is a case of the oracle (files of Aurora's real client, shared
@@ -120,34 +116,8 @@ func TestConfigErrors(t *testing.T) {
 // diff shows what a -bind changes, update rolls it out, kill (by the key
 // the file gave) removes it.
 func TestConfigAgainstScheduler(t *testing.T) {
-	testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "simulated agent stores need root")
-	}
-	dir := t.TempDir()
-	secret := filepath.Join(dir, "k.sec")
-	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
-	pub, err := sandbox.PublicKey(secret)
-	require.NoError(t, err)
-	// The agent's operator trusts the cluster's cache and key, configured
-	// before the executor is handed to the scheduler (it reads them as
-	// tasks launch).
-	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
-		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
-	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}}
-	t.Cleanup(ex.Close)
-	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
-	t.Cleanup(srv.Close)
-
-	bin := buildClient(t)
-	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
+	do := againstScheduler(t)
 	file := "-config=examples/hello/hello_world.aurora"
-	do := func(args ...string) result {
-		t.Helper()
-		r := runClient(t, bin, append(append([]string{}, common...), args...)...)
-		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
-		return r
-	}
 	r := do("-cmd=create", file)
 	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_world: 1 instance(s) RUNNING")
 	r = do("-cmd=diff", file)

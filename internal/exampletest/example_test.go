@@ -89,10 +89,12 @@ func TestCreateEmbedded(t *testing.T) {
 	assert.Regexp(t, `output in (\S+/\.logs/hello/0/stdout):`, r.stdout)
 }
 
-// TestAgainstScheduler drives every command against a scheduler given with
-// -url: create, status, diff, update (changed and unchanged), restart,
-// update info, kill.
-func TestAgainstScheduler(t *testing.T) {
+// againstScheduler starts an embedded scheduler with one simulated agent
+// whose operator trusts the test's cache and key (its nix.conf, configured
+// before the scheduler uses the executor; the payload only names the
+// cache), and returns a function that runs the example client against it
+// with -url, -cache and -secretKey and requires exit 0.
+func againstScheduler(t *testing.T) func(args ...string) result {
 	testenv.NeedNix(t)
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "simulated agent stores need root")
@@ -102,9 +104,6 @@ func TestAgainstScheduler(t *testing.T) {
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
 	pub, err := sandbox.PublicKey(secret)
 	require.NoError(t, err)
-	// The agent's operator trusts the cluster's cache and key (its
-	// nix.conf), configured before the scheduler uses the executor; the
-	// payload only names the cache.
 	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
 		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
 	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}}
@@ -114,12 +113,19 @@ func TestAgainstScheduler(t *testing.T) {
 
 	bin := buildClient(t)
 	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
-	do := func(args ...string) result {
+	return func(args ...string) result {
 		t.Helper()
 		r := runClient(t, bin, append(append([]string{}, common...), args...)...)
 		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
 		return r
 	}
+}
+
+// TestAgainstScheduler drives every command against a scheduler given with
+// -url: create, status, diff, update (changed and unchanged), restart,
+// update info, kill.
+func TestAgainstScheduler(t *testing.T) {
+	do := againstScheduler(t)
 
 	r := do("-cmd=create")
 	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_nix: 1 instance(s) RUNNING")
