@@ -146,13 +146,8 @@ func queryActiveTasks(srv *auroratest.Server) ([]*aurora.ScheduledTask, error) {
 
 func TestCreateStatusKill(t *testing.T) {
 	srv := newServer(t)
-	var mu sync.Mutex
-	var stages []nixrealis.Stage
-	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(func(p nixrealis.Progress) {
-		mu.Lock()
-		stages = append(stages, p.Stage)
-		mu.Unlock()
-	}))
+	var log stageLog
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(log.record))
 	ctx := ctxFor(t, 30*time.Second)
 
 	created, err := c.Create(ctx, helloJob("echo hello; sleep 1000", 2))
@@ -178,8 +173,7 @@ func TestCreateStatusKill(t *testing.T) {
 	require.NoError(t, c.Kill(ctx, testKey, nil))
 	assert.Empty(t, activeTasks(t, srv))
 
-	mu.Lock()
-	defer mu.Unlock()
+	stages := log.take()
 	assert.Contains(t, stages, nixrealis.StageSubmit)
 	assert.Contains(t, stages, nixrealis.StageWait)
 	assert.Contains(t, stages, nixrealis.StageDone)
@@ -903,25 +897,39 @@ func TestCreateWithTiers(t *testing.T) {
 	}
 }
 
+// stageLog records the stages a client reports; record is its progress
+// callback, which the client may call from any goroutine.
+type stageLog struct {
+	mu     sync.Mutex
+	stages []nixrealis.Stage
+}
+
+func (l *stageLog) record(p nixrealis.Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stages = append(l.stages, p.Stage)
+}
+
+// take returns the stages recorded since the last take.
+func (l *stageLog) take() []nixrealis.Stage {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	got := l.stages
+	l.stages = nil
+	return got
+}
+
 // TestStagesInOrder: each operation reports its stages in the order the
 // Stage constants are declared, StageDone once and last.
 func TestStagesInOrder(t *testing.T) {
 	srv := newServer(t)
-	var mu sync.Mutex
-	var stages []nixrealis.Stage
-	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(func(p nixrealis.Progress) {
-		mu.Lock()
-		stages = append(stages, p.Stage)
-		mu.Unlock()
-	}))
+	var log stageLog
+	c := newClient(t, srv.ClientOptions(), nixrealis.WithProgress(log.record))
 	ctx := ctxFor(t, 60*time.Second)
 	order := map[nixrealis.Stage]int{nixrealis.StagePrepare: 0, nixrealis.StageSubmit: 1, nixrealis.StageUpdate: 2, nixrealis.StageWait: 3, nixrealis.StageDone: 4}
 	check := func(what string, want ...nixrealis.Stage) {
 		t.Helper()
-		mu.Lock()
-		got := stages
-		stages = nil
-		mu.Unlock()
+		got := log.take()
 		require.NotEmpty(t, got, what)
 		for i := 1; i < len(got); i++ {
 			assert.LessOrEqual(t, order[got[i-1]], order[got[i]], "%s: %v", what, got)
