@@ -14,6 +14,15 @@
 //	    -custom_executor_config=auroratest/testdata/custom_executor_config.json \
 //	    -enable_mesos_fetcher                      # the custom-executors guide
 //	go run ./examples/devcluster -executor thermos -sandboxes DIR -data_dir DIR2
+//	go run ./examples/devcluster -executor thermos \
+//	    -substituters file:///tmp/demo-cache -trusted_public_keys "$(cat /tmp/demo.pub)"
+//
+// The agents trust what their operator says: with -substituters and
+// -trusted_public_keys (as root) every agent has a Nix store of its own
+// (under -sandboxes, DIR/<host>/store) whose nix.conf lists exactly those
+// caches and keys, and a job's init_sandbox can realise only what they
+// serve, signed by those keys. Without them the agents share this
+// machine's /nix and its nix.conf.
 //
 // With -data_dir the scheduler's state survives a restart, even SIGKILL:
 // started again on the same directories, it has its jobs, tasks, updates,
@@ -49,6 +58,10 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
+		if errors.As(err, new(usageError)) {
+			fmt.Fprintln(os.Stderr, "devcluster:", err)
+			os.Exit(2)
+		}
 		fmt.Fprintln(os.Stderr, "devcluster:", err)
 		os.Exit(1)
 	}
@@ -76,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	customExecutors := fs.String("custom_executor_config", "", "Aurora's custom executor `file` (JSON); with -executor thermos the guide's docker-compose-executor runs under nixrealis' stand-in")
 	fetcherOn := fs.Bool("enable_mesos_fetcher", false, "allow jobs to pass URIs to the Mesos fetcher (Aurora's flag)")
 	dataDir := fs.String("data_dir", "", "`directory` keeping the scheduler's state (a bbolt database) across restarts, even SIGKILL; backups go under it (empty: in memory)")
+	substituters := fs.String("substituters", "", "comma-separated binary cache `URLs` the agents substitute from (their nix.conf's substituters; with -executor thermos, as root: every agent then has a Nix store of its own); a job can name only these")
+	trustedKeys := fs.String("trusted_public_keys", "", "comma-separated `keys` (name:base64, the cache's .pub file) whose signatures the agents accept (their nix.conf's trusted-public-keys)")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,6 +114,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *latency < 0 {
 		return fmt.Errorf("-latency %v: must not be negative", *latency)
+	}
+	tr, err := parseTrust(*substituters, *trustedKeys)
+	if err != nil {
+		return err
+	}
+	if *executor != "thermos" && (*substituters != "" || *trustedKeys != "") {
+		return usageError{"-substituters and -trusted_public_keys configure the agents of the thermos executor; add -executor thermos"}
 	}
 	allowedEnvs, err := regexp.Compile(*envs)
 	if err != nil {
@@ -156,6 +178,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "thermos":
 		ex := &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger,
 			Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}}}
+		if err := tr.set(ex, srv, os.Geteuid); err != nil {
+			return err
+		}
 		srv.Executor = ex
 		// On the way out, after the scheduler stopped taking calls: kill
 		// every task as a kill does (final processes included) and wait

@@ -1,0 +1,128 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/job"
+)
+
+const testPub = "cluster-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU="
+
+// Bad values of the agents' trust flags are usage errors naming the flag.
+func TestRunRejectsBadTrustFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-executor", "thermos", "-substituters", "file:///srv/cache?trusted=1"}, `-substituters: store URL turns off signature checks: "file:///srv/cache?trusted=1" has trusted=1`},
+		{[]string{"-executor", "thermos", "-substituters", "https://c.example?require-sigs=false"}, `-substituters: store URL turns off signature checks: "https://c.example?require-sigs=false" has require-sigs=false`},
+		{[]string{"-executor", "thermos", "-substituters", "notaurl"}, `-substituters: "notaurl" is not a store URL`},
+		{[]string{"-executor", "thermos", "-trusted_public_keys", "notakey"}, `-trusted_public_keys: "notakey" is not a Nix public key`},
+		{[]string{"-executor", "thermos", "-trusted_public_keys", "k:AAAA"}, `-trusted_public_keys: "k:AAAA" is not a Nix public key`},
+		{[]string{"-substituters", "file:///srv/cache", "-trusted_public_keys", testPub}, "add -executor thermos"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut syncBuffer
+			err := run(t.Context(), append([]string{"-port", "0"}, tt.args...), &out, &errOut)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "\n")
+			assert.True(t, errors.As(err, new(usageError)), "a usage error (exit 2): %v", err)
+		})
+	}
+}
+
+// The command exits 2 for a trust flag it refuses, with one line naming it.
+func TestBadTrustFlagExitsTwo(t *testing.T) {
+	bin := buildDevcluster(t)
+	cmd := exec.Command(bin, "-port", "0", "-executor", "thermos", "-substituters", "file:///srv/cache?trusted=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exits with a status: %v", err)
+	assert.Equal(t, 2, ee.ExitCode())
+	assert.Regexp(t, `^devcluster: -substituters: .*turns off signature checks.*\n$`, stderr.String())
+}
+
+// Without root, agents with their own store cannot run: said at once.
+func TestTrustNeedsRoot(t *testing.T) {
+	ex := &thermosexec.Executor{}
+	err := trust{caches: []string{"file:///srv/cache"}}.set(ex, auroratest.NewUnstartedServer(), func() int { return 1000 })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "needs root")
+	assert.Nil(t, ex.Agents)
+
+	ex = &thermosexec.Executor{Root: "/r"}
+	srv := auroratest.NewUnstartedServer()
+	srv.Hosts = []string{"a", "b"}
+	require.NoError(t, trust{caches: []string{"file:///srv/cache"}, keys: []string{testPub}}.set(ex, srv, func() int { return 0 }))
+	assert.Equal(t, map[string]thermosexec.Agent{"a": {Store: "/r/a/store"}, "b": {Store: "/r/b/store"}}, ex.Agents)
+	assert.Equal(t, []string{"file:///srv/cache"}, ex.TrustedCaches)
+	assert.Equal(t, []string{testPub}, ex.TrustedKeys)
+}
+
+// With -substituters and -trusted_public_keys, Nix inside a task on an
+// agent reads exactly the operator's caches and keys.
+func TestAgentsTrustTheFlags(t *testing.T) {
+	testenv.NeedNix(t)
+	if os.Geteuid() != 0 {
+		testenv.Unavailable(t, "agent stores need root for the mount namespace")
+	}
+	dir := sandboxDir(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one",
+			"-substituters", "file:///srv/operator-cache, https://cache.example", "-trusted_public_keys", testPub}, &out, &errOut)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "no URL; stderr: %s", errOut.String())
+
+	c, err := nixrealis.Dial(nixrealisOptions(url.FindString(out.String())), nixrealis.WithPollInterval(20*time.Millisecond))
+	require.NoError(t, err)
+	defer c.Close()
+	task := job.NewTask("conf", job.NewProcess("main",
+		`nix --extra-experimental-features nix-command show-config | grep -e '^substituters =' -e '^trusted-public-keys ='; sleep 1000`)).
+		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
+	_, err = c.Create(t.Context(), job.New(job.Key{Cluster: "devcluster", Role: "vagrant", Environment: "devel", Name: "conf"}, task))
+	require.NoError(t, err)
+
+	want := "substituters = file:///srv/operator-cache https://cache.example\ntrusted-public-keys = " + testPub + "\n"
+	var got string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the task printed %q", got)
+		}
+	})
+	testenv.Eventually(t, time.Minute, 20*time.Millisecond, func() (bool, error) {
+		logs, err := filepath.Glob(filepath.Join(dir, "agent-one", "sandboxes", "*", ".logs", "main", "0", "stdout"))
+		if err != nil || len(logs) == 0 {
+			return false, err
+		}
+		b, err := os.ReadFile(logs[0])
+		got = string(b)
+		return got == want, err
+	}, "the task's Nix never printed the operator's trust")
+	_, err = os.Stat(filepath.Join(dir, "agent-one", "store", "etc", "nix", "nix.conf"))
+	assert.NoError(t, err, "the agent's nix.conf is in its own store")
+}
