@@ -1,6 +1,7 @@
 package auroratest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -131,4 +132,74 @@ func (st *state) checkCronUpdate(job *aurora.JobConfiguration) error {
 	}
 	key := keyOf(job.Key)
 	return st.checkQuota(key.role, st.prodShared(key.role, key).add(scaled(taskResources(job.TaskConfig), int(job.InstanceCount))))
+}
+
+// SetQuota implements setQuota: the quota is stored, reported by getQuota
+// and enforced on production jobs (quota.go).
+func (a *api) SetQuota(ctx context.Context, ownerRole string, quota *aurora.ResourceAggregate) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
+	st := a.lock()
+	defer a.unlock()
+	if !isGoodIdentifier(ownerRole) {
+		return a.invalid("Invalid role: " + ownerRole), nil
+	}
+	if quota == nil {
+		return a.respond(aurora.ResponseCode_ERROR, ""), nil
+	}
+	st.quotas[ownerRole] = clone(quota)
+	return a.ok(nil), nil
+}
+
+// GetQuota implements getQuota: the role's quota (empty when never set)
+// and the resources its active tasks consume, split as Aurora splits them
+// into production and non-production, shared and dedicated.
+func (a *api) GetQuota(ctx context.Context, ownerRole string) (r *aurora.Response, err error) {
+	defer a.guard(&r, &err)
+	st := a.lock()
+	defer a.unlock()
+	quota := st.quotas[ownerRole]
+	if quota == nil {
+		quota = aggregate(0, 0, 0)
+	}
+	var use [4]struct {
+		cpu       float64
+		ram, disk int64
+	}
+	for _, t := range st.tasks {
+		if t.job.role != ownerRole || !activeStates[t.status] {
+			continue
+		}
+		i := 0
+		if !t.cfg.tc.GetProduction() {
+			i = 1
+		}
+		for _, c := range t.cfg.tc.Constraints {
+			if c != nil && c.Name == "dedicated" {
+				i += 2
+				break
+			}
+		}
+		for _, res := range t.cfg.tc.Resources {
+			switch {
+			case res.NumCpus != nil:
+				use[i].cpu += *res.NumCpus
+			case res.RamMb != nil:
+				use[i].ram += *res.RamMb
+			case res.DiskMb != nil:
+				use[i].disk += *res.DiskMb
+			}
+		}
+	}
+	agg := func(i int) *aurora.ResourceAggregate { return aggregate(use[i].cpu, use[i].ram, use[i].disk) }
+	return a.ok(&aurora.Result_{GetQuotaResult_: &aurora.GetQuotaResult_{
+		Quota:                       clone(quota),
+		ProdSharedConsumption:       agg(0),
+		NonProdSharedConsumption:    agg(1),
+		ProdDedicatedConsumption:    agg(2),
+		NonProdDedicatedConsumption: agg(3),
+	}}), nil
+}
+
+func aggregate(cpu float64, ram, disk int64) *aurora.ResourceAggregate {
+	return &aurora.ResourceAggregate{Resources: []*aurora.Resource{{NumCpus: &cpu}, {RamMb: &ram}, {DiskMb: &disk}}}
 }
