@@ -64,7 +64,7 @@ func TestJobCannotPoisonAgentStore(t *testing.T) {
 		Agents:        map[string]thermosexec.Agent{"agent-one": {Store: store}},
 		TrustedCaches: []string{operator.cacheURL}, TrustedKeys: []string{operator.pub}}
 	t.Cleanup(ex.Close)
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.Executor, srv.Hosts, srv.TimeScale = ex, []string{"agent-one"}, 100
 	srv.Start()
 	t.Cleanup(srv.Close)

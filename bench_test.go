@@ -19,7 +19,9 @@ import (
 
 func benchServer(b *testing.B) (*auroratest.Server, realis.Realis, *nixrealis.Client) {
 	b.Helper()
-	srv := auroratest.NewServer(auroratest.WithTimeScale(1000))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 1000
+	srv.Start()
 	b.Cleanup(srv.Close)
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 	require.NoError(b, err)
@@ -115,7 +117,9 @@ func BenchmarkCreateKill(b *testing.B) {
 // already holds it), create, wait until RUNNING; then kill.
 func BenchmarkCreateWithSandbox(b *testing.B) {
 	w := newNixWorld(b)
-	srv := auroratest.NewServer(auroratest.WithTimeScale(1000))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 1000
+	srv.Start()
 	b.Cleanup(srv.Close)
 	c, err := nixrealis.Dial(srv.ClientOptions(), nixrealis.WithPollInterval(time.Millisecond),
 		nixrealis.WithPreparer(w.preparer(examplePackages(b), "hello")))

@@ -19,8 +19,10 @@ import (
 // the refused user, not "unreachable" after retries nor a wait for a kill
 // that was never accepted; the job stays as it was.
 func TestWrongPassword(t *testing.T) {
-	srv := auroratest.NewServer(auroratest.WithExecutor(&failingExecutor{}), auroratest.WithTimeScale(1000),
-		auroratest.WithBasicAuth("aurora", "secret"))
+	srv := auroratest.NewUnstartedServer(&failingExecutor{})
+	srv.TimeScale = 1000
+	srv.Username, srv.Password = "aurora", "secret"
+	srv.Start()
 	t.Cleanup(srv.Close)
 	good := newClient(t, srv.ClientOptions())
 	ctx := ctxFor(t, time.Minute)

@@ -62,7 +62,9 @@ func (e *failingExecutor) Kill(taskID string) {
 
 func newServer(t testing.TB) *auroratest.Server {
 	t.Helper()
-	srv := auroratest.NewServer(auroratest.WithExecutor(&failingExecutor{}), auroratest.WithTimeScale(1000))
+	srv := auroratest.NewUnstartedServer(&failingExecutor{})
+	srv.TimeScale = 1000
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }

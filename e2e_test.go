@@ -39,7 +39,10 @@ func TestEndToEndNixJob(t *testing.T) {
 		exec.Agents[h] = thermosexec.Agent{Store: filepath.Join(dir, h+"-store")}
 	}
 	t.Cleanup(exec.Close)
-	srv := auroratest.NewServer(auroratest.WithExecutor(exec), auroratest.WithHosts(hosts...), auroratest.WithTimeScale(100))
+	srv := auroratest.NewUnstartedServer(exec)
+	srv.Hosts = hosts
+	srv.TimeScale = 100
+	srv.Start()
 	t.Cleanup(srv.Close)
 	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(w.preparer(examplePackages(t), "hello")))
 	ctx := ctxFor(t, 4*time.Minute)

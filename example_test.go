@@ -14,7 +14,7 @@ import (
 // Example creates a job on auroratest, the in-process Aurora scheduler,
 // waits until its instances run, lists them and kills the job.
 func Example() {
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 
 	// Dial takes gorealis' options; the server provides the ones that
@@ -64,7 +64,7 @@ func Example() {
 // ExampleClient_Inspect describes a job as `aurora job inspect` does,
 // without sending anything to the scheduler.
 func ExampleClient_Inspect() {
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 	c, err := nixrealis.Dial(srv.ClientOptions())
 	if err != nil {

@@ -33,15 +33,12 @@ func thermosCluster(t *testing.T, agents map[string]thermosexec.Agent, configure
 		f(exec) // before the scheduler uses the executor
 	}
 	t.Cleanup(exec.Close)
-	opts := []auroratest.Option{auroratest.WithExecutor(exec), auroratest.WithTimeScale(100)}
-	if len(agents) > 0 {
-		var hosts []string
-		for h := range agents {
-			hosts = append(hosts, h)
-		}
-		opts = append(opts, auroratest.WithHosts(hosts...))
+	srv := auroratest.NewUnstartedServer(exec)
+	srv.TimeScale = 100
+	for h := range agents {
+		srv.Hosts = append(srv.Hosts, h)
 	}
-	srv := auroratest.NewServer(opts...)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, exec
 }

@@ -22,7 +22,7 @@ func TestDialZooKeeper(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { zks.Close() })
 
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.Executor = &failingExecutor{}
 	srv.TimeScale = 1000
 	srv.ZooKeeper = []string{zks.Addr}

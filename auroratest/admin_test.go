@@ -37,7 +37,9 @@ func errorMessage(resp *aurora.Response) string {
 func TestBackupRecoveryRoundTrip(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := fastServer(auroratest.WithDataDir(dir))
+	srv := unstartedFastServer(nil)
+	srv.DataDir = dir
+	srv.Start()
 	defer srv.Close()
 	r := client(t, srv)
 	c := adminClient(t, srv.URL)
@@ -132,7 +134,9 @@ func TestBackupRecoveryRoundTrip(t *testing.T) {
 	check(r)
 
 	srv.Close()
-	srv2 := fastServer(auroratest.WithDataDir(dir))
+	srv2 := unstartedFastServer(nil)
+	srv2.DataDir = dir
+	srv2.Start()
 	defer srv2.Close()
 	check(client(t, srv2))
 }
@@ -156,7 +160,9 @@ func TestAdminTaskCalls(t *testing.T) {
 	t.Parallel()
 	exec := &forgetful{}
 	dir := t.TempDir()
-	srv := fastServer(auroratest.WithDataDir(dir), auroratest.WithExecutor(exec))
+	srv := unstartedFastServer(exec)
+	srv.DataDir = dir
+	srv.Start()
 	defer srv.Close()
 	r := client(t, srv)
 	c := adminClient(t, srv.URL)
@@ -223,7 +229,9 @@ func TestAdminTaskCalls(t *testing.T) {
 	// snapshot rewrites the storage; a restart finds the same tasks.
 	require.NoError(t, r.Snapshot())
 	srv.Close()
-	srv2 := fastServer(auroratest.WithDataDir(dir))
+	srv2 := unstartedFastServer(nil)
+	srv2.DataDir = dir
+	srv2.Start()
 	defer srv2.Close()
 	again, err := client(t, srv2).GetTaskStatus(&aurora.TaskQuery{Role: ptr(role)})
 	require.NoError(t, err)
@@ -234,7 +242,7 @@ func TestAdminTaskCalls(t *testing.T) {
 // with an error naming the fix.
 func TestBackupNeedsStorage(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	resp, err := adminClient(t, srv.URL).PerformBackup(context.Background())
 	require.NoError(t, err)

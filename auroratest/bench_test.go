@@ -12,7 +12,7 @@ import (
 // BenchmarkCreateJob100 creates a job of 100 instances through gorealis
 // and polls until all of them are RUNNING.
 func BenchmarkCreateJob100(b *testing.B) {
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 	r := client(b, srv)
 	b.ReportAllocs()
@@ -32,7 +32,7 @@ func BenchmarkCreateJob100(b *testing.B) {
 // BenchmarkGetTasksWithoutConfigs is one getTasksWithoutConfigs round trip
 // for a job of 10 running instances.
 func BenchmarkGetTasksWithoutConfigs(b *testing.B) {
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 	r := client(b, srv)
 	if _, err := r.CreateJob(newJob("bench", 10)); err != nil {

@@ -40,7 +40,9 @@ func rawPost(t *testing.T, srv *auroratest.Server, header, head string) *http.Re
 
 func TestRequestBodyBounded(t *testing.T) {
 	t.Parallel()
-	srv := fastServer(auroratest.WithBasicAuth("aurora", "secret"))
+	srv := unstartedFastServer(nil)
+	srv.Username, srv.Password = "aurora", "secret"
+	srv.Start()
 	defer srv.Close()
 	const createJob = `[1,"createJob",1,0,{"1":{"rec":{`
 	auth := "Authorization: Basic YXVyb3JhOnNlY3JldA==\r\n" // aurora:secret

@@ -24,7 +24,7 @@ func TestZooKeeperDiscovery(t *testing.T) {
 	require.NoError(t, err)
 	defer zs.Close()
 
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.ZooKeeper = zs.Servers()
 	srv.TimeScale = 1000
 	srv.Start()

@@ -2,10 +2,11 @@
 // tests, speaking Aurora's real Thrift API over HTTP, as net/http/httptest
 // provides an HTTP server.
 //
-// NewServer returns a running scheduler on a loopback port; gorealis talks
-// to it unchanged through the options ClientOptions returns:
+// NewServer returns a running scheduler on a loopback port whose tasks
+// the given Executor runs (nil: a NopExecutor); gorealis talks to it
+// unchanged through the options ClientOptions returns:
 //
-//	srv := auroratest.NewServer()
+//	srv := auroratest.NewServer(nil)
 //	defer srv.Close()
 //	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 //

@@ -14,7 +14,7 @@ import (
 // ExampleServer creates a job through gorealis, waits for its instances
 // to run, reads their status and kills it.
 func ExampleServer() {
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
@@ -67,7 +67,9 @@ func ExampleServer() {
 // scheduler whose clock runs 1000 times faster than real time: the update
 // takes about a tenth of a second.
 func ExampleServer_timeScale() {
-	srv := auroratest.NewServer(auroratest.WithTimeScale(1000))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 1000
+	srv.Start()
 	defer srv.Close()
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 	if err != nil {

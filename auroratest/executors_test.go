@@ -123,7 +123,10 @@ func TestCustomExecutorScheduling(t *testing.T) {
 	cfgs, err := auroratest.LoadExecutorConfig(guideConfig)
 	require.NoError(t, err)
 	exec := &launchRecorder{}
-	srv := fastServer(auroratest.WithCustomExecutors(cfgs...), auroratest.WithMesosFetcher(true), auroratest.WithExecutor(exec))
+	srv := unstartedFastServer(exec)
+	srv.CustomExecutors = cfgs
+	srv.EnableMesosFetcher = true
+	srv.Start()
 	defer srv.Close()
 	r := client(t, srv)
 
@@ -163,9 +166,11 @@ func TestCustomExecutorRefusals(t *testing.T) {
 	t.Parallel()
 	cfgs, err := auroratest.LoadExecutorConfig(guideConfig)
 	require.NoError(t, err)
-	plain := fastServer()
+	plain := fastServer(nil)
 	defer plain.Close()
-	noFetcher := fastServer(auroratest.WithCustomExecutors(cfgs...))
+	noFetcher := unstartedFastServer(nil)
+	noFetcher.CustomExecutors = cfgs
+	noFetcher.Start()
 	defer noFetcher.Close()
 
 	job := guideComposeJob("http://127.0.0.1:1/sample-app.tar.gz")
@@ -185,7 +190,7 @@ func TestCustomExecutorRefusals(t *testing.T) {
 func TestThermosExecutorOverheadSettings(t *testing.T) {
 	t.Parallel()
 	exec := &launchRecorder{}
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.Executor = exec
 	srv.ThermosExecutorCPU, srv.ThermosExecutorRAMMB = 0.5, 256
@@ -210,7 +215,7 @@ func TestExecutorOverheadInPlacement(t *testing.T) {
 	require.NoError(t, err)
 	docs, err := auroratest.LoadExecutorConfig("testdata/aurora_docs_executor_config.json")
 	require.NoError(t, err)
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.Agents = []auroratest.Agent{{Host: "tight", Resources: "cpus:1;mem:64;disk:100;ports:[31000-31000]"}}
 	srv.CustomExecutors = append(guide, docs...)

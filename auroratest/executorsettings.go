@@ -6,16 +6,6 @@ import (
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 )
 
-// WithCustomExecutors adds executors to the Server's CustomExecutors
-// (-custom_executor_config), for example from LoadExecutorConfig.
-func WithCustomExecutors(cfgs ...ExecutorConfig) Option {
-	return func(s *Server) { s.CustomExecutors = append(s.CustomExecutors, cfgs...) }
-}
-
-// WithMesosFetcher sets the Server's EnableMesosFetcher
-// (-enable_mesos_fetcher).
-func WithMesosFetcher(enable bool) Option { return func(s *Server) { s.EnableMesosFetcher = enable } }
-
 // thermosConfig is the Thermos executor's entry, as Aurora's
 // ExecutorModule makes it: task prefix "thermos-" and the
 // -thermos_executor_cpu/-thermos_executor_ram overhead. Its command is

@@ -32,7 +32,9 @@ func FuzzCreateJob(f *testing.F) {
 	seed(&aurora.JobConfiguration{Key: key, InstanceCount: 1, TaskConfig: &aurora.TaskConfig{Job: key,
 		Container: &aurora.Container{Docker: &aurora.DockerContainer{Image: "x"}}}})
 
-	srv := NewServer(WithTimeScale(1000))
+	srv := NewUnstartedServer(nil)
+	srv.TimeScale = 1000
+	srv.Start()
 	defer srv.Close()
 	a := &api{s: srv}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -14,7 +14,7 @@ import (
 
 func TestLatencyTimesOutAClientButTheCallTakesEffect(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.Latency = 20 * time.Millisecond
 	srv.Start()

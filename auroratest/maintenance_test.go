@@ -13,7 +13,7 @@ import (
 )
 
 func twoAgents(t *testing.T, min int) *auroratest.Server {
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.MinRequiredInstancesForSLA = min
 	srv.Agents = []auroratest.Agent{

@@ -53,7 +53,7 @@ func BenchmarkPlacement(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				e := &countingExecutor{want: int64(100 * size), done: make(chan struct{})}
-				srv := auroratest.NewUnstartedServer()
+				srv := auroratest.NewUnstartedServer(nil)
 				srv.Agents = benchAgents(10 * size)
 				srv.Executor = e
 				srv.Start()
@@ -83,7 +83,7 @@ func BenchmarkPlacement(b *testing.B) {
 func BenchmarkGetPendingReason(b *testing.B) {
 	for _, size := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("size=%d/pending=%d/agents=%d", size, 10*size, 10*size), func(b *testing.B) {
-			srv := auroratest.NewUnstartedServer()
+			srv := auroratest.NewUnstartedServer(nil)
 			srv.Agents = benchAgents(10 * size)
 			srv.Start()
 			defer srv.Close()

@@ -17,7 +17,7 @@ import (
 // agentServer starts a fast server with the given agents.
 func agentServer(t testing.TB, agents ...auroratest.Agent) *auroratest.Server {
 	t.Helper()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.Agents = agents
 	srv.AllowGPUResource = true
@@ -204,7 +204,7 @@ func TestFreedResourcesLetPendingTasksGoByPriority(t *testing.T) {
 
 func TestProductionPreemptsNonProduction(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 20000 // Aurora's 3 min preemption delay in 9 ms
 	srv.Agents = []auroratest.Agent{{Host: "a", Resources: "cpus:1;mem:4096;disk:10000"}}
 	srv.Start()

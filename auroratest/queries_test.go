@@ -25,7 +25,7 @@ func adminClient(t *testing.T, url string) *aurora.AuroraAdminClient {
 
 func TestQueries(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	c := adminClient(t, srv.URL)

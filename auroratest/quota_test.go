@@ -11,7 +11,7 @@ import (
 
 func TestQuotaRefusesProductionJobsBeyondIt(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	_, err := r.SetQuota(role, ptr(1.0), ptr(int64(256)), ptr(int64(1000)))

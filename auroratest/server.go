@@ -186,46 +186,22 @@ type Server struct {
 	staged *state // a backup loaded by stageRecovery
 }
 
-// An Option configures a Server before it starts.
-type Option func(*Server)
-
-// WithExecutor sets the Server's Executor.
-func WithExecutor(e Executor) Option { return func(s *Server) { s.Executor = e } }
-
-// WithTimeScale sets the Server's TimeScale.
-func WithTimeScale(scale float64) Option { return func(s *Server) { s.TimeScale = scale } }
-
-// WithBasicAuth turns on basic authentication with one user.
-func WithBasicAuth(user, password string) Option {
-	return func(s *Server) { s.Username, s.Password = user, password }
-}
-
-// WithCluster sets the cluster name.
-func WithCluster(name string) Option { return func(s *Server) { s.Cluster = name } }
-
-// WithDataDir sets the Server's DataDir: its state is stored there and
-// recovered from there.
-func WithDataDir(dir string) Option { return func(s *Server) { s.DataDir = dir } }
-
-// WithHosts sets the simulated agent hosts.
-func WithHosts(hosts ...string) Option { return func(s *Server) { s.Hosts = hosts } }
-
-// NewServer starts and returns a new Server configured by opts. The caller
+// NewServer starts and returns a new Server whose tasks ex runs (nil
+// means a NopExecutor), like net/http/httptest.NewServer. The caller
 // should call Close when finished, to shut it down. It panics if it cannot
-// listen on a loopback address.
-func NewServer(opts ...Option) *Server {
-	s := NewUnstartedServer()
-	for _, o := range opts {
-		o(s)
-	}
+// listen on a loopback address. To configure other fields first, use
+// NewUnstartedServer.
+func NewServer(ex Executor) *Server {
+	s := NewUnstartedServer(ex)
 	s.Start()
 	return s
 }
 
-// NewUnstartedServer returns a new Server that is not yet started: change
-// its fields, then call Start.
-func NewUnstartedServer() *Server {
-	return &Server{}
+// NewUnstartedServer returns a new Server whose tasks ex runs (nil means a
+// NopExecutor) that is not yet started: change its fields, then call
+// Start.
+func NewUnstartedServer(ex Executor) *Server {
+	return &Server{Executor: ex}
 }
 
 // Start starts the server. It panics if the server was already started,

@@ -72,13 +72,25 @@ func waitUpdate(t testing.TB, r realis.Realis, k *aurora.JobUpdateKey, states ..
 	return st
 }
 
-func fastServer(opts ...auroratest.Option) *auroratest.Server {
-	return auroratest.NewServer(append([]auroratest.Option{auroratest.WithTimeScale(1000)}, opts...)...)
+// fastServer starts a Server whose clock runs 1000 times faster; ex runs
+// its tasks (nil: a NopExecutor).
+func fastServer(ex auroratest.Executor) *auroratest.Server {
+	s := unstartedFastServer(ex)
+	s.Start()
+	return s
+}
+
+// unstartedFastServer is fastServer before Start, for tests that set more
+// fields.
+func unstartedFastServer(ex auroratest.Executor) *auroratest.Server {
+	s := auroratest.NewUnstartedServer(ex)
+	s.TimeScale = 1000
+	return s
 }
 
 func TestCreateMonitorKill(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 
@@ -143,7 +155,7 @@ func TestCreateMonitorKill(t *testing.T) {
 
 func TestDuplicateCreate(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	_, err := r.CreateJob(newJob("dup", 1))
@@ -156,7 +168,7 @@ func TestDuplicateCreate(t *testing.T) {
 
 func TestKillAssignedStaysKilling(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	block := make(chan struct{})
 	srv.Executor = blockingExecutor{block}
 	srv.Start()
@@ -182,7 +194,7 @@ func (blockingExecutor) Kill(string) {}
 
 func TestHTTPContract(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 	res, err := http.Post(srv.URL+"/api", "text/plain", strings.NewReader("x"))
 	require.NoError(t, err)
@@ -203,7 +215,7 @@ func TestHTTPContract(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewServer()
+	srv := auroratest.NewServer(nil)
 	defer srv.Close()
 	for _, p := range []string{"/health", "/leaderhealth"} {
 		res, err := http.Get(srv.URL + p)

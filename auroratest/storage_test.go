@@ -53,7 +53,9 @@ func viewOf(t *testing.T, r realis.Realis) clusterView {
 func TestRestartRecoversState(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := fastServer(auroratest.WithDataDir(dir))
+	srv := unstartedFastServer(nil)
+	srv.DataDir = dir
+	srv.Start()
 	r := client(t, srv)
 	startService(t, r, "web", 3)
 	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
@@ -77,7 +79,9 @@ func TestRestartRecoversState(t *testing.T) {
 	require.Len(t, before.jobs, 2)
 	srv.Close()
 
-	srv2 := fastServer(auroratest.WithDataDir(dir))
+	srv2 := unstartedFastServer(nil)
+	srv2.DataDir = dir
+	srv2.Start()
 	defer srv2.Close()
 	r2 := client(t, srv2)
 	after := viewOf(t, r2)
@@ -100,7 +104,9 @@ func TestRestartRecoversState(t *testing.T) {
 	srv2.Close()
 
 	// A third start sees the update's end.
-	srv3 := fastServer(auroratest.WithDataDir(dir))
+	srv3 := unstartedFastServer(nil)
+	srv3.DataDir = dir
+	srv3.Start()
 	defer srv3.Close()
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, details(t, client(t, srv3), uk).Update.Summary.State.Status)
 }
@@ -109,11 +115,11 @@ func TestRestartRecoversState(t *testing.T) {
 // starts empty.
 func TestRestartWithoutDataDirForgets(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	r := client(t, srv)
 	startService(t, r, "web", 1)
 	srv.Close()
-	srv2 := fastServer()
+	srv2 := fastServer(nil)
 	defer srv2.Close()
 	tasks, err := client(t, srv2).GetTaskStatus(&aurora.TaskQuery{Role: ptr(role)})
 	require.NoError(t, err)
@@ -136,12 +142,16 @@ func (e *plainExecutor) Kill(id string) { e.nop.Kill(id) }
 func TestRestartLosesWhatTheExecutorCannotRecover(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := fastServer(auroratest.WithDataDir(dir), auroratest.WithExecutor(&plainExecutor{}))
+	srv := unstartedFastServer(&plainExecutor{})
+	srv.DataDir = dir
+	srv.Start()
 	startService(t, client(t, srv), "web", 2)
 	before := srv.Tasks(role, env, "web")
 	srv.Close()
 
-	srv2 := fastServer(auroratest.WithDataDir(dir), auroratest.WithExecutor(&plainExecutor{}))
+	srv2 := unstartedFastServer(&plainExecutor{})
+	srv2.DataDir = dir
+	srv2.Start()
 	defer srv2.Close()
 	r := client(t, srv2)
 	waitInstances(t, r, key("web"), 2, aurora.ScheduleStatus_RUNNING)

@@ -58,7 +58,7 @@ func details(t *testing.T, r realis.Realis, k *aurora.JobUpdateKey) *aurora.JobU
 
 func TestUpdateRollsForward(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "web", 3)
@@ -130,7 +130,7 @@ func failingConfig(t auroratest.LaunchedTask) string {
 
 func TestUpdateRollsBack(t *testing.T) {
 	t.Parallel()
-	srv := fastServer(auroratest.WithExecutor(&auroratest.NopExecutor{Fail: failingConfig}))
+	srv := fastServer(&auroratest.NopExecutor{Fail: failingConfig})
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "bad", 2)
@@ -165,7 +165,7 @@ func TestUpdateRollsBack(t *testing.T) {
 
 func TestUpdateFailsWithoutRollback(t *testing.T) {
 	t.Parallel()
-	srv := fastServer(auroratest.WithExecutor(&auroratest.NopExecutor{Fail: failingConfig}))
+	srv := fastServer(&auroratest.NopExecutor{Fail: failingConfig})
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "bad", 3)
@@ -196,7 +196,7 @@ func TestUpdateFailsWithoutRollback(t *testing.T) {
 
 func TestUpdatePauseResumeAbort(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "slow", 2)
@@ -254,7 +254,7 @@ func TestUpdatePauseResumeAbort(t *testing.T) {
 
 func TestUpdateRollbackCall(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "rb", 2)
@@ -274,7 +274,7 @@ func TestUpdateRollbackCall(t *testing.T) {
 
 func TestCreateServiceThroughUpdate(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	settings := realis.NewUpdateSettings()
@@ -296,7 +296,7 @@ func TestCreateServiceThroughUpdate(t *testing.T) {
 
 func TestUpdateVariableBatchAutopause(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "vb", 5)
@@ -330,7 +330,7 @@ func TestUpdateVariableBatchAutopause(t *testing.T) {
 
 func TestUpdateBatchWaitsForWholeBatch(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "batch", 4)
@@ -359,7 +359,7 @@ func TestUpdateBatchWaitsForWholeBatch(t *testing.T) {
 
 func TestCoordinatedUpdatePulse(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "pulse", 1)
@@ -384,7 +384,7 @@ func TestCoordinatedUpdatePulse(t *testing.T) {
 
 func TestUpdateSummariesAndDiff(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "sum", 2)
@@ -408,7 +408,7 @@ func TestUpdateSummariesAndDiff(t *testing.T) {
 
 func TestCoordinatedUpdateBlocksWithoutPulses(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "blocked", 1)

@@ -18,9 +18,9 @@ func ptr[T any](v T) *T { return &v }
 // §2.3 and startJobUpdate's checks) through gorealis, with Aurora's text.
 func TestValidationMessages(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
-	docker := auroratest.NewUnstartedServer()
+	docker := auroratest.NewUnstartedServer(nil)
 	docker.AllowDocker = true
 	docker.Start()
 	defer docker.Close()
@@ -186,7 +186,7 @@ func TestValidationMessages(t *testing.T) {
 
 func TestQuotaIsReported(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	_, err := r.SetQuota(role, ptr(4.0), ptr(int64(1024)), ptr(int64(4096)))
@@ -219,7 +219,7 @@ func TestQuotaIsReported(t *testing.T) {
 
 func TestPopulateAndTiers(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	_, err := r.SetQuota(role, ptr(4.0), ptr(int64(1024)), ptr(int64(4096)))

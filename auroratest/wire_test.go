@@ -28,7 +28,9 @@ func TestProtocols(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := fastServer(auroratest.WithCluster("test-cluster"))
+			srv := unstartedFastServer(nil)
+			srv.Cluster = "test-cluster"
+			srv.Start()
 			defer srv.Close()
 			r := client(t, srv, tt.opt)
 			resp, err := r.CreateJob(newJob("proto", 2))
@@ -44,7 +46,9 @@ func TestProtocols(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	srv := fastServer(auroratest.WithBasicAuth("aurora", "secret"))
+	srv := unstartedFastServer(nil)
+	srv.Username, srv.Password = "aurora", "secret"
+	srv.Start()
 	defer srv.Close()
 	authed := client(t, srv)
 
@@ -98,7 +102,7 @@ func TestAuth(t *testing.T) {
 	_, err = authed.KillJob(&aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "a b"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Missing or invalid job key from request.")
-	open := fastServer()
+	open := fastServer(nil)
 	defer open.Close()
 	_, err = client(t, open).KillJob(&aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "a b"})
 	require.Error(t, err)
@@ -107,7 +111,7 @@ func TestAuth(t *testing.T) {
 
 func TestConcurrentClients(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
@@ -164,7 +168,7 @@ func TestConcurrentClients(t *testing.T) {
 
 func TestRestartGivesNewTaskIDs(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "rs", 2)
@@ -200,7 +204,7 @@ func TestRestartGivesNewTaskIDs(t *testing.T) {
 
 func TestAddInstancesAndFailTask(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "grow", 2)
@@ -240,7 +244,7 @@ func TestAddInstancesAndFailTask(t *testing.T) {
 
 func TestCron(t *testing.T) {
 	t.Parallel()
-	srv := fastServer()
+	srv := fastServer(nil)
 	defer srv.Close()
 	r := client(t, srv)
 	job := newJob("nightly", 2).IsService(false).CronSchedule("0 3 * * *")
@@ -286,7 +290,7 @@ func (e *recordingExecutor) Launch(ctx context.Context, t auroratest.LaunchedTas
 func TestCloseStopsExecutor(t *testing.T) {
 	t.Parallel()
 	e := &recordingExecutor{}
-	srv := fastServer(auroratest.WithExecutor(e))
+	srv := fastServer(e)
 	r := client(t, srv)
 	startService(t, r, "stop", 1)
 	srv.Close()
@@ -302,7 +306,9 @@ func TestCloseStopsExecutor(t *testing.T) {
 func TestFlappingTasksAreThrottled(t *testing.T) {
 	t.Parallel()
 	// At 100x, Aurora's 5 min flapping threshold is 3 s of real time.
-	srv := auroratest.NewServer(auroratest.WithTimeScale(100))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 100
+	srv.Start()
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "flap", 1)
@@ -333,7 +339,9 @@ func TestHistoryIsPruned(t *testing.T) {
 	t.Parallel()
 	// At a million times real time Aurora's 48 h history threshold passes
 	// in 0.2 s.
-	srv := auroratest.NewServer(auroratest.WithTimeScale(1e6))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 1e6
+	srv.Start()
 	defer srv.Close()
 	r := client(t, srv)
 	_, err := r.CreateJob(newJob("old", 2).IsService(false))

@@ -405,7 +405,7 @@ func TestServerDiscoveredThroughZooKeeper(t *testing.T) {
 	zs := startZK(t)
 	look := zkClient(t, zs.Addr)
 
-	srv := NewUnstartedServer()
+	srv := NewUnstartedServer(nil)
 	srv.TimeScale = 1000
 	srv.ZooKeeper = zs.Servers()
 	srv.Start()
@@ -459,7 +459,7 @@ func TestServerDiscoveredThroughZooKeeper(t *testing.T) {
 // ZKPath moves the registration; gorealis finds it with ZookeeperOptions.
 func TestServerZKPath(t *testing.T) {
 	zs := startZK(t)
-	srv := NewUnstartedServer()
+	srv := NewUnstartedServer(nil)
 	srv.ZooKeeper = zs.Servers()
 	srv.ZKPath = "/clusters/test/scheduler"
 	srv.Start()
@@ -576,7 +576,7 @@ func TestServerBadZooKeeperSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := NewUnstartedServer()
+			srv := NewUnstartedServer(nil)
 			srv.ZooKeeper = tt.zookeeper
 			srv.ZKPath = tt.path
 			defer srv.Close()
@@ -594,7 +594,7 @@ func ExampleServer_zooKeeper() {
 	}
 	defer zs.Close()
 
-	srv := NewUnstartedServer()
+	srv := NewUnstartedServer(nil)
 	srv.ZooKeeper = []string{zs.Addr} // registers under /aurora/scheduler
 	srv.Start()
 	defer srv.Close()

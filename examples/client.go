@@ -738,17 +738,16 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 		// played by a stand-in that needs no Docker.
 		Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}},
 	}
-	e.srv = auroratest.NewServer(
-		auroratest.WithExecutor(e.exec),
-		// -custom_executor_config (the guide's file) and -enable_mesos_fetcher.
-		auroratest.WithCustomExecutors(composeexample.Config()...),
-		auroratest.WithMesosFetcher(true),
-		auroratest.WithHosts("agent-1"),
-		auroratest.WithCluster(c.cluster),
-		// The scheduler's clock runs 10 times faster, so the update that
-		// creates the service watches it for 1 s instead of 10 s.
-		auroratest.WithTimeScale(10),
-	)
+	e.srv = auroratest.NewUnstartedServer(e.exec)
+	// -custom_executor_config (the guide's file) and -enable_mesos_fetcher.
+	e.srv.CustomExecutors = composeexample.Config()
+	e.srv.EnableMesosFetcher = true
+	e.srv.Hosts = []string{"agent-1"}
+	e.srv.Cluster = c.cluster
+	// The scheduler's clock runs 10 times faster, so the update that
+	// creates the service watches it for 1 s instead of 10 s.
+	e.srv.TimeScale = 10
+	e.srv.Start()
 	out.line(fmt.Sprintf("embedded Aurora scheduler at %s (agent-1; files under %s)", e.srv.URL, dir))
 	ok = true
 	return e, nil

@@ -98,8 +98,12 @@ func customWorld(t *testing.T, x thermosexec.CustomExecutor) (*thermosexec.Execu
 	}
 	cfgs, err := auroratest.LoadExecutorConfig("../testdata/custom_executor_config.json")
 	require.NoError(t, err)
-	srv := auroratest.NewServer(auroratest.WithExecutor(e), auroratest.WithTimeScale(100), auroratest.WithHosts("agent-1"),
-		auroratest.WithCustomExecutors(cfgs...), auroratest.WithMesosFetcher(true))
+	srv := auroratest.NewUnstartedServer(e)
+	srv.TimeScale = 100
+	srv.Hosts = []string{"agent-1"}
+	srv.CustomExecutors = cfgs
+	srv.EnableMesosFetcher = true
+	srv.Start()
 	t.Cleanup(srv.Close)
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 	require.NoError(t, err)

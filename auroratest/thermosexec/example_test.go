@@ -17,7 +17,7 @@ import (
 // The executor runs a Thermos payload with real processes: here two
 // processes in order, the second reading what the first wrote, with
 // templates bound at run time. With auroratest, pass it as
-// auroratest.WithExecutor(e) and create jobs through gorealis instead.
+// auroratest.NewServer(e) and create jobs through gorealis instead.
 func ExampleExecutor() {
 	root, _ := os.MkdirTemp("", "thermosexec-example")
 	defer os.RemoveAll(root)

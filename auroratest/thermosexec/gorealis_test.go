@@ -27,7 +27,10 @@ import (
 func gorealisWorld(t *testing.T) (*thermosexec.Executor, realis.Realis) {
 	t.Helper()
 	e := newExecutor(t)
-	srv := auroratest.NewServer(auroratest.WithExecutor(e), auroratest.WithTimeScale(100), auroratest.WithHosts("agent-1", "agent-2"))
+	srv := auroratest.NewUnstartedServer(e)
+	srv.TimeScale = 100
+	srv.Hosts = []string{"agent-1", "agent-2"}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 	require.NoError(t, err)

@@ -53,7 +53,10 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	e := newExecutor(t)
 	e.TrustedCaches, e.TrustedKeys = []string{cache}, []string{pub}
 	e.Agents = map[string]thermosexec.Agent{"agent-a": {Store: agentStore}}
-	srv := auroratest.NewServer(auroratest.WithExecutor(e), auroratest.WithTimeScale(100), auroratest.WithHosts("agent-a"))
+	srv := auroratest.NewUnstartedServer(e)
+	srv.TimeScale = 100
+	srv.Hosts = []string{"agent-a"}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	r, err := realis.NewRealisClient(srv.ClientOptions()...)
 	require.NoError(t, err)

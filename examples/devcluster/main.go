@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-allowed_job_environments %q: %w", *envs, err)
 	}
 
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.MinRequiredInstancesForSLA = *minSLA
 	srv.AllowedEnvironments = allowedEnvs
 	srv.Latency = *latency

@@ -44,8 +44,12 @@ func TestWalkThroughWithClient(t *testing.T) {
 		ShutdownGracePeriod: 2 * time.Second,
 	}
 	defer exec.Close()
-	srv := auroratest.NewServer(auroratest.WithExecutor(exec), auroratest.WithHosts("agent-1"),
-		auroratest.WithCustomExecutors(composeexample.Config()...), auroratest.WithMesosFetcher(true), auroratest.WithTimeScale(100))
+	srv := auroratest.NewUnstartedServer(exec)
+	srv.Hosts = []string{"agent-1"}
+	srv.CustomExecutors = composeexample.Config()
+	srv.EnableMesosFetcher = true
+	srv.TimeScale = 100
+	srv.Start()
 	defer srv.Close()
 	client, err := nixrealis.Dial(srv.ClientOptions())
 	require.NoError(t, err)
@@ -112,9 +116,11 @@ func get(t *testing.T, ctx context.Context, url string) string {
 // The client refuses nothing the scheduler would accept, and the
 // scheduler's refusals come back with Aurora's messages.
 func TestRefusalsThroughClient(t *testing.T) {
-	plain := auroratest.NewServer()
+	plain := auroratest.NewServer(nil)
 	defer plain.Close()
-	noFetcher := auroratest.NewServer(auroratest.WithCustomExecutors(composeexample.Config()...))
+	noFetcher := auroratest.NewUnstartedServer(nil)
+	noFetcher.CustomExecutors = composeexample.Config()
+	noFetcher.Start()
 	defer noFetcher.Close()
 	key := job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "docker-compose"}
 	j := composeexample.Job(key, "file:///tmp/"+composeexample.ArchiveName)

@@ -35,8 +35,12 @@ func TestComposeWalkThrough(t *testing.T) {
 	ex := &thermosexec.Executor{Root: filepath.Join(root, "agents"), ShutdownGracePeriod: 2 * time.Second,
 		Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}}}
 	t.Cleanup(ex.Close)
-	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20),
-		auroratest.WithCustomExecutors(composeexample.Config()...), auroratest.WithMesosFetcher(true))
+	srv := auroratest.NewUnstartedServer(ex)
+	srv.Hosts = []string{"agent-1"}
+	srv.TimeScale = 20
+	srv.CustomExecutors = composeexample.Config()
+	srv.EnableMesosFetcher = true
+	srv.Start()
 	t.Cleanup(srv.Close)
 	do := func(args ...string) result {
 		t.Helper()

@@ -108,7 +108,10 @@ func againstScheduler(t *testing.T) func(args ...string) result {
 		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
 	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}}
 	t.Cleanup(ex.Close)
-	srv := auroratest.NewServer(auroratest.WithExecutor(ex), auroratest.WithHosts("agent-1"), auroratest.WithTimeScale(20))
+	srv := auroratest.NewUnstartedServer(ex)
+	srv.Hosts = []string{"agent-1"}
+	srv.TimeScale = 20
+	srv.Start()
 	t.Cleanup(srv.Close)
 
 	bin := buildClient(t)

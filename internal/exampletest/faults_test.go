@@ -235,7 +235,9 @@ func TestInterruptedCreate(t *testing.T) {
 	// A slow clock: the creating update watches its instances for 10 s of
 	// scheduler time, 1000 s here, so the create is still going on when
 	// it is interrupted.
-	srv := auroratest.NewServer(auroratest.WithTimeScale(0.01))
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 0.01
+	srv.Start()
 	t.Cleanup(srv.Close)
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
