@@ -65,13 +65,13 @@ func TestBadTrustFlagExitsTwo(t *testing.T) {
 // Without root, agents with their own store cannot run: said at once.
 func TestTrustNeedsRoot(t *testing.T) {
 	ex := &thermosexec.Executor{}
-	err := trust{caches: []string{"file:///srv/cache"}}.set(ex, auroratest.NewUnstartedServer(), func() int { return 1000 })
+	err := trust{caches: []string{"file:///srv/cache"}}.set(ex, auroratest.NewUnstartedServer(nil), func() int { return 1000 })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "needs root")
 	assert.Nil(t, ex.Agents)
 
 	ex = &thermosexec.Executor{Root: "/r"}
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.Hosts = []string{"a", "b"}
 	require.NoError(t, trust{caches: []string{"file:///srv/cache"}, keys: []string{testPub}}.set(ex, srv, func() int { return 0 }))
 	assert.Equal(t, map[string]thermosexec.Agent{"a": {Store: "/r/a/store"}, "b": {Store: "/r/b/store"}}, ex.Agents)
