@@ -94,7 +94,11 @@ func appendKey(b []byte, start int, key string) []byte {
 // encField is a field as the encoder needs it, independent of the struct
 // type, so that one non-generic loop (plan.encode) writes every object.
 type encField struct {
-	key  string
+	key string
+	// kb is key padded to keyPad bytes (when it fits, klen > 0), copied
+	// in one fixed-size move instead of a call to memmove.
+	kb   [keyPad]byte
+	klen int
 	off  uintptr
 	kind kind
 	// tmpl: the field may hold a template; opt: it is absent when the
@@ -113,6 +117,9 @@ type encField struct {
 	shape shape
 	size  uintptr
 }
+
+// keyPad is the size of encField.kb.
+const keyPad = 32
 
 // shape is how a nested object is held in its parent.
 type shape uint8
@@ -227,6 +234,12 @@ func newObject[T any](templates func(*T) *Templates, fields ...field[T]) *object
 		pl.dynFirst = pl.fields[0].opt
 		if !pl.dynFirst {
 			pl.fields[0].key = pl.fields[0].key[2:]
+		}
+	}
+	for i := range o.plan.fields {
+		f := &o.plan.fields[i]
+		if len(f.key) <= keyPad {
+			f.klen = copy(f.kb[:], f.key)
 		}
 	}
 	if templates != nil {
@@ -383,7 +396,16 @@ func (pl *plan) encode(e *encoder, b []byte, base unsafe.Pointer) []byte {
 		if f.opt && *(*unsafe.Pointer)(p) == nil {
 			continue // absent: a nil pointer, map or slice
 		}
-		b = appendKey(b, start, f.key)
+		if f.klen > 0 && len(b) != start {
+			n := len(b)
+			if cap(b)-n < keyPad {
+				b = slices.Grow(b, keyPad)
+			}
+			*(*[keyPad]byte)(b[n : n+keyPad]) = f.kb
+			b = b[:n+f.klen]
+		} else {
+			b = appendKey(b, start, f.key)
+		}
 		if f.tmpl && tm != nil {
 			if s, ok := tm[f.name]; ok {
 				b = appendString(b, s)
@@ -394,7 +416,11 @@ func (pl *plan) encode(e *encoder, b []byte, base unsafe.Pointer) []byte {
 		case kString: // the commonest kinds, written here without a call
 			b = appendString(b, *(*string)(p))
 		case kInt:
-			b = strconv.AppendInt(b, int64(*(*int)(p)), 10)
+			if v := *(*int)(p); uint(v) < 10 {
+				b = append(b, byte('0'+v)) // most counts are one digit
+			} else {
+				b = strconv.AppendInt(b, int64(v), 10)
+			}
 		case kBool:
 			if *(*bool)(p) {
 				b = append(b, "true"...)
