@@ -60,7 +60,7 @@ func TestJobCannotPoisonAgentStore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	store := filepath.Join(dir, "agent-one-store")
-	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 0.01,
+	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100,
 		Agents:        map[string]thermosexec.Agent{"agent-one": {Store: store}},
 		TrustedCaches: []string{operator.cacheURL}, TrustedKeys: []string{operator.pub}}
 	t.Cleanup(ex.Close)

@@ -32,7 +32,7 @@ func TestEndToEndNixJob(t *testing.T) {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
 	dir := t.TempDir()
-	exec := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 0.01, Agents: map[string]thermosexec.Agent{},
+	exec := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, Agents: map[string]thermosexec.Agent{},
 		TrustedCaches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}
 	hosts := []string{"agent-one", "agent-two"}
 	for _, h := range hosts {

@@ -72,8 +72,10 @@ type Server struct {
 	Executor Executor
 
 	// TimeScale makes the scheduler's clock run TimeScale times faster
-	// than real time: with TimeScale 1000 a 45 s update watch lasts 45 ms.
-	// Timestamps reported to clients are on the scaled clock. Zero means 1.
+	// than real time, as thermosexec.Executor.TimeScale does the
+	// executor's: every duration is divided by it, so with TimeScale 1000
+	// a 45 s update watch lasts 45 ms. Timestamps reported to clients are
+	// on the scaled clock. Zero means 1.
 	TimeScale float64
 
 	// Cluster is the cluster name in every response's ServerInfo

@@ -83,9 +83,11 @@
 //
 // # Time
 //
-// TimeScale multiplies every duration the payload gives (min_duration,
-// finalization_wait, health check timings, lifecycle waits) so tests keep
-// Aurora's semantics while running fast; the processes run in real time.
+// TimeScale makes the executor's clock run TimeScale times faster than
+// real time, as auroratest.Server.TimeScale does the scheduler's: every
+// duration the payload gives (min_duration, finalization_wait, health
+// check timings, lifecycle waits) is divided by it, so tests keep Aurora's
+// semantics while running fast; the processes run in real time.
 //
 // # Linux only
 //

@@ -59,10 +59,12 @@ type Executor struct {
 	// (LaunchedTask.Host). A host not listed runs with the host's /nix and
 	// the default sandbox root.
 	Agents map[string]Agent
-	// TimeScale multiplies every duration of the payload (min_duration,
-	// finalization_wait, health check intervals and timeouts, lifecycle
-	// waits) and PreemptionWait, so tests run Aurora's timings fast. The
-	// processes themselves run in real time. 0 means 1.
+	// TimeScale makes the executor's clock run TimeScale times faster than
+	// real time, as auroratest.Server.TimeScale does the scheduler's: every
+	// duration of the payload (min_duration, finalization_wait, health
+	// check intervals and timeouts, lifecycle waits) and PreemptionWait is
+	// divided by it, so with TimeScale 100 a 2 s min_duration lasts 20 ms.
+	// The processes themselves run in real time. Zero means 1.
 	TimeScale float64
 	// PreemptionWait is how long a killed task has (after the lifecycle
 	// endpoints) for SIGTERM to take effect and its final processes to run
@@ -277,11 +279,13 @@ func (ti TaskInfo) RunsOf(process string) []ProcessRun {
 	return out
 }
 
+// scale is the factor every payload duration is multiplied by: the
+// inverse of TimeScale.
 func (e *Executor) scale() float64 {
 	if e.TimeScale <= 0 {
 		return 1
 	}
-	return e.TimeScale
+	return 1 / e.TimeScale
 }
 
 func (e *Executor) preemptionWait() time.Duration {

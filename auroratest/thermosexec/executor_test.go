@@ -97,7 +97,7 @@ func TestOrderAndParallelism(t *testing.T) {
 // fails naming it, and a process ordered after it never runs.
 func TestRetriesCountedAndFailureNamed(t *testing.T) {
 	e := newExecutor(t)
-	e.TimeScale = 0.05 // min_duration 2 s -> 100 ms
+	e.TimeScale = 20 // min_duration 2 s -> 100 ms
 	j := newJob(
 		proc("flaky", "echo run; exit 3", func(p *thermos.Process) { p.MaxFailures = 3; p.MinDuration = 2 }),
 		proc("after", "echo never"),

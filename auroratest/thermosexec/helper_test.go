@@ -180,7 +180,7 @@ func (r *recorder) waitFor(t testing.TB, s aurora.ScheduleStatus, timeout time.D
 // newExecutor returns an executor with a fast clock whose tasks are all
 // killed (and checked for leftovers) at the end of the test.
 func newExecutor(t testing.TB) *thermosexec.Executor {
-	e := &thermosexec.Executor{Root: t.TempDir(), TimeScale: 0.01, PreemptionWait: 5 * time.Minute}
+	e := &thermosexec.Executor{Root: t.TempDir(), TimeScale: 100, PreemptionWait: 5 * time.Minute}
 	t.Cleanup(e.Close)
 	return e
 }

@@ -51,7 +51,7 @@ type updates chan auroratest.StatusUpdate
 func (u updates) report(s auroratest.StatusUpdate) { u <- s }
 
 func TestRecoverAdoptsAndKills(t *testing.T) {
-	e := &Executor{Root: t.TempDir(), TimeScale: 0.01}
+	e := &Executor{Root: t.TempDir(), TimeScale: 100}
 	defer e.Close()
 	cmd, _ := orphan(t, e, "task-a", "sleep 1000", 0)
 	up := make(updates, 4)
@@ -73,7 +73,7 @@ func TestRecoverAdoptsAndKills(t *testing.T) {
 }
 
 func TestRecoverAdoptedProcessEnds(t *testing.T) {
-	e := &Executor{Root: t.TempDir(), TimeScale: 0.01}
+	e := &Executor{Root: t.TempDir(), TimeScale: 100}
 	defer e.Close()
 	cmd, end := orphan(t, e, "task-b", "read x", 0)
 	up := make(updates, 4)
@@ -86,7 +86,7 @@ func TestRecoverAdoptedProcessEnds(t *testing.T) {
 }
 
 func TestRecoverRefusesUnknown(t *testing.T) {
-	e := &Executor{Root: t.TempDir(), TimeScale: 0.01}
+	e := &Executor{Root: t.TempDir(), TimeScale: 100}
 	defer e.Close()
 	up := make(updates, 4)
 	assert.False(t, e.Recover(t.Context(), lt("no-checkpoint"), up.report), "no sandbox, no checkpoint")

@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	password := fs.String("password", "", "basic-auth `password` (with -user)")
 	executor := fs.String("executor", "nop", "`executor`: nop (tasks RUNNING, nothing runs) or thermos (run the Thermos payloads locally)")
 	sandboxes := fs.String("sandboxes", "", "`directory` for the thermos executor's sandboxes (default under the temp dir)")
-	timeScale := fs.Float64("timescale", 1, "run the scheduler's `clock` this many times faster than real time")
+	timeScale := fs.Float64("timescale", 1, "run the scheduler's and the thermos executor's `clock` this many times faster than real time")
 	hosts := fs.String("hosts", "", "comma-separated simulated agent `hosts` (default agent-one,agent-two,agent-three)")
 	agentsFile := fs.String("agents", "", "JSON `file` listing the agents: [{\"host\": ..., \"attributes\": \"zone:west;host:a\", \"resources\": \"cpus:4;mem:8192;disk:20000;ports:[31000-31999]\"}] (default: three agents, see auroratest.DefaultAgents)")
 	minSLA := fs.Int("min_required_instances_for_sla_check", 20, "SLA policies apply to jobs with at least this many `instances`")
