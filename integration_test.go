@@ -133,7 +133,7 @@ func TestIntegrationSuite(t *testing.T) {
 		copts := []nixrealis.Option{nixrealis.WithPollInterval(time.Second)}
 		if cache := os.Getenv("AURORA_CACHE"); cache != "" {
 			secret := os.Getenv("AURORA_CACHE_SECRET_KEY")
-			_, err := sandbox.PublicKey(secret)
+			_, err := sandbox.ReadPublicKey(secret)
 			require.NoError(t, err, "AURORA_CACHE needs AURORA_CACHE_SECRET_KEY, the key its agents trust")
 			// The agents' nix.conf trusts the cache and its key; the
 			// payload only names the cache.

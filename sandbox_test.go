@@ -36,7 +36,7 @@ func newNixWorld(t testing.TB) *nixWorld {
 	dir := t.TempDir()
 	w := &nixWorld{n: &nix.Nix{}, secret: filepath.Join(dir, "cluster.sec"), cacheURL: "file://" + filepath.Join(dir, "cache")}
 	require.NoError(t, w.n.GenerateKey(context.Background(), "cluster-1", w.secret, filepath.Join(dir, "cluster.pub")))
-	pub, err := sandbox.PublicKey(w.secret)
+	pub, err := sandbox.ReadPublicKey(w.secret)
 	require.NoError(t, err)
 	w.pub = pub
 	return w
@@ -118,7 +118,7 @@ func TestCreateCancelledDuringBuild(t *testing.T) {
 	w := newNixWorld(t)
 	srv := newServer(t)
 	nonce := fmt.Sprintf("nixrealis-cancel-%d", time.Now().UnixNano())
-	slow := sandbox.Expr(fmt.Sprintf(`{ slow = builtins.derivation {
+	slow := sandbox.Source(fmt.Sprintf(`{ slow = builtins.derivation {
   name = "slow"; system = builtins.currentSystem; builder = "/bin/sh";
   args = [ "-c" "echo %s; /bin/sleep 3600; /bin/mkdir -p $out/bin" ];
 }; }`, nonce))

@@ -648,7 +648,7 @@ func (c *config) preparer(n *nix.Nix, cluster *embeddedCluster) (nixrealis.Sandb
 	if public != "" && secret != "" {
 		// The agents trust the key in their nix.conf; a -publicKey that
 		// is not -secretKey's would make every init_sandbox fail.
-		derived, err := sandbox.PublicKey(secret)
+		derived, err := sandbox.ReadPublicKey(secret)
 		if err != nil {
 			return nixrealis.Sandbox{}, fmt.Errorf("-secretKey=%s: %w", secret, err)
 		}
@@ -706,7 +706,7 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 	if err := n.GenerateKey(ctx, "example-cluster-1", e.secretKey, filepath.Join(dir, "cluster.pub")); err != nil {
 		return nil, fmt.Errorf("making the example cluster's signing key: %w", err)
 	}
-	if e.publicKey, err = sandbox.PublicKey(e.secretKey); err != nil {
+	if e.publicKey, err = sandbox.ReadPublicKey(e.secretKey); err != nil {
 		return nil, err
 	}
 	if c.loaded != nil {

@@ -123,7 +123,7 @@ func setupBenchClosure(b *testing.B, attr string) *benchClosure {
 			b.Fatal(err)
 		}
 	}
-	pub, err := PublicKey(secret)
+	pub, err := ReadPublicKey(secret)
 	if err != nil {
 		b.Fatal(err)
 	}

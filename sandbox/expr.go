@@ -48,11 +48,11 @@ func NixPath(name string) PackageSet { return PackageSet{nixPath: name} }
 // default.nix). A relative path is made absolute when the set is used.
 func File(path string) PackageSet { return PackageSet{file: path} }
 
-// Expr is the package set given as Nix source text, e.g.
+// Source is the package set given as Nix source text, e.g.
 // "import <nixpkgs> { overlays = [ ... ]; }". The text is written to a
 // file in the work directory and imported from there, so relative paths in
 // it would resolve against that directory: use absolute paths or <...>.
-func Expr(source string) PackageSet { return PackageSet{expr: source} }
+func Source(source string) PackageSet { return PackageSet{expr: source} }
 
 // String describes the set for messages: <nixpkgs>, a file name, or
 // "expression".
@@ -100,10 +100,10 @@ func (s PackageSet) References(path ...string) Package {
 	return Package{set: s, attrPath: append([]string(nil), path...), refs: true}
 }
 
-// StorePath is an already-built package by its store path. It must be
+// Prebuilt is an already-built package by its store path. It must be
 // valid in the client's store when the sandbox is evaluated (Nix checks
 // it) and is shipped with the sandbox's closure.
-func StorePath(path string) Package { return Package{storePath: path} }
+func Prebuilt(path string) Package { return Package{storePath: path} }
 
 // String describes the package: "<set>#a.b" or the store path.
 func (p Package) String() string {
@@ -121,7 +121,7 @@ func (p Package) validate(field string) error {
 		return checkStorePath(field, p.storePath)
 	}
 	if len(p.attrPath) == 0 && !p.refs {
-		return fmt.Errorf("%w: %s has no attribute path; use sandbox.Attr(\"hello\") or sandbox.StorePath(\"/nix/store/...\")", ErrInvalid, field)
+		return fmt.Errorf("%w: %s has no attribute path; use sandbox.Attr(\"hello\") or sandbox.Prebuilt(\"/nix/store/...\")", ErrInvalid, field)
 	}
 	for i, a := range p.attrPath {
 		if a == "" {
@@ -216,7 +216,7 @@ type jsonSpec struct {
 }
 
 // JSON returns the spec argument for the sandbox expression. Package sets
-// given as source text ([Expr]) are written to exprDir as
+// given as source text ([Source]) are written to exprDir as
 // set-<sha256>.nix (the directory must exist); files are made absolute.
 // The result depends only on s (and exprDir), so it is deterministic.
 func (s Spec) JSON(exprDir string) ([]byte, error) {

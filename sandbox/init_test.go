@@ -41,7 +41,7 @@ func newWorld(t testing.TB) *world {
 	ctx := context.Background()
 	w.secret = filepath.Join(dir, "cluster.sec")
 	require.NoError(t, w.n.GenerateKey(ctx, "cluster-1", w.secret, filepath.Join(dir, "cluster.pub")))
-	pub, err := PublicKey(w.secret)
+	pub, err := ReadPublicKey(w.secret)
 	require.NoError(t, err)
 	w.pub = pub
 	require.NoError(t, w.n.GenerateKey(ctx, "other-1", filepath.Join(dir, "other.sec"), filepath.Join(dir, "other.pub")))

@@ -43,7 +43,7 @@ func TestGoldenExpression(t *testing.T) {
 		{"build-tools", Spec{Name: "aurora-sandbox-c-r-e-tools", System: "x86_64-linux",
 			BuildTools: []Package{pkgs.Attr("buildtools")}, Packages: []Package{pkgs.Attr("hello")}}},
 		{"expression-set", Spec{Name: "aurora-sandbox-c-r-e-expr", System: "x86_64-linux", Shell: "/bin/bash", Path: "/usr/bin:/bin",
-			Packages: []Package{Expr(exprSet).Attr("hi")}}},
+			Packages: []Package{Source(exprSet).Attr("hi")}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,7 +145,7 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 	j := testJob(job.NewProcess("web", "hello"), job.NewProcess(InitProcessName, "true"))
 	_, err := Prepare(context.Background(), j, Packages{
 		"nope": {Attr("hello")},
-		"web":  {StorePath("/nix/store/short"), Attr("")},
+		"web":  {Prebuilt("/nix/store/short"), Attr("")},
 	}, Options{Agent: Agent{TrustedKeys: []string{"cluster-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU="}}})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalid))

@@ -39,9 +39,9 @@ type PushOptions struct {
 	GCRoot string
 }
 
-// PublicKey returns the public half ("name:base64") of the secret key in
+// ReadPublicKey returns the public half ("name:base64") of the secret key in
 // the file at path, the value agents list in trusted-public-keys.
-func PublicKey(secretKeyFile string) (string, error) {
+func ReadPublicKey(secretKeyFile string) (string, error) {
 	data, err := os.ReadFile(secretKeyFile)
 	if err != nil {
 		return "", fmt.Errorf("sandbox: reading secret key: %w", err)
@@ -85,7 +85,7 @@ func Push(ctx context.Context, p Paths, c Cache, opts PushOptions) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	pub, err := PublicKey(c.SecretKeyFile)
+	pub, err := ReadPublicKey(c.SecretKeyFile)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	n := &nix.Nix{}
 	secret := filepath.Join(dir, "cluster.sec")
 	require.NoError(t, n.GenerateKey(ctx, "cluster-1", secret, filepath.Join(dir, "cluster.pub")))
-	pub, err := sandbox.PublicKey(secret)
+	pub, err := sandbox.ReadPublicKey(secret)
 	require.NoError(t, err)
 	cache := "file://" + filepath.Join(dir, "cache")
 

@@ -200,13 +200,13 @@ func (f *File) SandboxPackages(def func() (sandbox.PackageSet, error)) (sandbox.
 			var sp sandbox.Package
 			switch {
 			case p.StorePath != "":
-				sp = sandbox.StorePath(p.StorePath)
+				sp = sandbox.Prebuilt(p.StorePath)
 			case p.Set.File != "":
 				sp = sandbox.File(p.Set.File).Attr(p.Attr...)
 			case p.Set.NixPath != "":
 				sp = sandbox.NixPath(p.Set.NixPath).Attr(p.Attr...)
 			case p.Set.Expr != "":
-				sp = sandbox.Expr(p.Set.Expr).Attr(p.Attr...)
+				sp = sandbox.Source(p.Set.Expr).Attr(p.Attr...)
 			default:
 				if defSet == nil {
 					set, err := def()

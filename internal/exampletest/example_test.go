@@ -102,7 +102,7 @@ func againstScheduler(t *testing.T) func(args ...string) result {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
-	pub, err := sandbox.PublicKey(secret)
+	pub, err := sandbox.ReadPublicKey(secret)
 	require.NoError(t, err)
 	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
 		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
