@@ -33,18 +33,23 @@ import "fmt"
 func Unmarshal(data []byte) (*Job, error) {
 	d := decoder{data: data}
 	j := NewJob()
+	if err := d.document(j); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// document decodes the whole of d.data, one JSON object, into j.
+func (d *decoder) document(j *Job) error {
 	d.ws()
-	jobSchema.decode(&d, j)
+	jobSchema.decode(d, j)
 	if d.err == nil {
 		d.ws()
 		if d.pos < len(d.data) {
 			d.syntax("trailing data after the JSON document")
 		}
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	return j, nil
+	return d.err
 }
 
 // Config is a whole Aurora job as a JSON object, the shape of Aurora's
@@ -64,16 +69,8 @@ type Config struct {
 func UnmarshalConfig(data []byte) (*Config, error) {
 	c := newConfig()
 	d := decoder{data: data, config: c}
-	d.ws()
-	jobSchema.decode(&d, c.Job)
-	if d.err == nil {
-		d.ws()
-		if d.pos < len(d.data) {
-			d.syntax("trailing data after the JSON document")
-		}
-	}
-	if d.err != nil {
-		return nil, d.err
+	if err := d.document(c.Job); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
