@@ -230,7 +230,7 @@ func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.S
 	}
 	from := t.status
 	if st.changeState(t, status, "Transition forced by "+userOf(ctx)) && terminalStates[status] && assignedStates[from] && !terminalStates[from] {
-		st.kills = append(st.kills, t.id)
+		st.kill(t)
 	}
 	return a.ok(nil), nil
 }

@@ -99,6 +99,7 @@ type agent struct {
 	ports     map[int32]bool // ports held by tasks on this agent
 	tasks     map[*taskRec]bool
 	index     int
+	cut       *partitionState // non-nil while partitioned
 }
 
 func (a *agent) free() resources {

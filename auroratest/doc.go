@@ -106,8 +106,29 @@
 // LOST) and triggerImplicitTaskReconciliation work with or without it.
 // Without DataDir everything is in memory.
 //
+// Partitions: Server.Partition(host) (or PartitionAgent(agentID), as two
+// agents may share a host) cuts agents off as a network partition between
+// the Mesos master and them would, and Restore (RestoreAgent) reconnects
+// them; the server's HTTP endpoints POST /admin/partition and
+// /admin/restore with host=HOST or agent=AGENT_ID do the same (with the
+// credentials when basic authentication is on). A partitioned agent makes
+// no offers; its tasks go PARTITIONED (timesPartitioned counts it) and
+// keep running, and what its executor reports, like the kills sent to it,
+// is held until it is restored. Per the task's PartitionPolicy, as
+// Aurora's PartitionManager does, a task with no policy or with
+// reschedule=true goes LOST ("Task partitioned for too long.") delay_secs
+// (default 0) after it was partitioned, on the scaled clock, and is
+// replaced elsewhere; with reschedule=false it stays PARTITIONED until
+// its agent is back and then goes back to its state (or gets the held
+// updates). A task partitioned while KILLING, RESTARTING, DRAINING or
+// PREEMPTING, or one of those actions on a PARTITIONED task, goes LOST at
+// once ("Action performed on partitioned task, marking as LOST."),
+// rescheduled unless it was being killed. Tasks LOST meanwhile are killed
+// on the agent when it comes back. Partitioned agents and what they hold
+// are kept in storage with the rest.
+//
 // Not modelled: Mesos offers as such (agents are always offered),
 // revocable resources, cron schedules firing on their own (startCronJob
-// runs a cron job), partition awareness, and the update ERROR state (which
+// runs a cron job), and the update ERROR state (which
 // Aurora enters on internal failures only).
 package auroratest

@@ -235,6 +235,10 @@ func (st *state) place() {
 				g.pos = 0
 			}
 			a := g.cands[g.pos]
+			if a.cut != nil {
+				g.drop() // a partitioned agent makes no offers
+				continue
+			}
 			if r, ok := st.reserved[a]; ok && r != g.key {
 				g.drop()
 				continue

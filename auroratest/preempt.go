@@ -84,7 +84,7 @@ func (st *state) preemptFor(t *taskRec) bool {
 	req := st.request(t.cfg.tc)
 	agg := st.jobAttrs(t.job)
 	for _, a := range st.agents {
-		if _, ok := st.reserved[a]; ok {
+		if _, ok := st.reserved[a]; ok || a.cut != nil {
 			continue
 		}
 		var victims []*taskRec

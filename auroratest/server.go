@@ -253,6 +253,8 @@ func (s *Server) Start() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api", s.withLatency(s.apiHandler()))
+	mux.Handle("/admin/partition", s.partitionHandler(true))
+	mux.Handle("/admin/restore", s.partitionHandler(false))
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
 	mux.HandleFunc("/leaderhealth", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

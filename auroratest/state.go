@@ -197,7 +197,6 @@ func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *t
 	if ancestor != nil {
 		t.ancestor = ancestor.id
 		t.failures = ancestor.failures
-		t.partition = ancestor.partition
 	}
 	st.tasks = append(st.tasks, t)
 	st.byID[t.id] = t
@@ -216,6 +215,10 @@ func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *t
 
 func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
 	ev := &aurora.TaskEvent{Timestamp: st.s.now().UnixMilli(), Status: to, Scheduler: thrift.StringPtr("auroratest")}
+	if to == aurora.ScheduleStatus_PARTITIONED {
+		t.partition++
+		t.events = compactPartitionEvents(t.events)
+	}
 	if msg != "" {
 		ev.Message = thrift.StringPtr(msg)
 	}
@@ -254,15 +257,33 @@ func (st *state) changeState(t *taskRec, to aurora.ScheduleStatus, msg string) b
 	st.record(t, to, msg)
 	switch to {
 	case aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING:
-		st.kills = append(st.kills, t.id)
+		st.kill(t)
+	case aurora.ScheduleStatus_LOST:
+		if from == aurora.ScheduleStatus_PARTITIONED {
+			st.kill(t)
+		}
 	}
 	if terminalStates[to] {
 		st.release(t)
 		st.maybeReschedule(t, from)
 		st.taskTerminated(t)
 	}
+	// An action on a partitioned task, or a partition during one, cannot
+	// reach the agent: Aurora marks the task LOST at once.
+	if to == aurora.ScheduleStatus_PARTITIONED && interrupting(from) || from == aurora.ScheduleStatus_PARTITIONED && interrupting(to) {
+		st.changeState(t, aurora.ScheduleStatus_LOST, msgLostPartitioned)
+	}
 	st.s.wake()
 	return true
+}
+
+// interrupting tells the states of an action on a task in progress.
+func interrupting(s aurora.ScheduleStatus) bool {
+	switch s {
+	case aurora.ScheduleStatus_KILLING, aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING:
+		return true
+	}
+	return false
 }
 
 // maybeReschedule implements the rescheduling rules of Aurora's
@@ -271,6 +292,15 @@ func (st *state) maybeReschedule(t *taskRec, from aurora.ScheduleStatus) {
 	to := t.status
 	resched := false
 	switch from {
+	case aurora.ScheduleStatus_PARTITIONED:
+		switch to {
+		case aurora.ScheduleStatus_LOST:
+			// Not when the task went KILLING -> PARTITIONED -> LOST.
+			resched = !slices.ContainsFunc(t.events, func(e *aurora.TaskEvent) bool { return e.Status == aurora.ScheduleStatus_KILLING })
+		case aurora.ScheduleStatus_FAILED:
+			max := t.cfg.tc.MaxTaskFailures
+			resched = t.cfg.tc.IsService || max == -1 || t.failures < max-1
+		}
 	case aurora.ScheduleStatus_RESTARTING, aurora.ScheduleStatus_DRAINING, aurora.ScheduleStatus_PREEMPTING:
 		resched = true
 	case aurora.ScheduleStatus_KILLING:
@@ -424,10 +454,17 @@ func (st *state) step() bool {
 		st.prune(now)
 	}
 	for _, t := range st.tasks {
-		if t.status == aurora.ScheduleStatus_THROTTLED {
+		switch t.status {
+		case aurora.ScheduleStatus_THROTTLED:
 			if !now.Before(t.throttle) {
 				st.changeState(t, aurora.ScheduleStatus_PENDING, "")
 			} else {
+				busy = true
+			}
+		case aurora.ScheduleStatus_PARTITIONED:
+			if due, ok := partitionDue(t); ok && !now.Before(due) {
+				st.changeState(t, aurora.ScheduleStatus_LOST, msgPartitionedTooLong)
+			} else if ok {
 				busy = true
 			}
 		}
@@ -485,14 +522,19 @@ func (s *Server) report(u StatusUpdate) {
 	if s.st == nil {
 		return
 	}
-	t := s.st.byID[u.TaskID]
-	if t == nil || terminalStates[t.status] {
+	if t := s.st.byID[u.TaskID]; t != nil && s.st.hold(t, u) {
 		return
 	}
-	if u.Status == t.status {
+	s.st.apply(u)
+}
+
+// apply applies a status update from an agent.
+func (st *state) apply(u StatusUpdate) {
+	t := st.byID[u.TaskID]
+	if t == nil || terminalStates[t.status] || u.Status == t.status {
 		return
 	}
-	s.st.changeState(t, u.Status, u.Message)
+	st.changeState(t, u.Status, u.Message)
 }
 
 // loop is the scheduler's single background goroutine: it runs step and

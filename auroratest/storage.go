@@ -42,9 +42,11 @@ var (
 	bucketQuotas  = []byte("quotas")
 	bucketUpdates = []byte("updates")
 	bucketHosts   = []byte("hosts")
-	allBuckets    = [][]byte{bucketMeta, bucketConfigs, bucketTasks, bucketCron, bucketQuotas, bucketUpdates, bucketHosts}
-	keyClock      = []byte("clock")
-	keyVersion    = []byte("version")
+	// bucketPartitions holds the partitioned agents, by agent id.
+	bucketPartitions = []byte("partitions")
+	allBuckets       = [][]byte{bucketMeta, bucketConfigs, bucketTasks, bucketCron, bucketQuotas, bucketUpdates, bucketHosts, bucketPartitions}
+	keyClock         = []byte("clock")
+	keyVersion       = []byte("version")
 )
 
 // store is the persistent side of a state: what was written, so that a
@@ -295,6 +297,7 @@ func mustJSON(v any) string {
 func (sto *store) smallBuckets(st *state, cfgs map[string][]byte) map[string]map[string]string {
 	out := map[string]map[string]string{
 		string(bucketCron): {}, string(bucketQuotas): {}, string(bucketUpdates): {}, string(bucketHosts): {},
+		string(bucketPartitions): st.partitionRecords(),
 	}
 	for k, job := range st.cron {
 		out[string(bucketCron)][k.String()] = string(toThrift(job))

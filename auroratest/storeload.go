@@ -85,6 +85,10 @@ func (s *Server) readState(db *bolt.DB) (*state, *store, time.Time, error) {
 		if err != nil {
 			return err
 		}
+		err = tx.Bucket(bucketPartitions).ForEach(func(k, v []byte) error { return st.loadPartition(string(k), v) })
+		if err != nil {
+			return err
+		}
 		return tx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
 			var r hostRecord
 			if err := json.Unmarshal(v, &r); err != nil {
