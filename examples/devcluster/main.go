@@ -24,6 +24,17 @@
 // serve, signed by those keys. Without them the agents share this
 // machine's /nix and its nix.conf.
 //
+// Partitions: POST /admin/partition on the scheduler's port, with
+// host=HOST (every agent of that host) or agent=AGENT_ID (one agent, a
+// task's slaveId, when agents share a host), cuts agents off as a network
+// partition would: their tasks go PARTITIONED and, per their job's
+// PartitionPolicy, are LOST and rescheduled (no policy: at once) or wait
+// for POST /admin/restore with the same parameters. With -user, give the
+// credentials:
+//
+//	curl -u aurora:secret -X POST 'http://127.0.0.1:8081/admin/partition?host=agent-one'
+//	curl -u aurora:secret -X POST 'http://127.0.0.1:8081/admin/restore?host=agent-one'
+//
 // With -data_dir the scheduler's state survives a restart, even SIGKILL:
 // started again on the same directories, it has its jobs, tasks, updates,
 // quotas and maintenance back, the thermos executor re-adopts the task
@@ -92,6 +103,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	substituters := fs.String("substituters", "", "comma-separated binary cache `URLs` the agents substitute from (their nix.conf's substituters; with -executor thermos, as root: every agent then has a Nix store of its own); a job can name only these")
 	trustedKeys := fs.String("trusted_public_keys", "", "comma-separated `keys` (name:base64, the cache's .pub file) whose signatures the agents accept (their nix.conf's trusted-public-keys)")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of devcluster:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nPartitions: POST /admin/partition?host=HOST (or agent=AGENT_ID) cuts agents off,\n"+
+			"POST /admin/restore?host=HOST (or agent=AGENT_ID) reconnects them, e.g.\n"+
+			"  curl -X POST 'http://127.0.0.1:8081/admin/partition?host=agent-one'\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
