@@ -168,8 +168,15 @@ func TestUpdateControls(t *testing.T) {
 	_, err := c.Create(ctx, helloService("echo v1; sleep 1000", 2))
 	require.NoError(t, err)
 
+	// The updates to pause watch their one batch for an hour (3.6 s on the
+	// scaled clock), so each is still rolling when Pause arrives, however
+	// slowly the loaded machine runs this goroutine.
+	slow := job.DefaultUpdate()
+	slow.Watch = new(time.Hour)
+	slow.BatchSize = 2
+
 	// Pause, resume, follow to the end.
-	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2), nixrealis.NoWait(), nixrealis.Message("v2"))
+	res, err := c.Update(ctx, helloService("echo v2; sleep 1000", 2).WithUpdate(slow), nixrealis.NoWait(), nixrealis.Message("v2"))
 	require.NoError(t, err)
 	require.NoError(t, c.Pause(ctx, *res.Key, nixrealis.Message("hold")))
 	info, err := c.UpdateInfo(ctx, *res.Key)
@@ -188,7 +195,7 @@ func TestUpdateControls(t *testing.T) {
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, res.Status)
 
 	// Roll back a paused update.
-	res, err = c.Update(ctx, helloService("echo v3; sleep 1000", 2), nixrealis.NoWait())
+	res, err = c.Update(ctx, helloService("echo v3; sleep 1000", 2).WithUpdate(slow), nixrealis.NoWait())
 	require.NoError(t, err)
 	require.NoError(t, c.Pause(ctx, *res.Key, nixrealis.Message("hold")))
 	require.NoError(t, c.Rollback(ctx, *res.Key, nixrealis.Message("no")))
