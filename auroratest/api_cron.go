@@ -3,31 +3,12 @@ package auroratest
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 )
 
-var cronField = regexp.MustCompile(`^[0-9A-Za-z*?/,#-]+$`)
-
-// validCron accepts five-field cron schedules as Aurora's cron parser
-// does, checking the field count and characters only.
-func validCron(s string) bool {
-	f := strings.Fields(s)
-	if len(f) != 5 {
-		return false
-	}
-	for _, x := range f {
-		if !cronField.MatchString(x) {
-			return false
-		}
-	}
-	return true
-}
-
-// ScheduleCronJob implements scheduleCronJob. auroratest stores the
-// template but never fires it on its schedule: startCronJob runs it.
+// ScheduleCronJob implements scheduleCronJob: the template is stored and
+// fires on its schedule, on the scheduler's clock (see fireCron).
 func (a *api) ScheduleCronJob(ctx context.Context, description *aurora.JobConfiguration) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	return a.cronUpsert(description, false), nil
@@ -53,22 +34,28 @@ func (a *api) cronUpsert(description *aurora.JobConfiguration, mustExist bool) *
 	if st.activeUpdate(key) != nil {
 		return a.updating()
 	}
-	if mustExist && st.cron[key] == nil {
-		return a.invalid(fmt.Sprintf("No cron template found for the given key: %s", key))
+	if err := st.checkCronUpdate(job); err != nil {
+		return a.fromErr(err)
 	}
-	if st.cron[key] == nil && len(st.activeTasks(key)) > 0 {
+	// CronJobManagerImpl.updateJob when the template exists (or for
+	// replaceCronTemplate), createJob after checkJobExists otherwise;
+	// both parse the schedule (SanitizedCronJob) and refuse RUN_OVERLAP.
+	exists := st.cron[key] != nil
+	if !mustExist && !exists && len(st.activeTasks(key)) > 0 {
 		return a.invalid(fmt.Sprintf("Job %s already exists", key))
+	}
+	if _, ok := parseCron(*job.CronSchedule); !ok {
+		return a.invalid("Invalid cron schedule: " + *job.CronSchedule)
 	}
 	if job.CronCollisionPolicy == aurora.CronCollisionPolicy_RUN_OVERLAP {
 		return a.invalid("The RUN_OVERLAP collision policy has been removed (AURORA-38).")
 	}
-	if !validCron(*job.CronSchedule) {
-		return a.invalid("Invalid cron schedule: " + *job.CronSchedule)
-	}
-	if err := st.checkCronUpdate(job); err != nil {
-		return a.fromErr(err)
+	if mustExist && !exists {
+		return a.invalid(fmt.Sprintf("No cron job found for %s.", key))
 	}
 	st.cron[key] = job
+	st.scheduleCron(key)
+	a.s.wake()
 	return a.ok(nil)
 }
 
@@ -85,12 +72,12 @@ func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (r *aur
 		return a.ok(nil, fmt.Sprintf("Job %s is not scheduled with cron", key)), nil
 	}
 	delete(st.cron, key)
+	st.scheduleCron(key)
 	return a.ok(nil), nil
 }
 
-// StartCronJob implements startCronJob: the job's instances are started
-// now. With KILL_EXISTING active tasks are killed first; with CANCEL_NEW
-// the run is skipped while tasks are active.
+// StartCronJob implements startCronJob: the cron job runs now, as when
+// its schedule fires (triggerCron), with its collision policy.
 func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
@@ -99,23 +86,10 @@ func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.R
 		return a.badKey(), nil
 	}
 	key := keyOf(job)
-	tmpl := st.cron[key]
-	if tmpl == nil {
+	if st.cron[key] == nil {
 		return a.invalid(fmt.Sprintf("Failed to start cron job - No cron job found for %s.", key)), nil
 	}
-	active := st.activeTasks(key)
-	if len(active) > 0 {
-		if tmpl.CronCollisionPolicy == aurora.CronCollisionPolicy_CANCEL_NEW {
-			return a.ok(nil), nil
-		}
-		for _, t := range active {
-			st.changeState(t, aurora.ScheduleStatus_KILLING, "Killed by cron collision policy KILL_EXISTING.")
-		}
-	}
-	cfg := newConfig(tmpl.TaskConfig)
-	for i := range tmpl.InstanceCount {
-		st.insertTask(key, i, cfg, nil, 0)
-	}
+	st.triggerCron(key)
 	a.s.wake()
 	return a.ok(nil), nil
 }

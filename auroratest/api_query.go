@@ -147,14 +147,27 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Respons
 			job = &aurora.JobConfiguration{Key: k.thrift(), Owner: t.cfg.tc.Owner, TaskConfig: t.cfg.tc,
 				InstanceCount: int32(len(st.activeTasks(k)))}
 		}
-		sums = append(sums, &aurora.JobSummary{Job: clone(job), Stats: stats[k]})
+		sums = append(sums, st.jobSummary(job, stats[k]))
 	}
 	for k, job := range st.cron {
 		if stats[k] == nil && (role == "" || k.role == role) {
-			sums = append(sums, &aurora.JobSummary{Job: clone(job), Stats: &aurora.JobStats{}})
+			sums = append(sums, st.jobSummary(job, &aurora.JobStats{}))
 		}
 	}
 	return a.ok(&aurora.Result_{JobSummaryResult_: &aurora.JobSummaryResult_{Summaries: sums}}), nil
+}
+
+// jobSummary is one JobSummary; a cron job's has nextCronRunMs, its
+// schedule's next fire time after now (CronPredictorImpl).
+func (st *state) jobSummary(job *aurora.JobConfiguration, stats *aurora.JobStats) *aurora.JobSummary {
+	sum := &aurora.JobSummary{Job: clone(job), Stats: stats}
+	if job.CronSchedule != nil {
+		if next, ok := nextCron(*job.CronSchedule, st.s.now()); ok {
+			ms := next.UnixMilli()
+			sum.NextCronRunMs = &ms
+		}
+	}
+	return sum
 }
 
 // GetConfigSummary implements getConfigSummary.

@@ -80,6 +80,33 @@
 // Aurora's 45 s watch runs in milliseconds while keeping the real
 // scheduler's semantics.
 //
+// Cron jobs (scheduleCronJob, replaceCronTemplate) fire on their
+// schedule on the scaled clock, in UTC (Aurora's default -cron_timezone).
+// Schedules are parsed by github.com/robfig/cron/v3 within the grammar of
+// Aurora's CrontabEntry: five fields of "*", "5", "1-5", "*/5" and
+// "1-5/2" (names for months and days, Sunday 0), not both a day of the
+// month and a day of the week; anything else is refused with "Invalid
+// cron schedule: ...", and RUN_OVERLAP with "The RUN_OVERLAP collision
+// policy has been removed (AURORA-38).". A run, by the schedule or by
+// startCronJob, starts the template's instances; when the job still has
+// active tasks, KILL_EXISTING (the default) kills them ("Killed by
+// cronScheduler") and starts the run once they are gone, CANCEL_NEW skips
+// the run. Fire times missed while the clock jumped fire once, as
+// Quartz's default misfire policy does. getJobs reports the templates
+// with cronSchedule and cronCollisionPolicy, getJobSummary their
+// nextCronRunMs. With DataDir the templates survive a restart and are
+// scheduled again from the recovered clock; a KILL_EXISTING run waiting
+// for its kill does not, as in Aurora, whose Quartz triggers live in
+// memory. For deterministic tests, Server.StartTime sets the clock at
+// Start and Server.Advance moves it forward, triggering the cron jobs
+// that come due before it returns:
+//
+//	srv := auroratest.NewUnstartedServer()
+//	srv.StartTime = time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
+//	srv.Start()
+//	// scheduleCronJob with "0 * * * *": nothing runs until 01:00.
+//	srv.Advance(time.Hour) // the 01:00 run's tasks exist now
+//
 // Task history is pruned as Aurora prunes it (terminal tasks go after 48 h,
 // or after 1 h beyond the 100 latest of a job), on the scaled clock.
 //
@@ -128,7 +155,6 @@
 // are kept in storage with the rest.
 //
 // Not modelled: Mesos offers as such (agents are always offered),
-// revocable resources, cron schedules firing on their own (startCronJob
-// runs a cron job), and the update ERROR state (which
-// Aurora enters on internal failures only).
+// revocable resources and the update ERROR state (which Aurora enters
+// on internal failures only).
 package auroratest

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
@@ -77,6 +78,13 @@ type Server struct {
 	// a 45 s update watch lasts 45 ms. Timestamps reported to clients are
 	// on the scaled clock. Zero means 1.
 	TimeScale float64
+
+	// StartTime is the scheduler's clock at Start: tests set it to put
+	// cron fire times where they want them (with Advance, a schedule then
+	// fires when the test says so, however loaded the machine). Zero
+	// means now. With DataDir, a later clock recovered from storage wins,
+	// so the clock never goes back.
+	StartTime time.Time
 
 	// Cluster is the cluster name in every response's ServerInfo
 	// (-cluster_name). Empty means "devcluster".
@@ -183,6 +191,7 @@ type Server struct {
 	realStart time.Time
 	epoch     time.Time
 	scale     float64
+	advanced  atomic.Int64 // nanoseconds Advance added to the clock
 
 	st     *state
 	staged *state // a backup loaded by stageRecovery
@@ -238,6 +247,9 @@ func (s *Server) Start() {
 	s.loopDone = make(chan struct{})
 	s.realStart = time.Now()
 	s.epoch = s.realStart
+	if !s.StartTime.IsZero() {
+		s.epoch = s.StartTime
+	}
 	agents, err := s.parseAgents()
 	if err != nil {
 		s.mu.Unlock()
@@ -362,7 +374,33 @@ func (s *Server) ClientOptions() []realis.ClientOption {
 
 // now returns the scheduler's (scaled) time.
 func (s *Server) now() time.Time {
-	return s.epoch.Add(time.Duration(float64(time.Since(s.realStart)) * s.scale))
+	return s.epoch.Add(time.Duration(float64(time.Since(s.realStart))*s.scale) + time.Duration(s.advanced.Load()))
+}
+
+// Now returns the scheduler's clock: StartTime (or the time of Start)
+// plus the real time since Start times TimeScale, plus what Advance
+// added.
+func (s *Server) Now() time.Time { return s.now() }
+
+// Advance moves the scheduler's clock forward by d (a negative d is
+// ignored) and does at once the work that has come due: cron jobs whose
+// fire time has come are triggered before Advance returns (their new
+// tasks exist, or the tasks their KILL_EXISTING policy kills are
+// KILLING), so a test can fire a schedule deterministically. Rolling
+// updates, throttled tasks, preemption and history pruning see the jump
+// on their next round, as if the time had passed.
+func (s *Server) Advance(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanced.Add(int64(d))
+	if s.st != nil && s.started && !s.closed {
+		s.st.cronWake = s.st.fireCron(s.now())
+		s.commit()
+	}
+	s.wake()
 }
 
 // realDuration converts a duration on the scheduler's clock into real time.

@@ -76,14 +76,20 @@ func (t *taskRec) lastEventTime() int64 {
 // server's single lock (Server.mu): it is only touched with that lock
 // held, so every transition is observed in order.
 type state struct {
-	s       *Server
-	tasks   []*taskRec
-	byID    map[string]*taskRec
-	byJob   map[jobKey][]*taskRec // tasks of each job, in creation order
-	cron    map[jobKey]*aurora.JobConfiguration
-	quotas  map[string]*aurora.ResourceAggregate
-	updates []*update
-	ports   map[int32]bool
+	s     *Server
+	tasks []*taskRec
+	byID  map[string]*taskRec
+	byJob map[jobKey][]*taskRec // tasks of each job, in creation order
+	cron  map[jobKey]*aurora.JobConfiguration
+	// cronNext is each cron job's next fire time on the scheduler's
+	// clock, cronRuns its KILL_EXISTING run waiting for the kill, and
+	// cronWake the earliest fire time (zero: none).
+	cronNext map[jobKey]time.Time
+	cronRuns map[jobKey]*cronRun
+	cronWake time.Time
+	quotas   map[string]*aurora.ResourceAggregate
+	updates  []*update
+	ports    map[int32]bool
 
 	agents   []*agent
 	modes    map[string]aurora.MaintenanceMode // host -> mode
@@ -111,6 +117,8 @@ func newState(s *Server, agents []*agent) *state {
 		byID:     map[string]*taskRec{},
 		byJob:    map[jobKey][]*taskRec{},
 		cron:     map[jobKey]*aurora.JobConfiguration{},
+		cronNext: map[jobKey]time.Time{},
+		cronRuns: map[jobKey]*cronRun{},
 		quotas:   map[string]*aurora.ResourceAggregate{},
 		ports:    map[int32]bool{},
 		agents:   agents,
@@ -469,6 +477,7 @@ func (st *state) step() bool {
 			}
 		}
 	}
+	st.cronWake = st.fireCron(now)
 	st.place()
 	busy = st.preempt(now) || busy
 	busy = st.pollMaintenance(now) || busy
@@ -547,6 +556,10 @@ func (s *Server) loop() {
 	for {
 		s.mu.Lock()
 		busy := s.st.step()
+		cronIn := time.Duration(-1)
+		if !s.st.cronWake.IsZero() {
+			cronIn = max(s.st.cronWake.Sub(s.now()), 0)
+		}
 		launches, kills := s.st.launches, s.st.kills
 		s.st.launches, s.st.kills = nil, nil
 		recon, restarted := s.st.reconciling(launches)
@@ -564,10 +577,14 @@ func (s *Server) loop() {
 		}
 		// Sleep until there is work: a call or a report kicks the loop;
 		// rolling updates and throttled tasks need a tick; history is
-		// pruned every pruneInterval of the scheduler's clock.
+		// pruned every pruneInterval of the scheduler's clock; cron jobs
+		// fire at their next fire time.
 		wait := max(s.realDuration(pruneInterval), tick)
 		if busy {
 			wait = tick
+		}
+		if cronIn >= 0 {
+			wait = max(min(wait, s.realDuration(cronIn)), 0)
 		}
 		timer.Reset(wait)
 		select {
