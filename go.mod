@@ -7,6 +7,7 @@ require (
 	github.com/paypal/gorealis v1.25.0
 	github.com/pkg/errors v0.9.1
 	github.com/pmezard/go-difflib v1.0.0
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/samuel/go-zookeeper v0.0.0-20171117190445-471cd4e61d7a
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/bbolt v1.4.3
@@ -14,7 +15,4 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5
 )
 
-require (
-	github.com/robfig/cron/v3 v3.0.1 // indirect
-	golang.org/x/sys v0.42.0 // indirect
-)
+require golang.org/x/sys v0.42.0 // indirect
