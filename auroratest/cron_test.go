@@ -23,7 +23,7 @@ var cronStart = time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
 // cronStart: its cron jobs fire when the test calls Advance.
 func cronServer(t *testing.T, dir string) *auroratest.Server {
 	t.Helper()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.StartTime = cronStart
 	srv.DataDir = dir
 	srv.Start()
@@ -64,7 +64,7 @@ func nextCronRun(t *testing.T, srv *auroratest.Server, name string) time.Time {
 // 00:00:30, so that the first run is at 00:01 (50 ms of real time later).
 func TestCronFiresOnScaledClock(t *testing.T) {
 	t.Parallel()
-	srv := auroratest.NewUnstartedServer()
+	srv := auroratest.NewUnstartedServer(nil)
 	srv.TimeScale = 600
 	srv.StartTime = cronStart
 	srv.Start()

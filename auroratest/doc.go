@@ -101,7 +101,7 @@
 // Start and Server.Advance moves it forward, triggering the cron jobs
 // that come due before it returns:
 //
-//	srv := auroratest.NewUnstartedServer()
+//	srv := auroratest.NewUnstartedServer(nil)
 //	srv.StartTime = time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
 //	srv.Start()
 //	// scheduleCronJob with "0 * * * *": nothing runs until 01:00.
