@@ -58,9 +58,9 @@ func TestJobCannotPoisonAgentStore(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
-	dir := t.TempDir()
+	dir := taskReachable(t, t.TempDir())
 	store := filepath.Join(dir, "agent-one-store")
-	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100,
+	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, RunAs: taskUser,
 		Agents:        map[string]thermosexec.Agent{"agent-one": {Store: store}},
 		TrustedCaches: []string{operator.cacheURL}, TrustedKeys: []string{operator.pub}}
 	t.Cleanup(ex.Close)

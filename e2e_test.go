@@ -31,8 +31,8 @@ func TestEndToEndNixJob(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
-	dir := t.TempDir()
-	exec := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, Agents: map[string]thermosexec.Agent{},
+	dir := taskReachable(t, t.TempDir())
+	exec := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, Agents: map[string]thermosexec.Agent{}, RunAs: taskUser,
 		TrustedCaches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}
 	hosts := []string{"agent-one", "agent-two"}
 	for _, h := range hosts {

@@ -33,7 +33,7 @@ type nixWorld struct {
 func newNixWorld(t testing.TB) *nixWorld {
 	t.Helper()
 	testenv.NeedNix(t)
-	dir := t.TempDir()
+	dir := taskReachable(t, t.TempDir()) // init_sandbox, as nobody, reads the cache
 	w := &nixWorld{n: &nix.Nix{}, secret: filepath.Join(dir, "cluster.sec"), cacheURL: "file://" + filepath.Join(dir, "cache")}
 	require.NoError(t, w.n.GenerateKey(context.Background(), "cluster-1", w.secret, filepath.Join(dir, "cluster.pub")))
 	pub, err := sandbox.ReadPublicKey(w.secret)

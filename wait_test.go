@@ -28,7 +28,7 @@ import (
 // 100 times faster to match).
 func thermosCluster(t *testing.T, agents map[string]thermosexec.Agent, configure ...func(*thermosexec.Executor)) (*auroratest.Server, *thermosexec.Executor) {
 	t.Helper()
-	exec := &thermosexec.Executor{Root: filepath.Join(t.TempDir(), "agents"), TimeScale: 100, Agents: agents}
+	exec := &thermosexec.Executor{Root: filepath.Join(taskReachable(t, t.TempDir()), "agents"), TimeScale: 100, Agents: agents, RunAs: taskUser}
 	for _, f := range configure {
 		f(exec) // before the scheduler uses the executor
 	}

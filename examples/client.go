@@ -691,6 +691,10 @@ type embeddedCluster struct {
 	cacheURL, secretKey, publicKey string
 }
 
+// embeddedTaskUser is the unprivileged user the embedded cluster runs every
+// task as, whatever its role: one that every Debian machine has.
+const embeddedTaskUser = "nobody"
+
 func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*embeddedCluster, error) {
 	dir, err := os.MkdirTemp("", "nixrealis-example-")
 	if err != nil {
@@ -721,8 +725,9 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 	} else {
 		out.line("not root: the simulated agent shares this machine's Nix store")
 	}
-	// Tasks of custom executors run as their role's user, who must reach
-	// the sandboxes.
+	// Every task runs as nobody (the operator's mapping of all roles, so
+	// that the default role, vagrant, needs no user on this machine; never
+	// root), who must reach the sandboxes and the cache.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -733,6 +738,7 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 		TrustedCaches: []string{e.cacheURL},
 		TrustedKeys:   []string{e.publicKey},
 		Agents:        map[string]thermosexec.Agent{"agent-1": agent},
+		RunAs:         embeddedTaskUser,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// The docker-compose executor of Aurora's custom-executors guide,
 		// played by a stand-in that needs no Docker.
@@ -749,6 +755,9 @@ func startEmbedded(ctx context.Context, n *nix.Nix, c *config, out *printer) (*e
 	e.srv.TimeScale = 10
 	e.srv.Start()
 	out.line(fmt.Sprintf("embedded Aurora scheduler at %s (agent-1; files under %s)", e.srv.URL, dir))
+	if os.Geteuid() == 0 {
+		out.line("tasks run as user " + embeddedTaskUser + " (every role; the embedded cluster's mapping)")
+	}
 	ok = true
 	return e, nil
 }

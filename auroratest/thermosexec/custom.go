@@ -8,9 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -189,15 +187,11 @@ func (r *customRun) run(ctx context.Context) {
 // prepare creates the sandbox (owned by the role's user when the agent is
 // root), fetches the task's URIs into it and opens its output files.
 func (r *customRun) prepare(ctx context.Context) (*CustomTask, error) {
-	u, err := user.Lookup(r.lt.Role)
+	ru, err := r.e.taskUser(r.lt.Role, r.lt.Host)
 	if err != nil {
-		return nil, fmt.Errorf("Failed to launch: user %q does not exist on %s: a task runs as its role's user, so create it on the agent or use a role whose user exists", r.lt.Role, r.lt.Host)
+		return nil, err
 	}
-	if os.Geteuid() == 0 {
-		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-		r.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
-	}
+	r.cred = ru.cred
 	_, root := r.e.agent(r.lt.Host)
 	id := r.lt.ExecutorID
 	if id == "" {
@@ -239,7 +233,7 @@ func (r *customRun) prepare(ctx context.Context) (*CustomTask, error) {
 			return nil, fmt.Errorf("Failed to launch: user %q cannot reach its sandbox: %s is not searchable by it (chmod o+x the agent's directories)", r.lt.Role, dir)
 		}
 	}
-	return &CustomTask{LaunchedTask: r.lt, Sandbox: sandbox, Fetched: fetched, User: r.lt.Role, Stdout: stdout, Stderr: stderr, x: r}, nil
+	return &CustomTask{LaunchedTask: r.lt, Sandbox: sandbox, Fetched: fetched, User: ru.name, Stdout: stdout, Stderr: stderr, x: r}, nil
 }
 
 // fetch fetches the task's URIs into sandbox with the agent's fetcher, as

@@ -88,6 +88,7 @@ func (s *standIn) only(t *testing.T) (*thermosexec.CustomTask, int) {
 func customWorld(t *testing.T, x thermosexec.CustomExecutor) (*thermosexec.Executor, realis.Realis) {
 	t.Helper()
 	e := newExecutor(t)
+	e.RunAs = "" // custom tasks here run as their roles (www-data)
 	// Tasks run as the role's user: the agent's directories must be
 	// searchable by it.
 	require.NoError(t, os.Chmod(e.Root, 0o755))

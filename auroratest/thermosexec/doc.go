@@ -64,10 +64,23 @@
 // named after the task's executor id (the executor's task_prefix and the
 // task id), fetches the URIs, reports STARTING, and hands the task to the
 // stand-in, which reports RUNNING and returns when the task ends or is
-// killed. A task's role must name a user of the agent's machine, as on a
-// Mesos agent (Aurora's guide: "user www-data must exist on the Agent");
-// when the agent runs as root the sandbox belongs to that user and
-// CustomTask.Command runs as it.
+// killed. CustomTask.Command runs as the task's user (see Users).
+//
+// # Users
+//
+// A task, Thermos' or a custom executor's, runs as its role's user, as
+// Thermos' runner and a Mesos agent do (Aurora's guide: "user www-data
+// must exist on the Agent"), or, when the operator set Executor.RunAs, as
+// that one user whatever the role (the example client's embedded cluster
+// maps every role to nobody). The user must exist on the agent's machine;
+// otherwise the task fails before any process runs with "Failed to
+// launch: user "NAME" does not exist on HOST: ...". A user of uid 0 (role
+// root, or RunAs root) is refused the same way unless the operator set
+// Executor.UnsafeRunTasksAsRoot. The sandbox is chowned to the user, who
+// must be able to search the directories above it (the launch fails
+// saying which one it cannot); USER, LOGNAME and {{thermos.user}} name it,
+// HOME is the sandbox. Only a root executor can switch users: one that
+// is not root runs every task as itself and looks no role up.
 //
 // # Simulated agents
 //
@@ -80,6 +93,22 @@
 // together, so nix-store run by init_sandbox realises paths into the
 // agent's store). This needs root, as the project's tests and CI have. An
 // agent without a Store runs with the host's /nix.
+//
+// An agent with a Store is a multi-user Nix machine: on its first task the
+// executor starts the agent's nix-daemon, as root, in a mount namespace of
+// its own with the same bind mount and NIX_CONF_DIR at the agent's
+// nix.conf (Store/etc/nix/nix.conf, from Executor.TrustedCaches and
+// TrustedKeys, naming no trusted users). It listens on
+// Store/nix/var/nix/daemon-socket/socket, which the tasks see at
+// /nix/var/nix/daemon-socket/socket, and the tasks' processes get
+// NIX_REMOTE=daemon: running as unprivileged users, they reach the store
+// only through the daemon, which ignores the substituters and keys an
+// untrusted client asks for, so a job's own commands cannot make the agent
+// trust a cache or key its operator did not. The per-user profile and GC
+// root directories are created mode 1777, as Nix's installer makes them.
+// Executor.Close stops the daemons and their workers. The daemon is
+// started with PR_SET_PDEATHSIG, so it also dies when the executor's
+// process is killed.
 //
 // # Time
 //
@@ -99,7 +128,5 @@
 // test). The other packages (thermos, job, nix, sandbox, auroratest, the
 // root package) build on macOS too.
 //
-// What the executor does not simulate: running processes as the role user
-// (they run as the executor's user, which {{thermos.user}} names),
-// resource limits, checkpoints and recovery after an executor restart.
+// What the executor does not simulate: resource limits, checkpoints and recovery after an executor restart.
 package thermosexec

@@ -21,6 +21,9 @@ import (
 func ExampleExecutor() {
 	root, _ := os.MkdirTemp("", "thermosexec-example")
 	defer os.RemoveAll(root)
+	// The task runs as its role's user (www-data, which Debian has), who
+	// must reach its sandbox under root.
+	_ = os.Chmod(root, 0o755)
 	e := &thermosexec.Executor{Root: root}
 	defer e.Close()
 
@@ -36,7 +39,7 @@ func ExampleExecutor() {
 	data, _ := thermos.Marshal(j)
 
 	e.Launch(context.Background(), auroratest.LaunchedTask{
-		TaskID: "www-data-prod-hello-0-1", Instance: 0, Host: "agent-one",
+		TaskID: "www-data-prod-hello-0-1", Role: "www-data", Instance: 0, Host: "agent-one",
 		ExecutorName: "AuroraExecutor", Data: string(data),
 	}, func(u auroratest.StatusUpdate) { fmt.Println(strings.TrimSpace(u.Status.String() + " " + u.Message)) })
 

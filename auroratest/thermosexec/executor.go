@@ -98,6 +98,16 @@ type Executor struct {
 	// have between SIGTERM and SIGKILL; 0 means
 	// DefaultShutdownGracePeriod.
 	ShutdownGracePeriod time.Duration
+	// RunAs, when set, is the one unprivileged user every task runs as
+	// instead of its role's user: the operator's mapping (the embedded
+	// cluster of the example client maps every role to "nobody"), never
+	// the job's. Empty means each task runs as its role's user, who must
+	// exist on the agent, as on a real Aurora agent.
+	RunAs string
+	// UnsafeRunTasksAsRoot lets a task whose user is root (uid 0, e.g.
+	// role "root") run as root. Without it such a task fails to launch:
+	// tasks never run as root by default.
+	UnsafeRunTasksAsRoot bool
 
 	consoleMu sync.Mutex
 
@@ -105,6 +115,9 @@ type Executor struct {
 	tasks  map[string]*task
 	custom map[string]*customRun
 	wg     sync.WaitGroup
+
+	daemonMu sync.Mutex
+	daemons  map[string]*nixDaemon // by absolute Store
 }
 
 var _ auroratest.Executor = (*Executor)(nil)
@@ -154,7 +167,7 @@ func (e *Executor) Kill(taskID string) {
 }
 
 // Close kills every task still running and waits until all have ended and
-// no process of theirs is left.
+// no process of theirs is left, then stops the agents' nix-daemons.
 func (e *Executor) Close() {
 	e.mu.Lock()
 	tasks := make([]*task, 0, len(e.tasks))
@@ -173,6 +186,7 @@ func (e *Executor) Close() {
 		r.kill()
 	}
 	e.wg.Wait()
+	e.stopDaemons()
 }
 
 // Wait blocks until the task has reached its terminal state and all its

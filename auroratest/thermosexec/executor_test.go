@@ -303,7 +303,7 @@ func TestTemplates(t *testing.T) {
 	require.Equal(t, FINISHED, wait(t, e, id, 10*time.Second).Status)
 	info, _ := e.Task(id)
 	p := strconv.Itoa(int(ports["http"]))
-	assert.Equal(t, "3 agent-7 "+id+" "+currentUser(t)+" "+p+" "+p+"\n", readLog(t, info.Sandbox, "echo", 0, "stdout"))
+	assert.Equal(t, "3 agent-7 "+id+" "+taskUser(t, e)+" "+p+" "+p+"\n", readLog(t, info.Sandbox, "echo", 0, "stdout"))
 
 	// An unclosed "{{" stays as written, as Pystachio leaves it.
 	id, _ = launchOn(t, e, newJob(proc("echo", "echo '{{mesos.instance' {{mesos.instance}}")), ports, "agent-7", 3)
@@ -420,7 +420,12 @@ func TestLogger(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "only 2 backups are kept")
 }
 
-func currentUser(t *testing.T) string {
+// taskUser is the user e's tasks run as: its RunAs when the executor is
+// root (it switches users), else the executor's own user.
+func taskUser(t *testing.T, e *thermosexec.Executor) string {
+	if os.Geteuid() == 0 && e.RunAs != "" {
+		return e.RunAs
+	}
 	u, err := user.Current()
 	require.NoError(t, err)
 	return u.Username

@@ -29,13 +29,44 @@ import (
 func TestMain(m *testing.M) {
 	switch os.Getenv("GO_THERMOSEXEC_HELPER") {
 	case "":
-		os.Exit(m.Run())
+		os.Exit(runTests(m))
 	case "http":
 		serveHelper(os.Args[1:])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv("GO_THERMOSEXEC_HELPER"))
 		os.Exit(2)
 	}
+}
+
+// helperExe is a copy of the test binary that the tasks' unprivileged user
+// (nobody) can execute, as the go tool builds it in a directory only its
+// user can read. TestMain sets it before any test runs.
+var helperExe string
+
+// runTests copies the test binary to helperExe and runs the tests.
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "thermosexec-helper-")
+	if err == nil {
+		defer os.RemoveAll(dir)
+		err = os.Chmod(dir, 0o755)
+	}
+	var exe string
+	if err == nil {
+		exe, err = os.Executable()
+	}
+	var b []byte
+	if err == nil {
+		b, err = os.ReadFile(exe)
+	}
+	if err == nil {
+		helperExe = filepath.Join(dir, "helper")
+		err = os.WriteFile(helperExe, b, 0o755)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot copy the test binary for the tasks' user:", err)
+		return 2
+	}
+	return m.Run()
 }
 
 // serveHelper serves / (the process's environment summary), /health
@@ -85,9 +116,8 @@ func serveHelper(args []string) {
 
 // helperCmd is a cmdline that runs the test binary as the HTTP helper.
 func helperCmd(t testing.TB, args ...string) string {
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	return "GO_THERMOSEXEC_HELPER=http exec " + strconv.Quote(exe) + " " + strings.Join(args, " ")
+	t.Helper()
+	return "GO_THERMOSEXEC_HELPER=http exec " + strconv.Quote(helperExe) + " " + strings.Join(args, " ")
 }
 
 // newJob returns a payload job with the given processes and no health
@@ -180,7 +210,15 @@ func (r *recorder) waitFor(t testing.TB, s aurora.ScheduleStatus, timeout time.D
 // newExecutor returns an executor with a fast clock whose tasks are all
 // killed (and checked for leftovers) at the end of the test.
 func newExecutor(t testing.TB) *thermosexec.Executor {
-	e := &thermosexec.Executor{Root: t.TempDir(), TimeScale: 100, PreemptionWait: 5 * time.Minute}
+	root := t.TempDir()
+	// Tasks run as an unprivileged user (the roles of these tests need
+	// not exist), who must reach the sandboxes.
+	for _, d := range []string{filepath.Dir(root), root} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &thermosexec.Executor{Root: root, TimeScale: 100, PreemptionWait: 5 * time.Minute, RunAs: "nobody"}
 	t.Cleanup(e.Close)
 	return e
 }

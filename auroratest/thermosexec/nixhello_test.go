@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The Nix-built hello job, created through gorealis, runs on an agent whose
+// The Nix-built hello job, created through gorealis, runs as nobody on an agent whose
 // store starts empty: its init_sandbox realises the sandbox from a signed file:// binary cache into
 // that agent's store (seen at /nix/store through the mount namespace), and
 // hello prints its greeting in .logs/hello/0/stdout.
@@ -62,7 +62,7 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(r.Close)
 
-	j := newJob(proc(sandbox.InitProcessName, initCmd), proc("hello", "hello"))
+	j := newJob(proc(sandbox.InitProcessName, initCmd), proc("hello", "hello && id -u > uid.out"))
 	j.Name = "hello"
 	j.Task.Constraints = []thermos.Constraint{order(sandbox.InitProcessName, "hello")}
 	rj := realisJob(t, j, 1)
@@ -76,6 +76,11 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	require.Equal(t, FINISHED, u.Status, "%s\ninit_sandbox stderr: %s", u.Message, readLog(t, info.Sandbox, sandbox.InitProcessName, 0, "stderr"))
 	assert.Equal(t, "Hello from the sandbox\n", readLog(t, info.Sandbox, "hello", 0, "stdout"))
 	activeTasks(t, r, rj.JobKey(), 1, aurora.ScheduleStatus_FINISHED)
+	// The task ran as an unprivileged user (the executor's RunAs), its
+	// init_sandbox realising through the agent's nix-daemon.
+	uid, err := os.ReadFile(filepath.Join(info.Sandbox, "uid.out"))
+	require.NoError(t, err)
+	assert.NotEqual(t, "0\n", string(uid), "the task ran as root")
 
 	// The closure went into the agent's store, not the host's view of it.
 	_, err = os.Stat(filepath.Join(agentStore, string(paths.Out)))

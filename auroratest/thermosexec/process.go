@@ -32,9 +32,15 @@ const profileName = ".thermos_profile"
 // nsWrapper runs in the new mount namespace: it bind-mounts the agent's
 // /nix over /nix, then becomes the process's bash. $1 is the agent's nix
 // directory, $2 the cmdline, $3 the BASH_ENV value (or empty).
+// With $4 set (uid:gid:groups, groups comma-separated), bash runs as that
+// user (setpriv drops root after the mount, as Thermos' runner setuids).
 const nsWrapper = `mount --bind "$1" /nix || { echo "thermosexec: cannot bind-mount the agent's Nix store $1 over /nix" >&2; exit 125; }
 [ -z "$3" ] || export BASH_ENV="$3"
-exec /bin/bash -c "$2"`
+[ -n "$4" ] || exec /bin/bash -c "$2"
+IFS=: read -r uid gid groups <<EOT
+$4
+EOT
+exec setpriv --reuid="$uid" --regid="$gid" --groups="$groups" -- /bin/bash -c "$2"`
 
 var (
 	userOnce sync.Once
@@ -55,13 +61,13 @@ func currentUser() string {
 }
 
 // baseEnv is the environment Thermos gives a process: HOME (the sandbox),
-// USER, LOGNAME and the executor's PATH; nothing else.
-func baseEnv(sandbox string) []string {
+// USER and LOGNAME (the task's user u) and the executor's PATH; nothing
+// else.
+func baseEnv(sandbox, u string) []string {
 	path := os.Getenv("PATH")
 	if path == "" {
 		path = "/usr/local/bin:/usr/bin:/bin"
 	}
-	u := currentUser()
 	return []string{"HOME=" + sandbox, "LOGNAME=" + u, "USER=" + u, "PATH=" + path}
 }
 
@@ -94,10 +100,11 @@ func (t *task) command(cmdline string) *exec.Cmd {
 	var cmd *exec.Cmd
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if t.agent.Store != "" {
-		cmd = exec.Command("/bin/sh", "-c", nsWrapper, "thermosexec", filepath.Join(t.agent.Store, "nix"), cmdline, bashEnv)
+		cmd = exec.Command("/bin/sh", "-c", nsWrapper, "thermosexec", filepath.Join(t.agent.Store, "nix"), cmdline, bashEnv, t.user.setprivSpec())
 		attr.Unshareflags = syscall.CLONE_NEWNS
 	} else {
 		cmd = exec.Command("/bin/bash", "-c", cmdline)
+		attr.Credential = t.user.cred
 		if bashEnv != "" {
 			env = append(env[:len(env):len(env)], "BASH_ENV="+bashEnv)
 		}

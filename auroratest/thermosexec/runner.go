@@ -46,6 +46,7 @@ type task struct {
 	agent   Agent
 	sandbox string
 	env     []string
+	user    runUser
 	procs   map[string]*thermos.Process
 	live    map[int]*liveProc // by index into runs
 	copiers sync.WaitGroup    // goroutines copying piped output to logs
@@ -158,7 +159,12 @@ func (t *task) setup() error {
 	t.ports = ports
 	t.sandbox = sandbox
 	t.mu.Unlock()
-	b := &bindings{ports: ports, taskID: t.lt.TaskID, user: currentUser(), instance: int(t.lt.Instance), hostname: t.lt.Host}
+	ru, err := t.e.taskUser(t.lt.Role, t.lt.Host)
+	if err != nil {
+		return err
+	}
+	t.user = ru
+	b := &bindings{ports: ports, taskID: t.lt.TaskID, user: ru.name, instance: int(t.lt.Instance), hostname: t.lt.Host}
 	if err := resolveJob(j, b); err != nil {
 		return err
 	}
@@ -183,7 +189,7 @@ func (t *task) setup() error {
 	}
 	t.job = j
 	t.agent = agent
-	t.env = baseEnv(sandbox)
+	t.env = baseEnv(sandbox, ru.name)
 	if agent.Store != "" {
 		if err := prepareStore(agent.Store); err != nil {
 			return err
@@ -195,10 +201,24 @@ func (t *task) setup() error {
 		if err != nil {
 			return err
 		}
-		t.env = append(t.env, "NIX_CONF_DIR="+confDir)
+		// The task reaches the store through the agent's nix-daemon (root,
+		// the operator's nix.conf), as on a multi-user Nix machine.
+		if err := t.e.startDaemon(agent.Store); err != nil {
+			return err
+		}
+		t.env = append(t.env, "NIX_CONF_DIR="+confDir, "NIX_REMOTE=daemon")
 	}
 	if err := os.MkdirAll(filepath.Join(sandbox, ".logs"), 0o755); err != nil {
 		return fmt.Errorf("cannot create the sandbox: %w", err)
+	}
+	if c := ru.cred; c != nil {
+		// As Thermos' executor does: the sandbox belongs to the task's user.
+		if err := chownTree(sandbox, int(c.Uid), int(c.Gid)); err != nil {
+			return fmt.Errorf("Failed to give the sandbox to %s: %w", ru.name, err)
+		}
+		if dir, ok := unreachable(filepath.Dir(sandbox), c.Uid, c.Gid); !ok {
+			return fmt.Errorf("Failed to launch: user %q cannot reach its sandbox: %s is not searchable by it (chmod o+x the agent's directories)", ru.name, dir)
+		}
 	}
 	return nil
 }

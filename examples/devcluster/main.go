@@ -10,6 +10,7 @@
 //	go run ./examples/devcluster                   # http://127.0.0.1:8081
 //	go run ./examples/devcluster -user aurora -password secret
 //	go run ./examples/devcluster -executor thermos # really run the tasks
+//	go run ./examples/devcluster -executor thermos -run_as nobody # every role as nobody
 //	go run ./examples/devcluster -executor thermos \
 //	    -custom_executor_config=auroratest/testdata/custom_executor_config.json \
 //	    -enable_mesos_fetcher                      # the custom-executors guide
@@ -35,6 +36,14 @@
 //	curl -u aurora:secret -X POST 'http://127.0.0.1:8081/admin/partition?host=agent-one'
 //	curl -u aurora:secret -X POST 'http://127.0.0.1:8081/admin/restore?host=agent-one'
 //
+// The thermos executor runs every task as its role's user, as Thermos
+// does: the user must exist on this machine, or the task fails to launch
+// saying so. -run_as USER maps every role to one unprivileged user
+// instead. A task never runs as root (role root, or -run_as root) unless
+// -unsafe_run_tasks_as_root is given. The sandboxes (and the caches a job
+// names) must be reachable by that user. Run as another user than root,
+// devcluster cannot switch users and runs the tasks as itself.
+//
 // With -data_dir the scheduler's state survives a restart, even SIGKILL:
 // started again on the same directories, it has its jobs, tasks, updates,
 // quotas and maintenance back, the thermos executor re-adopts the task
@@ -52,6 +61,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	osuser "os/user"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,6 +112,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data_dir", "", "`directory` keeping the scheduler's state (a bbolt database) across restarts, even SIGKILL; backups go under it (empty: in memory)")
 	substituters := fs.String("substituters", "", "comma-separated binary cache `URLs` the agents substitute from (their nix.conf's substituters; with -executor thermos, as root: every agent then has a Nix store of its own); a job can name only these")
 	trustedKeys := fs.String("trusted_public_keys", "", "comma-separated `keys` (name:base64, the cache's .pub file) whose signatures the agents accept (their nix.conf's trusted-public-keys)")
+	runAs := fs.String("run_as", "", "with -executor thermos as root: run every task as this unprivileged `user` (the operator's mapping of all roles; default: each task as its role's user, which must exist on this machine, or the task fails saying so)")
+	unsafeRoot := fs.Bool("unsafe_run_tasks_as_root", false, "UNSAFE: let a task whose user is root (role root, or -run_as root) run as root; without it such a task fails to launch")
 	verbose := fs.Bool("v", false, "log the scheduler's and executor's activity to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of devcluster:\n")
@@ -139,6 +151,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *executor != "thermos" && (*substituters != "" || *trustedKeys != "") {
 		return usageError{"-substituters and -trusted_public_keys configure the agents of the thermos executor; add -executor thermos"}
+	}
+	if *executor != "thermos" && (*runAs != "" || *unsafeRoot) {
+		return usageError{"-run_as and -unsafe_run_tasks_as_root say which user the thermos executor's tasks run as; add -executor thermos"}
+	}
+	if *runAs != "" {
+		if err := checkRunAs(*runAs, *unsafeRoot); err != nil {
+			return err
+		}
 	}
 	allowedEnvs, err := regexp.Compile(*envs)
 	if err != nil {
@@ -195,7 +215,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.Executor = &auroratest.NopExecutor{}
 	case "thermos":
 		ex := &thermosexec.Executor{Root: *sandboxes, TimeScale: *timeScale, Console: stderr, Logger: logger,
-			Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}}}
+			Custom: map[string]thermosexec.CustomExecutor{composeexample.ExecutorName: composeexample.Executor{}},
+			RunAs:  *runAs, UnsafeRunTasksAsRoot: *unsafeRoot}
 		if err := tr.set(ex, srv, os.Geteuid); err != nil {
 			return err
 		}
@@ -220,7 +241,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ", basic auth as %s", *user)
 	}
 	fmt.Fprintln(stdout, "); Ctrl-C stops it")
+	if *executor == "thermos" {
+		fmt.Fprintln(stdout, tasksRunAs(*runAs, *unsafeRoot, os.Geteuid()))
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil
+}
+
+// checkRunAs checks -run_as: the user exists on this machine and is not
+// root unless -unsafe_run_tasks_as_root allows it.
+func checkRunAs(name string, unsafeRoot bool) error {
+	u, err := osuser.Lookup(name)
+	if err != nil {
+		return usageError{fmt.Sprintf("-run_as %q: no such user on this machine; create it or name one that exists (e.g. nobody)", name)}
+	}
+	if u.Uid == "0" && !unsafeRoot {
+		return usageError{fmt.Sprintf("-run_as %q is root (uid 0): tasks never run as root; name an unprivileged user, or add -unsafe_run_tasks_as_root", name)}
+	}
+	return nil
+}
+
+// tasksRunAs is the line saying which user the tasks run as.
+func tasksRunAs(runAs string, unsafeRoot bool, euid int) string {
+	var line string
+	switch {
+	case euid != 0:
+		line = "tasks run as this process' user (switching users needs root)"
+	case runAs != "":
+		line = "tasks run as user " + runAs + " (-run_as)"
+	default:
+		line = "tasks run as their role's user, which must exist on this machine (-run_as USER maps every role to one user)"
+	}
+	if unsafeRoot {
+		line += "; UNSAFE: tasks of user root run as root (-unsafe_run_tasks_as_root)"
+	}
+	return line
 }

@@ -71,6 +71,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-port", "70000"}, "-port 70000: must be between 0 and 65535"},
 		{[]string{"-timescale", "0"}, "-timescale 0: must be positive"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-run_as", "nobody"}, "add -executor thermos"},
+		{[]string{"-executor", "thermos", "-run_as", "no-such-user-here"}, `-run_as "no-such-user-here": no such user on this machine`},
+		{[]string{"-executor", "thermos", "-run_as", "root"}, `-run_as "root" is root (uid 0): tasks never run as root`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out, errOut syncBuffer

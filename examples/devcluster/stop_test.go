@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,7 +42,12 @@ func buildDevcluster(t *testing.T) string {
 // sandboxes under dir (and the extra flags), and waits for the line with its URL.
 func startDevcluster(t *testing.T, bin, dir string, extra ...string) *devcluster {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-port", "0", "-executor", "thermos", "-sandboxes", dir}, extra...)...)
+	args := []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir}
+	if !slices.Contains(extra, "nop") {
+		// The tests' role (vagrant) has no user here: every role runs as nobody.
+		args = append(args, "-run_as", "nobody")
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
@@ -143,9 +149,13 @@ func waitSleeps(t *testing.T, dir string, n int) {
 
 // sandboxDir is a temporary directory for the sandboxes; whatever still
 // runs in it when the test ends is killed, so that a failure leaves
-// nothing behind either.
+// nothing behind either. It and its parent are searchable by the tasks'
+// unprivileged user.
 func sandboxDir(t *testing.T) string {
 	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
 	t.Cleanup(func() {
 		for _, p := range processesUnder(t, dir) {
 			syscall.Kill(p.PID, syscall.SIGKILL)

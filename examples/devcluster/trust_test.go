@@ -91,7 +91,7 @@ func TestAgentsTrustTheFlags(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one",
+		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one", "-run_as", "nobody",
 			"-substituters", "file:///srv/operator-cache, https://cache.example", "-trusted_public_keys", testPub}, &out, &errOut)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

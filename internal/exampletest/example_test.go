@@ -80,6 +80,9 @@ func TestCreateEmbedded(t *testing.T) {
 	r := runClient(t, bin, "-cmd=create", "-instances=2")
 	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "embedded Aurora scheduler at http://127.0.0.1:")
+	if os.Geteuid() == 0 {
+		assert.Contains(t, r.stdout, "tasks run as user nobody", "the embedded cluster names the user its tasks run as")
+	}
 	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_nix: 2 instance(s) RUNNING")
 	for _, want := range []string{"instance 0)", "instance 1)"} {
 		assert.Contains(t, r.stdout, "Hello, world! (from a Nix-built package, "+want)
@@ -99,14 +102,18 @@ func againstScheduler(t *testing.T) func(args ...string) result {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "simulated agent stores need root")
 	}
+	// The tasks run as nobody (the client's role, vagrant, has no user
+	// here), who must reach the sandboxes and the cache.
 	dir := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
+	require.NoError(t, os.Chmod(dir, 0o755))
 	secret := filepath.Join(dir, "k.sec")
 	require.NoError(t, (&nix.Nix{}).GenerateKey(t.Context(), "test-cluster-1", secret, filepath.Join(dir, "k.pub")))
 	pub, err := sandbox.ReadPublicKey(secret)
 	require.NoError(t, err)
 	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), Agents: map[string]thermosexec.Agent{
 		"agent-1": {Store: filepath.Join(dir, "agent-1-store")},
-	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}}
+	}, TrustedCaches: []string{"file://" + filepath.Join(dir, "cache")}, TrustedKeys: []string{pub}, RunAs: "nobody"}
 	t.Cleanup(ex.Close)
 	srv := auroratest.NewUnstartedServer(ex)
 	srv.Hosts = []string{"agent-1"}

@@ -35,9 +35,13 @@ type running struct {
 }
 
 // startClient runs bin with args and TMPDIR=tmp; its stdout lines also go
-// to lines.
+// to lines. tmp (a t.TempDir) and its parent are made searchable by the
+// embedded cluster's task user (nobody), whose sandboxes go under tmp.
 func startClient(t *testing.T, bin, tmp string, args ...string) *running {
 	t.Helper()
+	for _, d := range []string{filepath.Dir(tmp), tmp} {
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = repoRoot(t)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)

@@ -1,0 +1,59 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/job"
+)
+
+// By default (no -run_as) a task runs as its role's user, not as root: a
+// job of role www-data (a user Debian has) prints uid and user of www-data,
+// and the devcluster says how tasks run.
+func TestTaskRunsAsRoleUserByDefault(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testenv.Unavailable(t, "switching a task's user needs devcluster to run as root")
+	}
+	dir := sandboxDir(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one"}, &out, &errOut)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "no URL; stderr: %s", errOut.String())
+	require.Eventually(t, func() bool { return regexp.MustCompile(`tasks run as their role's user`).MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "stdout: %s", out.String())
+
+	c, err := nixrealis.Dial(nixrealisOptions(url.FindString(out.String())), nixrealis.WithPollInterval(20*time.Millisecond))
+	require.NoError(t, err)
+	defer c.Close()
+	task := job.NewTask("who", job.NewProcess("main", `echo "$(id -u) $(id -un) $USER"; sleep 1000`)).
+		WithResources(job.NewResources(0.1, 16*job.MiB, 16*job.MiB))
+	_, err = c.Create(t.Context(), job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "devel", Name: "who"}, task))
+	require.NoError(t, err)
+
+	var got string
+	testenv.Eventually(t, time.Minute, 20*time.Millisecond, func() (bool, error) {
+		logs, err := filepath.Glob(filepath.Join(dir, "agent-one", "sandboxes", "*", ".logs", "main", "0", "stdout"))
+		if err != nil || len(logs) == 0 {
+			return false, err
+		}
+		b, err := os.ReadFile(logs[0])
+		got = string(b)
+		return got != "", err
+	}, "the task printed nothing")
+	assert.Regexp(t, `^[1-9][0-9]* www-data www-data\n$`, got, "the task runs as its role's user, not root")
+}
