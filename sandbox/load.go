@@ -27,6 +27,12 @@ type Loaded struct {
 	Removed []string
 }
 
+// LoadOptions configure [Load].
+type LoadOptions struct {
+	// Nix evaluates the file; nil means the nix on $PATH.
+	Nix *nix.Nix
+}
+
 // Load evaluates the Nix file (a .nix file or a directory with
 // default.nix) and the dotted attribute path attr in it (empty: the whole
 // value) to a job attribute set in the shape of nix-aurora's config.json
@@ -37,7 +43,8 @@ type Loaded struct {
 //
 // Prepare the result with Loaded.Packages to get a sandbox holding every
 // package the command lines use.
-func Load(ctx context.Context, n *nix.Nix, file, attr string) (Loaded, error) {
+func Load(ctx context.Context, file, attr string, opts LoadOptions) (Loaded, error) {
+	n := opts.Nix
 	if n == nil {
 		n = &nix.Nix{}
 	}

@@ -20,7 +20,7 @@ func TestLoadNixAuroraJob(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	l, err := Load(ctx, w.n, "testdata/nix-aurora-job.nix", "hello")
+	l, err := Load(ctx, "testdata/nix-aurora-job.nix", "hello", LoadOptions{Nix: w.n})
 	require.NoError(t, err)
 	assert.Equal(t, []string{InitProcessName}, l.Removed)
 	assert.Equal(t, "devcluster/www-data/devel/hello_world", l.Job.Key().String())
@@ -65,13 +65,13 @@ func TestLoadErrors(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	_, err := Load(ctx, w.n, "testdata/nix-aurora-job.nix", "nope")
+	_, err := Load(ctx, "testdata/nix-aurora-job.nix", "nope", LoadOptions{Nix: w.n})
 	require.Error(t, err)
 	var nerr *nix.Error
 	require.ErrorAs(t, err, &nerr)
 	assert.Contains(t, err.Error(), "nope")
 
-	_, err = Load(ctx, w.n, "testdata/nix-aurora-job.nix", "hello.task")
+	_, err = Load(ctx, "testdata/nix-aurora-job.nix", "hello.task", LoadOptions{Nix: w.n})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not an Aurora job")
 }
