@@ -108,7 +108,7 @@ func setupBenchClosure(b *testing.B, attr string) *benchClosure {
 	}
 	ctx := context.Background()
 	n := &nix.Nix{}
-	paths, err := Evaluate(ctx, n, Spec{Name: "aurora-sandbox-bench-" + attr, Packages: []Package{File("testdata/pkgs.nix").Attr(attr)}}, "")
+	paths, err := evaluate(ctx, n, Spec{Name: "aurora-sandbox-bench-" + attr, Packages: []Package{File("testdata/pkgs.nix").Attr(attr)}}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

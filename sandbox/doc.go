@@ -4,13 +4,14 @@
 // # The sandbox
 //
 // A task's sandbox is one Nix derivation, written by a fixed, readable
-// expression of this package ([Expression], testdata/*.nix) that takes all
-// variable data as one JSON string (--argstr spec), so nothing a user
-// writes is spliced into Nix or shell source. Its output has bin/ with the
-// programs of every package ([Package]: an attribute path into <nixpkgs>,
-// a user's Nix file or expression, the store paths a Nix value refers to,
-// or a literal store path) and pkgs/ linking each package, so every named
-// package is in the output's runtime closure. Its store name comes from
+// expression of this package (sandbox.nix, pinned by
+// testdata/expression.nix) that takes all variable data as one JSON string
+// (--argstr spec), so nothing a user writes is spliced into Nix or shell
+// source. Its output has bin/ with the programs of every package
+// ([Package]: an attribute path into <nixpkgs>, a user's Nix file or
+// expression, the store paths a Nix value refers to, or a literal store
+// path) and pkgs/ linking each package, so every named package is in the
+// output's runtime closure. Its store name comes from
 // the job key ([StoreName]).
 //
 // # Payload by evaluation

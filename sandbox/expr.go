@@ -17,15 +17,12 @@ import (
 	"github.com/nixrealis/nixrealis/nix"
 )
 
-// expression is the sandbox Nix expression: a fixed template that takes
-// all variable data as one JSON string argument.
+// expression is the sandbox Nix expression (sandbox.nix, template v1): a
+// fixed template that takes all variable data as one JSON string argument,
+// evaluated with --argstr spec '<Spec.jsonArg>'.
 //
 //go:embed sandbox.nix
 var expression []byte
-
-// Expression returns the sandbox Nix expression (template v1) that
-// [Evaluate] and [Prepare] evaluate with --argstr spec '<Spec JSON>'.
-func Expression() []byte { return append([]byte(nil), expression...) }
 
 // A PackageSet is where attribute paths are looked up: a Nix search path
 // entry (<nixpkgs>), a Nix file, or Nix source text. A set that evaluates
@@ -34,7 +31,7 @@ func Expression() []byte { return append([]byte(nil), expression...) }
 type PackageSet struct {
 	nixPath string // <name> on the Nix search path
 	file    string // absolute .nix file or directory
-	expr    string // Nix source, written to a file by Evaluate
+	expr    string // Nix source, written to a file by evaluate
 }
 
 // Nixpkgs is the default package set, <nixpkgs> on the Nix search path.
@@ -161,8 +158,8 @@ type Spec struct {
 	Packages []Package
 }
 
-// DefaultSystem is the Nix system of the machine running this program.
-func DefaultSystem() string {
+// defaultSystem is the Nix system of the machine running this program.
+func defaultSystem() string {
 	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "riscv64": "riscv64"}[runtime.GOARCH]
 	if arch == "" {
 		arch = runtime.GOARCH
@@ -215,11 +212,11 @@ type jsonSpec struct {
 	Tools    []jsonPackage      `json:"tools,omitempty"`
 }
 
-// JSON returns the spec argument for the sandbox expression. Package sets
+// jsonArg returns the spec argument for the sandbox expression. Package sets
 // given as source text ([Source]) are written to exprDir as
 // set-<sha256>.nix (the directory must exist); files are made absolute.
 // The result depends only on s (and exprDir), so it is deterministic.
-func (s Spec) JSON(exprDir string) ([]byte, error) {
+func (s Spec) jsonArg(exprDir string) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -228,7 +225,7 @@ func (s Spec) JSON(exprDir string) ([]byte, error) {
 		Sets: map[string]jsonSet{}, Packages: []jsonPackage{},
 	}
 	if js.System == "" {
-		js.System = DefaultSystem()
+		js.System = defaultSystem()
 	}
 	if js.Shell == "" {
 		js.Shell = "/bin/sh"
@@ -318,11 +315,11 @@ type Paths struct {
 	Out nix.StorePath // the output; not built yet
 }
 
-// Evaluate instantiates the sandbox derivation for s with n (nothing is
+// evaluate instantiates the sandbox derivation for s with n (nothing is
 // built) and returns its paths. Expression package sets and the
 // expression itself are written to workDir (a temporary directory when
 // empty).
-func Evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, error) {
+func evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, error) {
 	if n == nil {
 		n = &nix.Nix{}
 	}
@@ -334,7 +331,7 @@ func Evaluate(ctx context.Context, n *nix.Nix, s Spec, workDir string) (Paths, e
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	spec, err := s.JSON(workDir)
+	spec, err := s.jsonArg(workDir)
 	if err != nil {
 		return Paths{}, err
 	}

@@ -60,7 +60,7 @@ func (w *world) sandbox(t testing.TB, name string, attrs ...string) Paths {
 	for _, a := range attrs {
 		pkgs = append(pkgs, w.pkgs.Attr(strings.Split(a, ".")...))
 	}
-	p, err := Evaluate(context.Background(), w.n, Spec{Name: NamePrefix + name, Packages: pkgs}, "")
+	p, err := evaluate(context.Background(), w.n, Spec{Name: NamePrefix + name, Packages: pkgs}, "")
 	require.NoError(t, err)
 	return p
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// MaxNameLen is the longest sandbox store name: Nix allows 211 characters
+// maxNameLen is the longest sandbox store name: Nix allows 211 characters
 // in a store path name, and the derivation's own path adds ".drv".
-const MaxNameLen = 211 - len(".drv")
+const maxNameLen = 211 - len(".drv")
 
 // NamePrefix starts every sandbox store name.
 const NamePrefix = "aurora-sandbox-"
@@ -27,8 +27,9 @@ var nixBase32 = base32.NewEncoding("0123456789abcdfghijklmnpqrsvwxyz").WithPaddi
 // StoreName returns the Nix store name of the sandbox for the Aurora job
 // key cluster/role/environment/name: "aurora-sandbox-<cluster>-<role>-<env>-<name>"
 // when that fits, otherwise a prefix of it, a dash and a 16-character hash
-// of the whole key, always at most [MaxNameLen] characters. The result is a
-// function of the key alone, so it is stable across runs and machines.
+// of the whole key, always at most 207 characters (Nix allows 211 in a
+// store path name, less ".drv"). The result is a function of the key
+// alone, so it is stable across runs and machines.
 //
 // Each part must be a valid Aurora identifier (1 to 255 characters of
 // [A-Za-z0-9_.-]); an invalid part gives an error naming it.
@@ -42,14 +43,14 @@ func StoreName(cluster, role, environment, name string) (string, error) {
 		}
 	}
 	full := NamePrefix + cluster + "-" + role + "-" + environment + "-" + name
-	if len(full) <= MaxNameLen {
+	if len(full) <= maxNameLen {
 		return full, nil
 	}
 	// Hash the key with separators that cannot occur in identifiers, so
 	// keys that join to the same text still get different hashes.
 	sum := sha256.Sum256([]byte(cluster + "/" + role + "/" + environment + "/" + name))
 	h := nixBase32.EncodeToString(sum[:])[:hashLen]
-	keep := MaxNameLen - 1 - hashLen
+	keep := maxNameLen - 1 - hashLen
 	return full[:keep] + "-" + h, nil
 }
 
@@ -84,8 +85,8 @@ func checkStoreName(s string) error {
 	if s == "" {
 		return fmt.Errorf("%w: empty store name; use StoreName to derive one from the job key", ErrInvalid)
 	}
-	if len(s) > MaxNameLen {
-		return fmt.Errorf("%w: store name has %d characters, at most %d are allowed; use StoreName to shorten it", ErrInvalid, len(s), MaxNameLen)
+	if len(s) > maxNameLen {
+		return fmt.Errorf("%w: store name has %d characters, at most %d are allowed; use StoreName to shorten it", ErrInvalid, len(s), maxNameLen)
 	}
 	if s[0] == '.' {
 		return fmt.Errorf("%w: store name %q starts with '.'", ErrInvalid, s)

@@ -23,9 +23,9 @@ func TestStoreName(t *testing.T) {
 			want: "aurora-sandbox-devcluster-www-data-prod-hello"},
 		{name: "dots and underscores", cluster: "c.1", role: "r_2", env: "e-3", job: "j.k_l-m",
 			want: "aurora-sandbox-c.1-r_2-e-3-j.k_l-m"},
-		{name: "exactly the limit", cluster: "c", role: "r", env: "e", job: strings.Repeat("j", MaxNameLen-len("aurora-sandbox-c-r-e-")),
-			want: "aurora-sandbox-c-r-e-" + strings.Repeat("j", MaxNameLen-len("aurora-sandbox-c-r-e-"))},
-		{name: "one over the limit", cluster: "c", role: "r", env: "e", job: strings.Repeat("j", MaxNameLen-len("aurora-sandbox-c-r-e-")+1),
+		{name: "exactly the limit", cluster: "c", role: "r", env: "e", job: strings.Repeat("j", maxNameLen-len("aurora-sandbox-c-r-e-")),
+			want: "aurora-sandbox-c-r-e-" + strings.Repeat("j", maxNameLen-len("aurora-sandbox-c-r-e-"))},
+		{name: "one over the limit", cluster: "c", role: "r", env: "e", job: strings.Repeat("j", maxNameLen-len("aurora-sandbox-c-r-e-")+1),
 			wantPrefix: "aurora-sandbox-c-r-e-jjjj"},
 		{name: "all parts 255 long", cluster: long, role: long, env: long, job: long,
 			wantPrefix: "aurora-sandbox-xxxx"},
@@ -46,12 +46,12 @@ func TestStoreName(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.NoError(t, checkStoreName(got), "result must be a valid store name")
-			assert.LessOrEqual(t, len(got), MaxNameLen)
+			assert.LessOrEqual(t, len(got), maxNameLen)
 			if tt.want != "" {
 				assert.Equal(t, tt.want, got)
 			} else {
 				assert.True(t, strings.HasPrefix(got, tt.wantPrefix), "%q lacks prefix %q", got, tt.wantPrefix)
-				assert.Len(t, got, MaxNameLen)
+				assert.Len(t, got, maxNameLen)
 				assert.Regexp(t, `-[0123456789abcdfghijklmnpqrsvwxyz]{16}$`, got)
 			}
 			again, err := StoreName(tt.cluster, tt.role, tt.env, tt.job)
@@ -69,7 +69,7 @@ func TestStoreNameDistinguishesLongKeys(t *testing.T) {
 	b, err := StoreName("c", "r", long, "x-y")
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b)
-	assert.Equal(t, a[:MaxNameLen-hashLen], b[:MaxNameLen-hashLen])
+	assert.Equal(t, a[:maxNameLen-hashLen], b[:maxNameLen-hashLen])
 }
 
 func FuzzStoreName(f *testing.F) {

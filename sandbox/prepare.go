@@ -106,7 +106,7 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 		return Prepared{}, err
 	}
 
-	paths, err := Evaluate(ctx, opts.Nix, spec, opts.WorkDir)
+	paths, err := evaluate(ctx, opts.Nix, spec, opts.WorkDir)
 	if err != nil {
 		var me *MissingAttrError
 		if errors.As(err, &me) {
@@ -114,19 +114,19 @@ func Prepare(ctx context.Context, j job.Job, pkgs Packages, opts Options) (Prepa
 		}
 		return Prepared{}, err
 	}
-	t, err := WithInit(task, paths.Out, opts.Agent)
+	t, err := withInit(task, paths.Out, opts.Agent)
 	if err != nil {
 		return Prepared{}, err
 	}
 	return Prepared{Job: j.WithTask(t), Spec: spec, Paths: paths}, nil
 }
 
-// WithInit returns t with the init_sandbox process for the sandbox at
+// withInit returns t with the init_sandbox process for the sandbox at
 // out (see [InitCommand]) first and an order constraint
 // [init_sandbox, p] for every non-final process p (final processes run
 // after all others anyway, and Thermos forbids ordering them against
 // non-final ones).
-func WithInit(t job.Task, out nix.StorePath, a Agent) (job.Task, error) {
+func withInit(t job.Task, out nix.StorePath, a Agent) (job.Task, error) {
 	script, err := InitCommand(string(out), a)
 	if err != nil {
 		return job.Task{}, err

@@ -30,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // any directory.
 func TestGoldenExpression(t *testing.T) {
 	testenv.NeedNix(t)
-	golden(t, "expression.nix", Expression())
+	golden(t, "expression.nix", expression)
 	pkgs := File("testdata/pkgs.nix")
 	cases := []struct {
 		name string
@@ -48,7 +48,7 @@ func TestGoldenExpression(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir1, dir2 := t.TempDir(), t.TempDir()
-			js, err := tc.spec.JSON(dir1)
+			js, err := tc.spec.jsonArg(dir1)
 			require.NoError(t, err)
 			// Machine-specific directories become placeholders.
 			norm := strings.ReplaceAll(string(js), mustAbs(t, "testdata"), "@TESTDATA@")
@@ -56,9 +56,9 @@ func TestGoldenExpression(t *testing.T) {
 			golden(t, tc.name+".json", []byte(norm+"\n"))
 
 			ctx := context.Background()
-			p1, err := Evaluate(ctx, nil, tc.spec, dir1)
+			p1, err := evaluate(ctx, nil, tc.spec, dir1)
 			require.NoError(t, err)
-			p2, err := Evaluate(ctx, nil, tc.spec, dir2)
+			p2, err := evaluate(ctx, nil, tc.spec, dir2)
 			require.NoError(t, err)
 			assert.Equal(t, p1, p2, "the same paths from any work directory")
 			assert.True(t, strings.HasSuffix(string(p1.Out), "-"+tc.spec.Name))
@@ -225,14 +225,14 @@ func TestEvaluateNixPathSet(t *testing.T) {
 	testenv.NeedNix(t)
 	t.Parallel()
 	ctx := context.Background()
-	viaFile, err := Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", Packages: []Package{File("testdata/pkgs.nix").Attr("hello")}}, "")
+	viaFile, err := evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", Packages: []Package{File("testdata/pkgs.nix").Attr("hello")}}, "")
 	require.NoError(t, err)
-	viaPath, err := Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
+	viaPath, err := evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
 		Packages: []Package{NixPath("testpkgs").Attr("hello")}}, "")
 	require.NoError(t, err)
 	assert.Equal(t, viaFile, viaPath)
 
-	_, err = Evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
+	_, err = evaluate(ctx, nil, Spec{Name: "aurora-sandbox-nixpath", IncludePath: []string{"testpkgs=" + mustAbs(t, "testdata/pkgs.nix")},
 		Packages: []Package{NixPath("testpkgs").Attr("nope")}}, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nope")
@@ -246,7 +246,7 @@ func TestBuildTools(t *testing.T) {
 	ctx := context.Background()
 	n := &nix.Nix{}
 	pkgs := File("testdata/pkgs.nix")
-	p, err := Evaluate(ctx, n, Spec{Name: "aurora-sandbox-build-tools", BuildTools: []Package{pkgs.Attr("buildtools")},
+	p, err := evaluate(ctx, n, Spec{Name: "aurora-sandbox-build-tools", BuildTools: []Package{pkgs.Attr("buildtools")},
 		Packages: []Package{pkgs.Attr("hello")}}, "")
 	require.NoError(t, err)
 	drv, err := exec.Command("nix", "show-derivation", string(p.Drv)).Output()

@@ -71,7 +71,7 @@ func Push(ctx context.Context, p Paths, c Cache, opts PushOptions) error {
 	}
 	var errs []error
 	if !p.Drv.IsDerivation() {
-		errs = append(errs, fmt.Errorf("%w: Paths.Drv %q is not a derivation; pass what Prepare or Evaluate returned", ErrInvalid, p.Drv))
+		errs = append(errs, fmt.Errorf("%w: Paths.Drv %q is not a derivation; pass Prepared.Paths from Prepare", ErrInvalid, p.Drv))
 	}
 	u, err := url.Parse(c.URL)
 	if c.URL == "" || err != nil || strings.ContainsAny(c.URL, "\x00\n") {

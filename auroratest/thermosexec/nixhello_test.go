@@ -16,6 +16,7 @@ import (
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/nix"
 	"github.com/nixrealis/nixrealis/sandbox"
 	"github.com/nixrealis/nixrealis/thermos"
@@ -43,11 +44,16 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 
 	_, self, _, _ := runtime.Caller(0)
 	pkgs := sandbox.File(filepath.Join(filepath.Dir(self), "..", "..", "sandbox", "testdata", "pkgs.nix"))
-	paths, err := sandbox.Evaluate(ctx, n, sandbox.Spec{Name: sandbox.NamePrefix + "thermosexec-hello", Packages: []sandbox.Package{pkgs.Attr("hello")}}, "")
+	hello := job.Service(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "prod", Name: "hello"},
+		job.NewTask("hello", job.NewProcess("hello", "true")).WithResources(job.NewResources(1, job.MiB, job.MiB)))
+	prepared, err := sandbox.Prepare(ctx, hello, sandbox.Packages{"hello": {pkgs.Attr("hello")}},
+		sandbox.Options{Nix: n, Name: sandbox.NamePrefix + "thermosexec-hello", Agent: sandbox.Agent{Caches: []string{cache}}})
 	require.NoError(t, err)
+	paths := prepared.Paths
 	require.NoError(t, sandbox.Push(ctx, paths, sandbox.Cache{URL: cache, SecretKeyFile: secret}, sandbox.PushOptions{Nix: n}))
-	initCmd, err := sandbox.InitCommand(string(paths.Out), sandbox.Agent{Caches: []string{cache}})
-	require.NoError(t, err)
+	initProc := prepared.Job.Task().Processes()[0]
+	require.Equal(t, sandbox.InitProcessName, initProc.Name())
+	initCmd := initProc.Cmdline()
 
 	agentStore := filepath.Join(dir, "agent-store")
 	e := newExecutor(t)
