@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-exec go run examples/client.go -cmd=create "$@"
+exec go run ./examples/client -cmd=create "$@"

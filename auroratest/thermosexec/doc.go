@@ -124,7 +124,7 @@
 // that left their process group included), and runs an agent's processes
 // in a private mount namespace. Its files build only on Linux; elsewhere
 // the package is empty, and so are the programs and tests that use it
-// (examples/client.go, examples/devcluster, the root package's end-to-end
+// (examples/client, examples/devcluster, the root package's end-to-end
 // test). The other packages (thermos, job, nix, sandbox, auroratest, the
 // root package) build on macOS too.
 //

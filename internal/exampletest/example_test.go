@@ -1,6 +1,6 @@
 //go:build linux
 
-// Package exampletest runs the example client (examples/client.go) as its
+// Package exampletest runs the example client (examples/client) as its
 // users do: built with the go command and run as a separate program, on
 // the embedded cluster and against a scheduler given with -url.
 package exampletest
@@ -36,14 +36,14 @@ func repoRoot(t *testing.T) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// buildClient builds examples/client.go once per test.
+// buildClient builds examples/client once per test.
 func buildClient(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "client")
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/client.go")
+	cmd := exec.Command("go", "build", "-o", bin, "./examples/client")
 	cmd.Dir = repoRoot(t)
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build examples/client.go:\n%s", out)
+	require.NoError(t, err, "go build ./examples/client:\n%s", out)
 	return bin
 }
 

@@ -260,12 +260,12 @@ func TestInterruptedCreate(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(msg), "\n")+1, "one line: %q", msg)
 
 	// The printed commands, run with the built client, undo the create.
-	cmds := regexp.MustCompile(`go run examples/client\.go [^,]*?-cmd=(abort -updateId=[0-9a-f-]+|kill)`).FindAllString(msg, -1)
+	cmds := regexp.MustCompile(`go run \./examples/client [^,]*?-cmd=(abort -updateId=[0-9a-f-]+|kill)`).FindAllString(msg, -1)
 	require.Len(t, cmds, 2, msg)
 	assert.Contains(t, cmds[0], "-cmd=abort -updateId="+id)
 	assert.Contains(t, cmds[1], "-cmd=kill")
 	for _, c := range cmds {
-		words := strings.Fields(strings.TrimPrefix(c, "go run examples/client.go "))
+		words := strings.Fields(strings.TrimPrefix(c, "go run ./examples/client "))
 		for i, w := range words {
 			words[i] = strings.ReplaceAll(w, "'", "") // shell-quoted values without quotes inside
 		}
