@@ -26,7 +26,9 @@ func (a *api) GetTasksStatus(ctx context.Context, query *aurora.TaskQuery) (r *a
 }
 
 // GetTasksWithoutConfigs implements getTasksWithoutConfigs: the whole
-// TaskConfig is returned, with only the executor data stripped.
+// TaskConfig is returned, with only the executor data stripped: the reply
+// leaves executorConfig.data unset on the wire, as Aurora does (see
+// unsetDataProtocol).
 func (a *api) GetTasksWithoutConfigs(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	return a.tasks(query, false), nil

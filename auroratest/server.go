@@ -541,7 +541,7 @@ func (s *Server) apiHandler() http.Handler {
 		var buf bytes.Buffer
 		tr := thrift.NewStreamTransport(bytes.NewReader(body), &buf)
 		iprot := limitedProtocol{TProtocol: in.GetProtocol(tr), max: len(body)}
-		if _, err := proc.Process(ctx, iprot, out.GetProtocol(tr)); err != nil {
+		if _, err := proc.Process(ctx, iprot, &unsetDataProtocol{TProtocol: out.GetProtocol(tr)}); err != nil {
 			s.logf("api: %v", err)
 		}
 		w.Header().Set("Content-Type", outType)
