@@ -234,12 +234,21 @@ func (st *state) checkSLA(t *taskRec, policy *aurora.SlaPolicy) bool {
 }
 
 // askCoordinator asks a coordinator, outside the lock, whether t may be
-// drained (SlaManager.askCoordinatorThenAct) and drains it if so.
+// drained (SlaManager.askCoordinatorThenAct) and drains it if so. As in
+// Aurora, one question at a time goes to a coordinator URL: while one is
+// outstanding, other tasks of that coordinator wait for a later poll.
+// The coordinator gets a POST to its URL with the task's key as the query
+// parameter task and, as the JSON body, the whole ScheduledTask
+// (taskConfig, in Thrift's simple JSON), the key (task) and the time left
+// before the drain is forced (forceMaintenanceCountdownMs); it answers
+// 200 with a JSON object of booleans, and the task drains only when the
+// policy's statusKey (default "drain") is true.
 func (st *state) askCoordinator(t *taskRec, c *aurora.CoordinatorSlaPolicy, req *maintRequest) {
-	if st.asking[t.id] {
+	target := c.CoordinatorUrl
+	if st.asking[target] {
 		return
 	}
-	st.asking[t.id] = true
+	st.asking[target] = true
 	key := fmt.Sprintf("%s/%s/%s/%s/%d", st.s.Cluster, t.job.role, t.job.env, t.job.name, t.instance)
 	tr := thrift.NewTMemoryBufferLen(1024)
 	ser := &thrift.TSerializer{Transport: tr, Protocol: thrift.NewTSimpleJSONProtocolFactory().GetProtocol(tr)}
@@ -249,15 +258,14 @@ func (st *state) askCoordinator(t *taskRec, c *aurora.CoordinatorSlaPolicy, req 
 	}
 	remaining := req.created.Add(req.timeout).Sub(st.s.now()).Milliseconds()
 	body, _ := json.Marshal(map[string]any{
-		"taskConfig":  json.RawMessage(taskJSON),
-		"task":        key,
-		"countDownMs": fmt.Sprint(remaining),
+		"taskConfig":                  json.RawMessage(taskJSON),
+		"task":                        key,
+		"forceMaintenanceCountdownMs": fmt.Sprint(remaining),
 	})
 	id, statusKey := t.id, c.StatusKey
 	if statusKey == "" {
 		statusKey = "drain"
 	}
-	target := c.CoordinatorUrl
 	go func() {
 		allowed := false
 		u, err := url.Parse(target)
@@ -278,7 +286,7 @@ func (st *state) askCoordinator(t *taskRec, c *aurora.CoordinatorSlaPolicy, req 
 		}
 		st.s.mu.Lock()
 		defer st.s.mu.Unlock()
-		delete(st.asking, id)
+		delete(st.asking, target)
 		if t := st.byID[id]; allowed && t != nil && activeStates[t.status] {
 			st.changeState(t, aurora.ScheduleStatus_DRAINING, drainingMessage)
 		}

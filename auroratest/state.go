@@ -98,7 +98,7 @@ type state struct {
 	dirty    bool                              // placement has work
 	rr       int
 	maint    map[string]*maintRequest // host -> maintenance request
-	asking   map[string]bool          // task ids a coordinator is asked about
+	asking   map[string]bool          // coordinator URLs being asked
 
 	lastSearch, lastMaintPoll time.Time
 
