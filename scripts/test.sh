@@ -7,6 +7,7 @@
 # Environment: FUZZCOUNT=N runs every fuzz target N times instead of its
 # count in scripts/fuzz-counts; BENCHTIME overrides the benchmarks' light
 # -benchtime; NIXREALIS_BENCH_LARGE=1 adds the 500 MB init_sandbox case
+# and the 100× sizes of auroratest's placement benchmarks
 # (several minutes; never in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,7 @@ done
 
 # Benchmarks, each run briefly so their figures show in the CI log: for
 # 100ms, which is a single iteration of the ones that build, push and
-# realise Nix closures (a few seconds each). The 500 MB init_sandbox case is
-# opt-in (NIXREALIS_BENCH_LARGE=1; .ci/run does not set it).
+# realise Nix closures (a few seconds each). The 500 MB init_sandbox case and
+# auroratest's 100× placement sizes (a million tasks) are opt-in
+# (NIXREALIS_BENCH_LARGE=1; .ci/run does not set it).
 go test -run='^$' -bench=. -benchmem -benchtime="${BENCHTIME:-100ms}" -timeout=10m ./...
