@@ -30,6 +30,11 @@ func printStatus(w io.Writer, st *nixrealis.JobStatus) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, t := range st.ByState[aurora.ScheduleStatus_PENDING] {
+		if t.PendingReason != "" {
+			fmt.Fprintf(w, "  instance %d is PENDING: %s\n", t.Instance, t.PendingReason)
+		}
+	}
 	if st.ActiveUpdate != nil {
 		fmt.Fprintf(w, "  active update: %s\n", st.ActiveUpdate.ID)
 	}
