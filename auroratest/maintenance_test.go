@@ -113,3 +113,85 @@ func TestSlaDrainHostsPacesByTheSLAPolicy(t *testing.T) {
 		assert.GreaterOrEqual(t, drains[i]-drains[i-1], int64(60000), "drains %v", drains)
 	}
 }
+
+// drainTimes returns the DRAINING timestamps of the job's tasks, sorted.
+func drainTimes(srv *auroratest.Server, name string) []int64 {
+	var out []int64
+	for _, task := range srv.Tasks(role, env, name) {
+		for _, e := range task.TaskEvents {
+			if e.Status == aurora.ScheduleStatus_DRAINING {
+				out = append(out, e.Timestamp)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestSlaDrainHostsPercentagePolicy(t *testing.T) {
+	t.Parallel()
+	srv := twoAgents(t, 1)
+	r := client(t, srv)
+	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+	require.NoError(t, err)
+	policy := &aurora.SlaPolicy{PercentageSlaPolicy: &aurora.PercentageSlaPolicy{Percentage: 50}}
+	onlyOn(t, r, newJob("pct", 4).Tier("preferred").SlaPolicy(policy), 4)
+
+	// The task's own policy wins over the request's default (drain all).
+	_, err = r.SLADrainHosts(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 0}}, 3600, "a")
+	require.NoError(t, err)
+	done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 30)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"a": true}, done)
+	waitInstances(t, r, key("pct"), 4, aurora.ScheduleStatus_RUNNING)
+	assert.Equal(t, []string{"b", "b", "b", "b"}, hostsOf(srv, "pct"))
+
+	// 50% of 4 must stay RUNNING: at most 2 drain at a maintenance poll,
+	// the next ones a poll (1 min on the scheduler's clock) later.
+	drains := drainTimes(srv, "pct")
+	require.Len(t, drains, 4)
+	perPoll := map[int64]int{}
+	for _, d := range drains {
+		perPoll[d]++
+		assert.LessOrEqual(t, perPoll[d], 2, "drains %v", drains)
+	}
+	assert.GreaterOrEqual(t, drains[3]-drains[0], int64(60000), "drains %v", drains)
+}
+
+func TestSlaDrainHostsTimeoutForcesTheDrain(t *testing.T) {
+	t.Parallel()
+	srv := auroratest.NewUnstartedServer(nil)
+	srv.TimeScale = 1000
+	srv.MinRequiredInstancesForSLA = 1
+	srv.Agents = []auroratest.Agent{{Host: "a", Attributes: "host:a", Resources: "cpus:8;mem:8192;disk:10000"}}
+	srv.Start()
+	defer srv.Close()
+	r := client(t, srv)
+	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+	require.NoError(t, err)
+	_, err = r.CreateJob(newJob("slow", 2).Tier("preferred"))
+	require.NoError(t, err)
+	waitInstances(t, r, key("slow"), 2, aurora.ScheduleStatus_RUNNING)
+
+	// The default policy wants 1 of 2 instances RUNNING for 2 h: not
+	// before the request's 5 min timeout, which forces the drain.
+	created := srv.Now().UnixMilli()
+	policy := &aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 1, DurationSecs: 7200}}
+	drained, err := r.SLADrainHosts(policy, 300, "a")
+	require.NoError(t, err)
+	assert.Equal(t, []*aurora.HostStatus{{Host: "a", Mode: aurora.MaintenanceMode_DRAINING}}, drained.Statuses)
+	_, err = r.CreateJob(newJob("probe", 1))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Host draining for maintenance"}, waitReasons(t, r, key("probe"), 1))
+
+	done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 30)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"a": true}, done)
+	drains := drainTimes(srv, "slow")
+	require.Len(t, drains, 2)
+	for _, d := range drains {
+		assert.GreaterOrEqual(t, d-created, int64(300_000), "drained only when the timeout forced it")
+		assert.Less(t, d-created, int64(7200_000), "drained before the SLA would have allowed it")
+	}
+	assert.Equal(t, []string{"Host drained for maintenance", "Host drained for maintenance"}, waitReasons(t, r, key("slow"), 2))
+}
