@@ -90,6 +90,8 @@ func TestPendingReasons(t *testing.T) {
 		{"nearest fit", []auroratest.Agent{small, {Host: "east", Attributes: "zone:east", Resources: "cpus:1;mem:1024;disk:20000"}},
 			func(j realis.Job) realis.Job { return j.CPU(1).AddValueConstraint("zone", false, "east") }, "Insufficient: CPU"},
 		{"drained host", []auroratest.Agent{draining}, nil, "Host drained for maintenance"},
+		// No agents given: DefaultAgents, whose resources are finite.
+		{"default agents", nil, func(j realis.Job) realis.Job { return j.CPU(1000) }, "Insufficient: CPU"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +202,24 @@ func TestFreedResourcesLetPendingTasksGoByPriority(t *testing.T) {
 	_, err = r.KillJob(key("urgent"))
 	require.NoError(t, err)
 	waitInstances(t, r, key("old"), 1, aurora.ScheduleStatus_RUNNING)
+}
+
+func TestFreedResourcesGoToTheOldestOfEqualPriority(t *testing.T) {
+	t.Parallel()
+	srv := agentServer(t, auroratest.Agent{Host: "a", Resources: "cpus:1;mem:4096;disk:10000"})
+	r := client(t, srv)
+	_, err := r.CreateJob(newJob("first", 1).CPU(0.5))
+	require.NoError(t, err)
+	waitInstances(t, r, key("first"), 1, aurora.ScheduleStatus_RUNNING)
+	for _, name := range []string{"older", "newer"} {
+		_, err = r.CreateJob(newJob(name, 1).CPU(0.5))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"Insufficient: CPU"}, waitReasons(t, r, key(name), 1))
+	}
+	_, err = r.KillJob(key("first"))
+	require.NoError(t, err)
+	waitInstances(t, r, key("older"), 1, aurora.ScheduleStatus_RUNNING)
+	assert.Equal(t, []string{"Insufficient: CPU"}, waitReasons(t, r, key("newer"), 1), "the older task goes first")
 }
 
 func TestProductionPreemptsNonProduction(t *testing.T) {
