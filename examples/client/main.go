@@ -32,6 +32,10 @@
 // update named by -updateId: pause, resume, abort, rollback, pulse, info.
 // inspect needs no scheduler. Errors print one line and exit 1; bad flags
 // exit 2.
+//
+// What the client does is printed as lines on stdout. Nix's progress is a
+// bar on stderr when stderr is a terminal, else one line on stdout per Nix
+// activity: a pipe or a log gets no bar and no control characters.
 package main
 
 import (
@@ -87,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	out := &printer{w: stdout, tty: isTerminal(stdout)}
+	out := newPrinter(stdout, stderr)
 	defer out.finish()
 
 	var (
@@ -179,14 +183,14 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 			return c.createFailed(created, err, cluster != nil, out.submitted())
 		}
 		out.finish()
-		fmt.Fprintf(out.w, "created %s: %d instance(s) RUNNING\n", created.Key, c.instances)
+		fmt.Fprintf(out, "created %s: %d instance(s) RUNNING\n", created.Key, c.instances)
 		if cluster != nil {
-			if err := cluster.show(ctx, client, key, out.w, c.executor == "compose"); err != nil {
+			if err := cluster.show(ctx, client, key, out, c.executor == "compose"); err != nil {
 				return err
 			}
 			if c.keep {
-				fmt.Fprintf(out.w, "the embedded scheduler is at %s; interrupt (Ctrl-C) to stop it\n", cluster.srv.URL)
-				fmt.Fprintf(out.w, "its cache: -url=%s -cache=%s -secretKey=%s\n", cluster.srv.URL, cluster.cacheURL, cluster.secretKey)
+				fmt.Fprintf(out, "the embedded scheduler is at %s; interrupt (Ctrl-C) to stop it\n", cluster.srv.URL)
+				fmt.Fprintf(out, "its cache: -url=%s -cache=%s -secretKey=%s\n", cluster.srv.URL, cluster.cacheURL, cluster.secretKey)
 				<-ctx.Done()
 			}
 		}
@@ -200,56 +204,56 @@ func (c *config) dispatch(ctx context.Context, client *nixrealis.Client, out *pr
 			}
 			return err
 		}
-		fmt.Fprintf(out.w, "killed %s\n", key)
+		fmt.Fprintf(out, "killed %s\n", key)
 	case "restart":
 		if err := client.Restart(ctx, key, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(out.w, "restarted %s\n", key)
+		fmt.Fprintf(out, "restarted %s\n", key)
 	case "status":
 		st, err := client.Status(ctx, key)
 		if err != nil {
 			return err
 		}
-		printStatus(out.w, st)
+		printStatus(out, st)
 	case "diff":
 		d, err := client.Diff(ctx, c.exampleJob())
 		if err != nil {
 			return err
 		}
 		if !d.Changed {
-			fmt.Fprintf(out.w, "%s runs what the job describes\n", key)
+			fmt.Fprintf(out, "%s runs what the job describes\n", key)
 			return nil
 		}
-		fmt.Fprint(out.w, d.Text)
+		fmt.Fprint(out, d.Text)
 	case "update":
 		res, err := client.Update(ctx, c.exampleJob(), nixrealis.Message(msg))
 		if res != nil {
 			out.finish()
 			switch {
 			case res.NoOp:
-				fmt.Fprintf(out.w, "%s is unchanged by the update: nothing to do\n", key)
+				fmt.Fprintf(out, "%s is unchanged by the update: nothing to do\n", key)
 			case res.Key != nil:
-				fmt.Fprintf(out.w, "update %s: %s %s\n", res.Key.ID, res.Status, res.Message)
+				fmt.Fprintf(out, "update %s: %s %s\n", res.Key.ID, res.Status, res.Message)
 			}
 		}
 		return err
 	case "pause":
-		return done(out.w, "paused", uk, client.Pause(ctx, uk, nixrealis.Message(msg)))
+		return done(out, "paused", uk, client.Pause(ctx, uk, nixrealis.Message(msg)))
 	case "resume":
-		return done(out.w, "resumed", uk, client.Resume(ctx, uk, nixrealis.Message(msg)))
+		return done(out, "resumed", uk, client.Resume(ctx, uk, nixrealis.Message(msg)))
 	case "abort":
-		return done(out.w, "aborted", uk, client.Abort(ctx, uk, nixrealis.Message(msg)))
+		return done(out, "aborted", uk, client.Abort(ctx, uk, nixrealis.Message(msg)))
 	case "rollback":
-		return done(out.w, "rolling back", uk, client.Rollback(ctx, uk, nixrealis.Message(msg)))
+		return done(out, "rolling back", uk, client.Rollback(ctx, uk, nixrealis.Message(msg)))
 	case "pulse":
-		return done(out.w, "pulsed", uk, client.Pulse(ctx, uk))
+		return done(out, "pulsed", uk, client.Pulse(ctx, uk))
 	case "info":
 		d, err := client.UpdateInfo(ctx, uk)
 		if err != nil {
 			return err
 		}
-		printUpdate(out.w, d)
+		printUpdate(out, d)
 	}
 	return nil
 }

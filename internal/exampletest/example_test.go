@@ -90,6 +90,21 @@ func TestCreateEmbedded(t *testing.T) {
 	// The printed log location (removed on exit without -keep: TestKeep
 	// reads it) is in the output.
 	assert.Regexp(t, `output in (\S+/\.logs/hello/0/stdout):`, r.stdout)
+	assertQuiet(t, r)
+}
+
+// assertQuiet checks that a run whose stderr is not a terminal (a pipe,
+// as here) printed no progress bar and no control character: Nix's
+// progress is plain "nix: ..." lines on stdout.
+func assertQuiet(t *testing.T, r result) {
+	t.Helper()
+	control := regexp.MustCompile(`[\x00-\x09\x0b-\x1f\x7f]`)
+	for name, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+		assert.False(t, control.MatchString(out), "a control character in %s: %q", name, out)
+		assert.NotContains(t, out, "%|", "a progress bar in %s", name)
+		assert.NotContains(t, out, "nix: built ", "a progress bar in %s", name)
+	}
+	assert.Contains(t, r.stdout, "nix: copying ", "Nix's progress as plain lines")
 }
 
 // againstScheduler starts an embedded scheduler with one simulated agent
@@ -139,6 +154,7 @@ func TestAgainstScheduler(t *testing.T) {
 
 	r := do("-cmd=create")
 	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_nix: 1 instance(s) RUNNING")
+	assertQuiet(t, r)
 
 	r = do("-cmd=status")
 	assert.Contains(t, r.stdout, "RUNNING: 0")
