@@ -120,22 +120,10 @@ func (d *decoder) null() bool {
 // index is passed as its field number i and as names[i], allocating
 // nothing; any other key as i = -1.
 func (d *decoder) objectFields(index map[string]int, names []string, field func(i int, key string)) {
-	if d.err != nil {
-		return
-	}
-	if d.peek() != '{' {
-		d.typeErr("an object")
-		return
-	}
-	if !d.enter() {
+	if !d.begin('{', '}', "an object") {
 		return
 	}
 	defer d.leave()
-	d.pos++
-	if d.peek() == '}' {
-		d.pos++
-		return
-	}
 	for {
 		if d.peek() != '"' {
 			d.syntax("want an object key")
@@ -154,17 +142,7 @@ func (d *decoder) objectFields(index map[string]int, names []string, field func(
 		d.path.push(key)
 		field(i, key)
 		d.path.pop()
-		if d.err != nil {
-			return
-		}
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return
-		default:
-			d.syntax("want ',' or '}' in object")
+		if d.err != nil || !d.more('}', "want ',' or '}' in object") {
 			return
 		}
 	}
@@ -217,41 +195,60 @@ func (d *decoder) leave() { d.depth-- }
 // array parses an array, calling elem for every element with its index
 // pushed on the path.
 func (d *decoder) array(elem func(i int)) {
-	if d.err != nil {
-		return
-	}
-	if d.peek() != '[' {
-		d.typeErr("an array")
-		return
-	}
-	if !d.enter() {
+	if !d.begin('[', ']', "an array") {
 		return
 	}
 	defer d.leave()
-	d.pos++
-	if d.peek() == ']' {
-		d.pos++
-		return
-	}
 	for i := 0; ; i++ {
 		d.ws()
 		d.path.pushIdx(i)
 		elem(i)
 		d.path.pop()
-		if d.err != nil {
-			return
-		}
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return
-		default:
-			d.syntax("want ',' or ']' in array")
+		if d.err != nil || !d.more(']', "want ',' or ']' in array") {
 			return
 		}
 	}
+}
+
+// begin opens an object or an array: it checks that open comes next (else
+// a type error wanting what), enters one nesting level and consumes open.
+// It reports whether a member follows, and then the caller must call
+// d.leave when done; on false (an error, or an empty container, consumed
+// whole) the caller has nothing left to do.
+func (d *decoder) begin(open, close byte, what string) bool {
+	if d.err != nil {
+		return false
+	}
+	if d.peek() != open {
+		d.typeErr(what)
+		return false
+	}
+	if !d.enter() {
+		return false
+	}
+	d.pos++
+	if d.peek() == close {
+		d.pos++
+		d.leave()
+		return false
+	}
+	return true
+}
+
+// more consumes what follows a member of an object or array: it reports
+// true after a ',' (another member follows) and false after close or, with
+// a syntax error worded msg, after anything else.
+func (d *decoder) more(close byte, msg string) bool {
+	switch d.peek() {
+	case ',':
+		d.pos++
+		return true
+	case close:
+		d.pos++
+		return false
+	}
+	d.syntax(msg)
+	return false
 }
 
 // key parses an object key. A key of index comes back as its number and
