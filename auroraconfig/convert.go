@@ -77,44 +77,57 @@ func (c *converter) str(o *object, name string) (string, bool) {
 	return pyStr(v), true
 }
 
+// field returns field name of o (set or default), or, with v nil, the
+// template standing in for it.
+func (c *converter) field(o *object, name string) (v starlark.Value, tmpl string, ok bool) {
+	v, ok = o.get(name)
+	if !ok {
+		return nil, "", false
+	}
+	if t, isT := isTemplate(v); isT {
+		return nil, t, true
+	}
+	return v, "", true
+}
+
 // number returns field name of o (set or default) as a float, or the
 // template standing in for it.
 func (c *converter) number(o *object, name string) (x float64, tmpl string, ok bool) {
-	v, ok := o.get(name)
-	if !ok {
-		return 0, "", false
+	v, t, ok := c.field(o, name)
+	if v == nil {
+		return 0, t, ok
 	}
-	if t, isT := isTemplate(v); isT {
-		return 0, t, true
-	}
+	x, ok = c.float(o, name, v)
+	return x, "", ok
+}
+
+// float is v, the value of field name of o, as a float.
+func (c *converter) float(o *object, name string, v starlark.Value) (float64, bool) {
 	switch n := v.(type) {
 	case starlark.Int:
 		i, exact := n.Int64()
 		if !exact {
 			c.fail(o, "%s.%s: %s is too large", o.sch.name, name, n)
-			return 0, "", false
+			return 0, false
 		}
-		return float64(i), "", true
+		return float64(i), true
 	case starlark.Float:
-		return float64(n), "", true
+		return float64(n), true
 	case starlark.Bool:
 		if n {
-			return 1, "", true
+			return 1, true
 		}
-		return 0, "", true
+		return 0, true
 	}
 	c.fail(o, "%s.%s: %s is not a number", o.sch.name, name, describe(v))
-	return 0, "", false
+	return 0, false
 }
 
 // integer is number for Integer fields.
 func (c *converter) integer(o *object, name string) (n int, tmpl string, ok bool) {
-	v, ok := o.get(name)
-	if !ok {
-		return 0, "", false
-	}
-	if t, isT := isTemplate(v); isT {
-		return 0, t, true
+	v, t, ok := c.field(o, name)
+	if v == nil {
+		return 0, t, ok
 	}
 	if x, isInt := v.(starlark.Int); isInt {
 		i, exact := x.Int64()
@@ -124,17 +137,14 @@ func (c *converter) integer(o *object, name string) (n int, tmpl string, ok bool
 		}
 		return int(i), "", true
 	}
-	f, t, ok := c.number(o, name)
-	return int(f), t, ok
+	f, ok := c.float(o, name, v)
+	return int(f), "", ok
 }
 
 func (c *converter) boolean(o *object, name string) (b bool, tmpl string, ok bool) {
-	v, ok := o.get(name)
-	if !ok {
-		return false, "", false
-	}
-	if t, isT := isTemplate(v); isT {
-		return false, t, true
+	v, t, ok := c.field(o, name)
+	if v == nil {
+		return false, t, ok
 	}
 	return bool(v.Truth()), "", true
 }
@@ -174,12 +184,18 @@ func (c *converter) sub(o *object, name string) (*object, bool) {
 	return so, ok
 }
 
-func (c *converter) objects(o *object, name string) []*object {
+// list returns field name of o (set or default) if it holds a list.
+func (c *converter) list(o *object, name string) (*starlark.List, bool) {
 	v, ok := o.get(name)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	l, ok := v.(*starlark.List)
+	return l, ok
+}
+
+func (c *converter) objects(o *object, name string) []*object {
+	l, ok := c.list(o, name)
 	if !ok {
 		return nil
 	}
@@ -328,11 +344,7 @@ func (c *converter) resources(o *object) (job.Resources, map[string]string) {
 
 // intList returns a List(Integer) field as ints.
 func (c *converter) intList(o *object, name string) []int {
-	v, ok := o.get(name)
-	if !ok {
-		return nil
-	}
-	l, ok := v.(*starlark.List)
+	l, ok := c.list(o, name)
 	if !ok {
 		return nil
 	}
