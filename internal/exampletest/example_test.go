@@ -91,6 +91,21 @@ func TestCreateEmbedded(t *testing.T) {
 	// reads it) is in the output.
 	assert.Regexp(t, `output in (\S+/\.logs/hello/0/stdout):`, r.stdout)
 	assertQuiet(t, r)
+	// The README's sample: stages in the order nixrealis.Stage declares
+	// them, done last, and no warning of Nix's (an unrooted .drv's "you
+	// did not specify '--add-root'") among the progress lines.
+	stages := regexp.MustCompile(`(?m)^(prepare|submit|update|wait|done): `).FindAllStringSubmatch(r.stdout, -1)
+	order := map[string]int{"prepare": 0, "submit": 1, "update": 2, "wait": 3, "done": 4}
+	require.NotEmpty(t, stages, r.stdout)
+	for i := 1; i < len(stages); i++ {
+		assert.LessOrEqual(t, order[stages[i-1][1]], order[stages[i][1]], "stage %s after %s:\n%s", stages[i][1], stages[i-1][1], r.stdout)
+	}
+	assert.Equal(t, "done", stages[len(stages)-1][1], r.stdout)
+	assert.Contains(t, r.stdout, "done: created\n")
+	for _, out := range []string{r.stdout, r.stderr} {
+		assert.NotContains(t, out, "add-root")
+		assert.NotContains(t, out, "warning:")
+	}
 }
 
 // assertQuiet checks that a run whose stderr is not a terminal (a pipe,
