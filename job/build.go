@@ -87,11 +87,7 @@ func (b *builder) build() Spec {
 	// Scope chains, innermost last: job fields, then job bindings (later
 	// calls win), then the standard bindings.
 	b.stdScope = scope{root: stdRoot}
-	jsc := &b.stdScope
-	for i, v := range j.vars {
-		checkVars(fmt.Sprintf("bind[%d]", i), v, &b.errs)
-		jsc = jsc.push(varsNode{v: v})
-	}
+	jsc := b.bindAll(&b.stdScope, "", j.vars)
 	jn := &b.jn
 	jn.j = j
 	b.jobScope = scope{parent: jsc, root: jn}
@@ -99,11 +95,7 @@ func (b *builder) build() Spec {
 	jn.sc = jsc
 
 	t := &j.task
-	tsc := jsc
-	for i, v := range t.vars {
-		checkVars(fmt.Sprintf("task.bind[%d]", i), v, &b.errs)
-		tsc = tsc.push(varsNode{v: v})
-	}
+	tsc := b.bindAll(jsc, "task.", t.vars)
 	tn := &b.tn
 	tn.t = t
 	b.taskScope = scope{parent: tsc, root: tn}
@@ -117,9 +109,8 @@ func (b *builder) build() Spec {
 	for i := range t.processes {
 		p := &t.processes[i]
 		sc := tsc
-		for k, v := range p.vars {
-			checkVars(fmt.Sprintf("task.processes[%d].bind[%d]", i, k), v, &b.errs)
-			sc = sc.push(varsNode{v: v})
+		if len(p.vars) > 0 {
+			sc = b.bindAll(tsc, fmt.Sprintf("task.processes[%d].", i), p.vars)
 		}
 		pn := &tn.procs[i]
 		pn.p = p
@@ -145,6 +136,16 @@ func (b *builder) build() Spec {
 	spec.Ports = b.ports(pl)
 	b.buildFetcher(&spec)
 	return spec
+}
+
+// bindAll checks vars, the bind() calls of the object at prefix, and
+// pushes them on sc, later calls innermost; it returns the innermost scope.
+func (b *builder) bindAll(sc *scope, prefix string, vars []Vars) *scope {
+	for i, v := range vars {
+		checkVars(fmt.Sprintf("%sbind[%d]", prefix, i), v, &b.errs)
+		sc = sc.push(varsNode{v: v})
+	}
+	return sc
 }
 
 func sortedKeys(m map[string]string) []string {
