@@ -89,10 +89,7 @@ func DefaultRotatePolicy() RotatePolicy {
 }
 
 func (l Logger) clone() Logger {
-	if l.Rotate != nil {
-		r := *l.Rotate
-		l.Rotate = &r
-	}
+	l.Rotate = clonePtr(l.Rotate)
 	return l
 }
 

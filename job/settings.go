@@ -84,14 +84,8 @@ func HTTPChecker(endpoint, response string, code int) HealthChecker {
 func ShellChecker(command string) HealthChecker { return HealthChecker{shell: &command} }
 
 func (c HealthChecker) clone() HealthChecker {
-	if c.http != nil {
-		h := *c.http
-		c.http = &h
-	}
-	if c.shell != nil {
-		s := *c.shell
-		c.shell = &s
-	}
+	c.http = clonePtr(c.http)
+	c.shell = clonePtr(c.shell)
 	return c
 }
 
@@ -299,10 +293,7 @@ func MesosContainer(image *MesosImage, volumes ...Volume) Container {
 func (c Container) clone() Container {
 	c.params = slices.Clone(c.params)
 	c.volumes = slices.Clone(c.volumes)
-	if c.mesosIm != nil {
-		im := *c.mesosIm
-		c.mesosIm = &im
-	}
+	c.mesosIm = clonePtr(c.mesosIm)
 	return c
 }
 
