@@ -177,22 +177,7 @@ func (f *Fetcher) download(ctx context.Context, value, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fetch-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, src); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return replaceFile(dst, src)
 }
 
 // open opens the resource for reading.
@@ -297,12 +282,18 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
+	return replaceFile(dst, in)
+}
+
+// replaceFile writes src to dst (mode 0644) through a temporary file in
+// dst's directory, renamed over dst, so a reader never sees half a file.
+func replaceFile(dst string, src io.Reader) error {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fetch-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
+	if _, err := io.Copy(tmp, src); err != nil {
 		tmp.Close()
 		return err
 	}
