@@ -136,38 +136,20 @@ const dedicatedAttribute = "dedicated"
 
 // parseAttributes reads Mesos' --attributes syntax: name:value;...
 func parseAttributes(s string, into map[string][]string) error {
-	for _, part := range strings.Split(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(part, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
-			return fmt.Errorf("%q is not name:value (write e.g. zone:west;rack:a1)", part)
-		}
+	return eachPair(s, "zone:west;rack:a1", func(_, name, value string) error {
 		if !contains(into[name], value) {
 			into[name] = append(into[name], value)
 			sort.Strings(into[name])
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // parseResources reads Mesos' --resources syntax: name:value;... with
 // scalars for cpus, mem, disk and gpus and ranges for ports.
 func parseResources(s string, ag *agent) error {
 	seen := map[string]bool{}
-	for _, part := range strings.Split(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(part, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
-			return fmt.Errorf("%q is not name:value (write e.g. cpus:4;mem:8192;ports:[31000-31999])", part)
-		}
+	return eachPair(s, "cpus:4;mem:8192;ports:[31000-31999]", func(part, name, value string) error {
 		if strings.Contains(name, "(") {
 			return fmt.Errorf("%q: reserved resources (name(role)) are not modelled; drop the role", part)
 		}
@@ -181,7 +163,7 @@ func parseResources(s string, ag *agent) error {
 				return fmt.Errorf("ports: %w", err)
 			}
 			ag.ranges, ag.total.ports = ranges, n
-			continue
+			return nil
 		}
 		v, err := strconv.ParseFloat(value, 64)
 		if err != nil || v < 0 {
@@ -198,6 +180,27 @@ func parseResources(s string, ag *agent) error {
 			ag.total.gpus = v
 		default:
 			return fmt.Errorf("unknown resource %q: use cpus, mem, disk, gpus or ports", name)
+		}
+		return nil
+	})
+}
+
+// eachPair calls fn with every part of s in Mesos' name:value;... syntax,
+// blank parts skipped, names and values trimmed; a part that is not
+// name:value is an error that shows example.
+func eachPair(s, example string, fn func(part, name, value string) error) error {
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(part, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || value == "" {
+			return fmt.Errorf("%q is not name:value (write e.g. %s)", part, example)
+		}
+		if err := fn(part, name, value); err != nil {
+			return err
 		}
 	}
 	return nil
