@@ -335,14 +335,12 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 			deadline = d
 		}
 	}
-	for _, lp := range t.live {
-		lp.signal(sigterm)
-	}
-	for len(t.live) > 0 && time.Now().Before(deadline) {
-		resetTimer(timer, time.Until(deadline))
+	// await waits, in CLEANING and FINALIZING, for a process's exit (one
+	// of p's, or of none), the timer or a kill.
+	await := func(p *planner) {
 		select {
 		case ev := <-t.exits:
-			t.exited(nil, ev)
+			t.exited(p, ev)
 		case <-timer.C:
 		case reason := <-t.killCh:
 			handleKill(reason)
@@ -350,6 +348,13 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 			ctxDone = nil
 			handleKill("Told to shut down executor.")
 		}
+	}
+	for _, lp := range t.live {
+		lp.signal(sigterm)
+	}
+	for len(t.live) > 0 && time.Now().Before(deadline) {
+		resetTimer(timer, time.Until(deadline))
+		await(nil)
 	}
 
 	// FINALIZING: SIGKILL leftovers, then run the final processes until
@@ -372,16 +377,7 @@ func (t *task) runPlans(ctx context.Context, regular, fin *planner) (aurora.Sche
 				wait = w
 			}
 			resetTimer(timer, wait)
-			select {
-			case ev := <-t.exits:
-				t.exited(fin, ev)
-			case <-timer.C:
-			case reason := <-t.killCh:
-				handleKill(reason)
-			case <-ctxDone:
-				ctxDone = nil
-				handleKill("Told to shut down executor.")
-			}
+			await(fin)
 		}
 		t.killAll()
 	}
