@@ -275,23 +275,9 @@ func (e *Executor) shutdownGrace() time.Duration {
 func (e *Executor) launchCustom(ctx context.Context, lt auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &customRun{e: e, lt: lt, x: e.Custom[lt.ExecutorName], report: report, cancel: cancel, done: make(chan struct{}), state: "PENDING"}
-	e.mu.Lock()
-	if e.custom == nil {
-		e.custom = map[string]*customRun{}
-	}
-	if _, dup := e.custom[lt.TaskID]; dup {
-		e.mu.Unlock()
+	if !start(e, &e.custom, lt.TaskID, r, report, func() { r.run(ctx) }) {
 		cancel()
-		report(auroratest.StatusUpdate{TaskID: lt.TaskID, Status: lost, Message: "Task already running on this executor: " + lt.TaskID})
-		return
 	}
-	e.custom[lt.TaskID] = r
-	e.wg.Add(1)
-	e.mu.Unlock()
-	go func() {
-		defer e.wg.Done()
-		r.run(ctx)
-	}()
 }
 
 // unreachable returns the first directory from / to dir that uid (in group

@@ -132,22 +132,30 @@ func (e *Executor) Launch(ctx context.Context, t auroratest.LaunchedTask, report
 		return
 	}
 	tk := newTask(e, t, report)
+	start(e, &e.tasks, t.TaskID, tk, report, func() { tk.run(ctx) })
+}
+
+// start records run as task id in *tasks (under e.mu) and runs it on a
+// goroutine e.wg waits for; a task id already there is reported LOST
+// instead, and start returns false.
+func start[T any](e *Executor, tasks *map[string]T, id string, run T, report func(auroratest.StatusUpdate), body func()) bool {
 	e.mu.Lock()
-	if e.tasks == nil {
-		e.tasks = map[string]*task{}
+	if *tasks == nil {
+		*tasks = map[string]T{}
 	}
-	if _, dup := e.tasks[t.TaskID]; dup {
+	if _, dup := (*tasks)[id]; dup {
 		e.mu.Unlock()
-		report(auroratest.StatusUpdate{TaskID: t.TaskID, Status: lost, Message: "Task already running on this executor: " + t.TaskID})
-		return
+		report(auroratest.StatusUpdate{TaskID: id, Status: lost, Message: "Task already running on this executor: " + id})
+		return false
 	}
-	e.tasks[t.TaskID] = tk
+	(*tasks)[id] = run
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go func() {
 		defer e.wg.Done()
-		tk.run(ctx)
+		body()
 	}()
+	return true
 }
 
 // Kill kills the task: the lifecycle endpoints when it has them, then
