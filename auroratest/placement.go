@@ -49,9 +49,12 @@ var resourceTypes = []resourceType{
 }
 
 // taskResources is the task's resources as its config asks for them.
-func taskResources(tc *aurora.TaskConfig) resources {
+func taskResources(tc *aurora.TaskConfig) resources { return sumResources(tc.Resources) }
+
+// sumResources adds up a list of Aurora resources.
+func sumResources(rs []*aurora.Resource) resources {
 	var r resources
-	for _, res := range tc.Resources {
+	for _, res := range rs {
 		switch {
 		case res.NumCpus != nil:
 			r.cpus += *res.NumCpus

@@ -66,18 +66,7 @@ func (st *state) prodShared(role string, skip jobKey) resources {
 func (st *state) checkQuota(role string, requested resources) error {
 	var quota resources
 	if q := st.quotas[role]; q != nil {
-		for _, r := range q.Resources {
-			switch {
-			case r.NumCpus != nil:
-				quota.cpus += *r.NumCpus
-			case r.RamMb != nil:
-				quota.ram += float64(*r.RamMb)
-			case r.DiskMb != nil:
-				quota.disk += float64(*r.DiskMb)
-			case r.NumGpus != nil:
-				quota.gpus += float64(*r.NumGpus)
-			}
-		}
+		quota = sumResources(q.Resources) // ports are not among quotaTypes
 	}
 	var details []string
 	for _, rt := range quotaTypes {
