@@ -122,6 +122,19 @@ func fromThrift(b json.RawMessage, v thrift.TStruct) error {
 	return de.Read(context.Background(), v, b)
 }
 
+// fromThriftList decodes every record of bs into a new struct from mk.
+func fromThriftList[T thrift.TStruct](bs []json.RawMessage, mk func() T) ([]T, error) {
+	var out []T
+	for _, b := range bs {
+		v := mk()
+		if err := fromThrift(b, v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 type resRecord struct {
 	CPUs, RAM, Disk, GPUs float64
 	Ports                 int

@@ -140,12 +140,8 @@ func readTasks(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) (*
 			ports: r.Ports, failures: r.Failures, partition: r.Partition, ancestor: r.Ancestor,
 			killing: r.Killing, throttle: fromNano(r.Throttle), reason: r.Reason,
 		}
-		for _, e := range r.Events {
-			ev := aurora.NewTaskEvent()
-			if err := fromThrift(e, ev); err != nil {
-				return fmt.Errorf("task %s: %w", r.ID, err)
-			}
-			t.events = append(t.events, ev)
+		if t.events, err = fromThriftList(r.Events, aurora.NewTaskEvent); err != nil {
+			return fmt.Errorf("task %s: %w", r.ID, err)
 		}
 		if r.Holds && t.agent != nil {
 			t.holds = true
@@ -191,26 +187,14 @@ func readUpdates(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) 
 		if err := fromThrift(r.Instr, u.instr); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, m := range r.Metadata {
-			md := aurora.NewMetadata()
-			if err := fromThrift(m, md); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-			u.metadata = append(u.metadata, md)
+		if u.metadata, err = fromThriftList(r.Metadata, aurora.NewMetadata); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, e := range r.Events {
-			ev := aurora.NewJobUpdateEvent()
-			if err := fromThrift(e, ev); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-			u.events = append(u.events, ev)
+		if u.events, err = fromThriftList(r.Events, aurora.NewJobUpdateEvent); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, e := range r.IEvents {
-			ev := aurora.NewJobInstanceUpdateEvent()
-			if err := fromThrift(e, ev); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-			u.ievents = append(u.ievents, ev)
+		if u.ievents, err = fromThriftList(r.IEvents, aurora.NewJobInstanceUpdateEvent); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		for i, h := range r.Initial {
 			c, err := cfgOf(h, what)
