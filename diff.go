@@ -14,6 +14,7 @@ import (
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/pmezard/go-difflib/difflib"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/thermos"
 )
@@ -338,7 +339,7 @@ func diffValues(out *[]Change, path string, old, new any) {
 		if !ok {
 			break
 		}
-		keys := sortedKeys(o)
+		keys := mapkeys.Sorted(o)
 		for k := range n {
 			if _, ok := o[k]; !ok {
 				keys = append(keys, k)

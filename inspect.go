@@ -3,10 +3,10 @@ package nixrealis
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -46,7 +46,7 @@ func FormatInspect(spec job.Spec) string {
 	}
 	if len(p.Constraints) > 0 {
 		line(2, "constraints:")
-		for _, name := range sortedKeys(p.Constraints) {
+		for _, name := range mapkeys.Sorted(p.Constraints) {
 			line(4, "'%s': '%s'", name, p.Constraints[name])
 		}
 	}
@@ -102,13 +102,4 @@ func gpuText(n int64) string {
 		return ""
 	}
 	return fmt.Sprintf(", gpu %d", n)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

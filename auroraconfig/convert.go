@@ -3,7 +3,6 @@ package auroraconfig
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -222,15 +221,6 @@ func (c *converter) stringMap(o *object, name string) (map[string]string, bool) 
 		m[pyStr(item[0])] = pyStr(item[1])
 	}
 	return m, true
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // vars converts .bind() arguments to job.Vars.

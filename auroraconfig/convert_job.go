@@ -5,6 +5,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -36,7 +37,7 @@ func (c *converter) process(o *object, path string) job.Process {
 		c.at(join(path, "resources"), ro)
 		r, tmpl := c.resources(ro)
 		p = p.WithResources(r)
-		for _, k := range sortedKeys(tmpl) {
+		for _, k := range mapkeys.Sorted(tmpl) {
 			p = p.WithTemplate(k, tmpl[k])
 		}
 	}
@@ -126,7 +127,7 @@ func (c *converter) task(o *object, path string) job.Task {
 		c.at(join(path, "resources"), ro)
 		r, tmpl := c.resources(ro)
 		t = t.WithResources(r)
-		for _, k := range sortedKeys(tmpl) {
+		for _, k := range mapkeys.Sorted(tmpl) {
 			t = t.WithTemplate(k, tmpl[k])
 		}
 	}

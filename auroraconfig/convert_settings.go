@@ -1,6 +1,7 @@
 package auroraconfig
 
 import (
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -73,7 +74,7 @@ func (c *converter) job(o *object) job.Job {
 		j = j.WithTier(v)
 	}
 	if m, ok := c.stringMap(o, "constraints"); ok {
-		for _, k := range sortedKeys(m) {
+		for _, k := range mapkeys.Sorted(m) {
 			j = j.WithConstraint(k, m[k])
 		}
 	}
@@ -84,7 +85,7 @@ func (c *converter) job(o *object) job.Job {
 		j = j.AddMetadata(k, v)
 	}
 	if m, ok := c.stringMap(o, "task_links"); ok {
-		for _, k := range sortedKeys(m) {
+		for _, k := range mapkeys.Sorted(m) {
 			j = j.WithTaskLink(k, m[k])
 		}
 	}

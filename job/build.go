@@ -148,15 +148,6 @@ func (b *builder) bindAll(sc *scope, prefix string, vars []Vars) *scope {
 	return sc
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // resolvePort follows portmap aliases from name; static reports a numeric
 // (static) port; ok is false on an alias cycle.
 func resolvePort(portmap map[string]string, name string) (port string, static, ok bool) {

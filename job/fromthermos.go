@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -31,7 +32,7 @@ func FromThermos(p *thermos.Job) (Job, error) {
 		case *thermos.Job, *thermos.Task, *thermos.Process, *thermos.Resources:
 			return nil
 		}
-		for _, k := range sortedKeys(t) {
+		for _, k := range mapkeys.Sorted(t) {
 			errs.add(path+"."+k, ErrTemplateInNumericField, fmt.Sprintf("the payload holds the template %q here; only run-time templates are left in payloads, and Aurora's CLI rejects them in numeric fields: replace it with a number", t[k]))
 		}
 		return nil

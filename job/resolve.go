@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -303,7 +304,7 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 	b.templated("", pl, j.templates, "", jsc)
 	if j.constraints != nil {
 		pl.Constraints = make(map[string]string, len(j.constraints))
-		for _, k := range sortedKeys(j.constraints) {
+		for _, k := range mapkeys.Sorted(j.constraints) {
 			name := b.str("constraints", k, jsc)
 			pl.Constraints[name] = b.str("constraints["+k+"]", j.constraints[k], jsc)
 		}
@@ -317,7 +318,7 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 	}
 	if j.taskLinks != nil {
 		pl.TaskLinks = make(map[string]string, len(j.taskLinks))
-		for _, k := range sortedKeys(j.taskLinks) {
+		for _, k := range mapkeys.Sorted(j.taskLinks) {
 			pl.TaskLinks[b.str("task_links", k, jsc)] = b.str("task_links["+k+"]", j.taskLinks[k], jsc)
 		}
 	}
@@ -328,7 +329,7 @@ func (b *builder) buildJob(pl *thermos.Job, jsc, asc *scope) {
 		ta := &thermos.Announcer{PrimaryPort: b.str("announce.primary_port", a.PrimaryPort, asc)}
 		pm := (&announcerNode{a: a}).portmap()
 		ta.Portmap = make(map[string]string, len(pm))
-		for _, k := range sortedKeys(pm) {
+		for _, k := range mapkeys.Sorted(pm) {
 			ta.Portmap[b.str("announce.portmap", k, asc)] = b.str("announce.portmap["+k+"]", pm[k], asc)
 		}
 		if a.ZKPath != "" {

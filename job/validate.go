@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -87,7 +88,7 @@ func (b *builder) validateJob(pl *thermos.Job) {
 	if pl.CronSchedule != nil && strings.TrimSpace(*pl.CronSchedule) == "" {
 		b.errs.add("cron_schedule", ErrInvalid, "empty cron schedule")
 	}
-	for _, k := range sortedKeys(pl.Constraints) {
+	for _, k := range mapkeys.Sorted(pl.Constraints) {
 		v := pl.Constraints[k]
 		if k == "" {
 			b.errs.add("constraints", ErrInvalid, "a constraint needs an attribute name")
@@ -332,7 +333,7 @@ func (b *builder) validateAnnounce(pl *thermos.Job) {
 		return
 	}
 	_, dedicated := pl.Constraints["dedicated"]
-	for _, k := range sortedKeys(a.Portmap) {
+	for _, k := range mapkeys.Sorted(a.Portmap) {
 		_, static, ok := resolvePort(a.Portmap, k)
 		if !ok {
 			b.errs.add("announce.portmap["+k+"]", ErrInvalid, "the portmap aliases form a cycle: make one of them name a real port")

@@ -3,10 +3,11 @@ package thermos
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 )
 
 // Marshal returns the Thermos payload for j exactly as Aurora's client
@@ -214,7 +215,7 @@ func appendU(b []byte, r rune) []byte {
 
 func appendStringMap(b []byte, m map[string]string) []byte {
 	b = append(b, '{')
-	keys := sortedKeys(m)
+	keys := mapkeys.Sorted(m)
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ", "...)
@@ -225,15 +226,6 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 	}
 	b = append(b, '}')
 	return b
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // MarshalConfig writes a whole job object (see Config): the payload's fields
