@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nixrealis/nixrealis/internal/pyfmt"
 	"go.starlark.net/starlark"
 )
 
@@ -309,34 +310,11 @@ func pyStr(v starlark.Value) string {
 		}
 		return "False"
 	case starlark.Float:
-		return pyFloat(float64(x))
+		return pyfmt.Float(float64(x))
 	case starlark.NoneType:
 		return "None"
 	}
 	return v.String()
-}
-
-// pyFloat formats f like Python's repr(float).
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
 }
 
 // fieldDecl is Default(T, v), Required(T) or a bare T in a class body.

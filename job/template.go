@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nixrealis/nixrealis/internal/pyfmt"
 )
 
 // Vars holds template values for Bind, like the keyword arguments of
@@ -146,9 +147,9 @@ func formatScalar(x any) (string, bool) {
 	case uint64:
 		return strconv.FormatUint(x, 10), true
 	case float32:
-		return pyFloat(float64(x)), true
+		return pyfmt.Float(float64(x)), true
 	case float64:
-		return pyFloat(x), true
+		return pyfmt.Float(x), true
 	case Bytes:
 		return strconv.FormatInt(int64(x), 10), true
 	}
@@ -179,30 +180,6 @@ func checkVars(path string, v map[string]any, l *errorList) {
 			}
 		}
 	}
-}
-
-// pyFloat formats f like Python's repr(float).
-func pyFloat(f float64) string {
-	if math.IsInf(f, 1) {
-		return "inf"
-	}
-	if math.IsInf(f, -1) {
-		return "-inf"
-	}
-	if math.IsNaN(f) {
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
 }
 
 // tag is one {{...}} occurrence.
