@@ -5,6 +5,32 @@ import (
 	"github.com/nixrealis/nixrealis/job"
 )
 
+// jobField is a numeric or boolean Job field that may hold a template:
+// its name and the job.Job method that sets a literal.
+type jobField[T any] struct {
+	name string
+	with func(job.Job, T) job.Job
+}
+
+// jobFields sets on j each of fields that o sets: through get, a template
+// with WithTemplate and a literal with the field's method.
+func jobFields[T any](o *object, j job.Job, get func(*object, string) (T, string, bool), fields []jobField[T]) job.Job {
+	for _, f := range fields {
+		if _, set := o.vals[f.name]; !set {
+			continue
+		}
+		v, tm, ok := get(o, f.name)
+		switch {
+		case !ok:
+		case tm != "":
+			j = j.WithTemplate(f.name, tm)
+		default:
+			j = f.with(j, v)
+		}
+	}
+	return j
+}
+
 // job converts a Job object. Fields left at Aurora's defaults are left to
 // job.New, whose defaults are the same.
 func (c *converter) job(o *object) job.Job {
@@ -27,40 +53,16 @@ func (c *converter) job(o *object) job.Job {
 	j := job.New(key, t)
 	set := func(name string) bool { _, ok := o.vals[name]; return ok }
 
-	for _, name := range []string{"instances", "priority", "max_task_failures"} {
-		if !set(name) {
-			continue
-		}
-		n, tm, ok := c.integer(o, name)
-		switch {
-		case !ok:
-		case tm != "":
-			j = j.WithTemplate(name, tm)
-		case name == "instances":
-			j = j.WithInstances(n)
-		case name == "priority":
-			j = j.WithPriority(n)
-		default:
-			j = j.WithMaxTaskFailures(n)
-		}
-	}
-	for _, name := range []string{"service", "production", "enable_hooks"} {
-		if !set(name) {
-			continue
-		}
-		v, tm, ok := c.boolean(o, name)
-		switch {
-		case !ok:
-		case tm != "":
-			j = j.WithTemplate(name, tm)
-		case name == "service":
-			j = j.WithService(v)
-		case name == "production":
-			j = j.WithProduction(v)
-		default:
-			j = j.WithEnableHooks(v)
-		}
-	}
+	j = jobFields(o, j, c.integer, []jobField[int]{
+		{"instances", job.Job.WithInstances},
+		{"priority", job.Job.WithPriority},
+		{"max_task_failures", job.Job.WithMaxTaskFailures},
+	})
+	j = jobFields(o, j, c.boolean, []jobField[bool]{
+		{"service", job.Job.WithService},
+		{"production", job.Job.WithProduction},
+		{"enable_hooks", job.Job.WithEnableHooks},
+	})
 	if v, ok := c.str(o, "cron_schedule"); ok {
 		j = j.WithCron(v)
 	}
