@@ -73,46 +73,33 @@ func AbortActiveUpdate() AbortActiveUpdateOption { return AbortActiveUpdateOptio
 
 func (AbortActiveUpdateOption) applyKill(o *killOptions) { o.abortUpdate = true }
 
-func createOpts(opts []CreateOption) (o createOptions) {
-	for _, f := range opts {
-		if f != nil {
-			f.applyCreate(&o)
-		}
-	}
-	return o
+func createOpts(opts []CreateOption) createOptions {
+	return collect(opts, CreateOption.applyCreate)
 }
 
-func updateOpts(opts []UpdateOption) (o updateOptions) {
-	for _, f := range opts {
-		if f != nil {
-			f.applyUpdate(&o)
-		}
-	}
-	return o
+func updateOpts(opts []UpdateOption) updateOptions {
+	return collect(opts, UpdateOption.applyUpdate)
 }
 
-func restartOpts(opts []RestartOption) (o restartOptions) {
-	for _, f := range opts {
-		if f != nil {
-			f.applyRestart(&o)
-		}
-	}
-	return o
+func restartOpts(opts []RestartOption) restartOptions {
+	return collect(opts, RestartOption.applyRestart)
 }
 
-func killOpts(opts []KillOption) (o killOptions) {
-	for _, f := range opts {
-		if f != nil {
-			f.applyKill(&o)
-		}
-	}
-	return o
+func killOpts(opts []KillOption) killOptions {
+	return collect(opts, KillOption.applyKill)
 }
 
-func controlOpts(opts []ControlOption) (o controlOptions) {
+func controlOpts(opts []ControlOption) controlOptions {
+	return collect(opts, ControlOption.applyControl)
+}
+
+// collect applies every non-nil option of opts, with apply, to the zero
+// options of its method.
+func collect[F comparable, O any](opts []F, apply func(F, *O)) (o O) {
+	var none F
 	for _, f := range opts {
-		if f != nil {
-			f.applyControl(&o)
+		if f != none {
+			apply(f, &o)
 		}
 	}
 	return o
