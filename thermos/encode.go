@@ -60,15 +60,8 @@ type encoder struct {
 }
 
 func (e *encoder) fail(key string, err error) {
-	if e.err != nil {
-		return
-	}
-	if key != "" {
-		e.path.push(key)
-	}
-	e.err = &FieldError{Path: e.path.String(), Err: err}
-	if key != "" {
-		e.path.pop()
+	if e.err == nil {
+		e.err = e.path.errorAt(key, err)
 	}
 }
 

@@ -60,6 +60,18 @@ func (p *pathStack) push(key string) { *p = append(*p, pathElem{key: key, idx: -
 func (p *pathStack) pushIdx(i int)   { *p = append(*p, pathElem{idx: i}) }
 func (p *pathStack) pop()            { *p = (*p)[:len(*p)-1] }
 
+// errorAt returns err at the path, or at its child key when key is not "".
+func (p *pathStack) errorAt(key string, err error) *FieldError {
+	if key != "" {
+		p.push(key)
+	}
+	fe := &FieldError{Path: p.String(), Err: err}
+	if key != "" {
+		p.pop()
+	}
+	return fe
+}
+
 func (p pathStack) String() string {
 	var b strings.Builder
 	for _, e := range p {

@@ -30,15 +30,8 @@ type decoder struct {
 }
 
 func (d *decoder) failAt(key string, err error) {
-	if d.err != nil {
-		return
-	}
-	if key != "" {
-		d.path.push(key)
-	}
-	d.err = &FieldError{Path: d.path.String(), Err: err}
-	if key != "" {
-		d.path.pop()
+	if d.err == nil {
+		d.err = d.path.errorAt(key, err)
 	}
 }
 
