@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
+	"github.com/nixrealis/nixrealis/internal/updatejson"
 	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/thermos"
 )
@@ -34,36 +35,6 @@ type taskConfigFile struct {
 func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "golden", name))
-	require.NoError(t, err)
-	return data
-}
-
-// updateJSON renders an UpdateConfig the way Pystachio serialises it.
-func updateJSON(t *testing.T, u thermos.UpdateConfig) []byte {
-	t.Helper()
-	m := map[string]any{
-		"batch_size":                u.BatchSize,
-		"watch_secs":                u.WatchSecs,
-		"max_per_shard_failures":    u.MaxPerShardFailures,
-		"max_total_failures":        u.MaxTotalFailures,
-		"rollback_on_failure":       u.RollbackOnFailure,
-		"wait_for_batch_completion": u.WaitForBatchCompletion,
-		"sla_aware":                 u.SLAAware,
-	}
-	if u.PulseIntervalSecs != nil {
-		m["pulse_interval_secs"] = *u.PulseIntervalSecs
-	}
-	if s := u.UpdateStrategy; s != nil {
-		switch {
-		case s.Queue != nil:
-			m["update_strategy"] = map[string]any{"batch_size": s.Queue.BatchSize}
-		case s.Batch != nil:
-			m["update_strategy"] = map[string]any{"batch_size": s.Batch.BatchSize, "autopause_after_batch": s.Batch.AutopauseAfterBatch}
-		case s.VariableBatch != nil:
-			m["update_strategy"] = map[string]any{"batch_sizes": s.VariableBatch.BatchSizes, "autopause_after_batch": s.VariableBatch.AutopauseAfterBatch}
-		}
-	}
-	data, err := json.Marshal(m)
 	require.NoError(t, err)
 	return data
 }
@@ -320,4 +291,12 @@ func configRoundTrip(t *testing.T, spec job.Spec) job.Job {
 	require.NoError(t, err)
 	jsoncmp.Equal(t, want, got)
 	return j
+}
+
+// updateJSON renders an UpdateConfig the way Pystachio serialises it.
+func updateJSON(t *testing.T, u thermos.UpdateConfig) []byte {
+	t.Helper()
+	data, err := updatejson.Marshal(u)
+	require.NoError(t, err)
+	return data
 }
