@@ -195,3 +195,58 @@ func TestSlaDrainHostsTimeoutForcesTheDrain(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Host drained for maintenance", "Host drained for maintenance"}, waitReasons(t, r, key("slow"), 2))
 }
+
+// TestSlaDrainHostsSkipsTheSLAOfSmallJobs: Aurora's SlaManager.skipSla
+// treats a job with fewer active instances than
+// -min_required_instances_for_sla_check as SLA-safe (Count and Percentage
+// policies, the default policy included; a Coordinator policy is always
+// asked), and so is every job of a non-production tier unless
+// -sla_aware_kill_non_prod. Such a job's tasks all drain at the first
+// maintenance poll, before the policy's duration could have been met; a
+// job at the minimum is held by the same policy until its other instances
+// have run that long, then drains one instance a poll.
+func TestSlaDrainHostsSkipsTheSLAOfSmallJobs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		min   int
+		tier  string
+		paced bool
+	}{
+		{name: "production job below the minimum", min: 20, tier: "preferred"},
+		{name: "production job at the minimum", min: 3, tier: "preferred", paced: true},
+		{name: "non-production job", min: 1, tier: "preemptible"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := twoAgents(t, tc.min)
+			r := client(t, srv)
+			_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+			require.NoError(t, err)
+			created := srv.Now().UnixMilli()
+			onlyOn(t, r, newJob("small", 3).Tier(tc.tier), 3)
+
+			// Count 2 of 3 lets one instance drain a poll, once the others
+			// have run for 30 min; the 2 h timeout would force the rest.
+			policy := &aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 2, DurationSecs: 1800}}
+			_, err = r.SLADrainHosts(policy, 7200, "a")
+			require.NoError(t, err)
+			done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 60)
+			require.NoError(t, err)
+			assert.Equal(t, map[string]bool{"a": true}, done)
+			waitInstances(t, r, key("small"), 3, aurora.ScheduleStatus_RUNNING)
+			assert.Equal(t, []string{"b", "b", "b"}, hostsOf(srv, "small"))
+
+			drains := drainTimes(srv, "small")
+			require.Len(t, drains, 3)
+			if !tc.paced {
+				assert.Less(t, drains[2]-created, int64(1800_000), "not held by the SLA: %v", drains)
+				return
+			}
+			for i := 1; i < len(drains); i++ {
+				assert.GreaterOrEqual(t, drains[i]-drains[i-1], int64(60000), "one drain a poll: %v", drains)
+			}
+			assert.GreaterOrEqual(t, drains[0]-created, int64(1800_000), "held until the others ran for the SLA duration (they started after %d): %v", created, drains)
+		})
+	}
+}
