@@ -13,16 +13,7 @@ import (
 )
 
 func twoAgents(t *testing.T, min int) *auroratest.Server {
-	srv := auroratest.NewUnstartedServer(nil)
-	srv.TimeScale = 1000
-	srv.MinRequiredInstancesForSLA = min
-	srv.Agents = []auroratest.Agent{
-		{Host: "a", Attributes: "host:a", Resources: "cpus:8;mem:8192;disk:10000"},
-		{Host: "b", Attributes: "host:b", Resources: "cpus:8;mem:8192;disk:10000"},
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
+	return twoAgentCluster(t, nil, func(srv *auroratest.Server) { srv.MinRequiredInstancesForSLA = min })
 }
 
 // onlyOn creates the job with all its instances on host a: b is drained

@@ -63,13 +63,20 @@ func (e *agentExec) wasKilled(id string) bool {
 
 // partitionCluster is two agents, a and b, on a fast clock.
 func partitionCluster(t *testing.T, ex auroratest.Executor, dataDir string) *auroratest.Server {
+	return twoAgentCluster(t, ex, func(srv *auroratest.Server) { srv.DataDir = dataDir })
+}
+
+// twoAgentCluster starts a server with executor ex and two agents, a and b
+// (8 CPUs, 8 GiB RAM each), on a fast clock, after configure has set what
+// else the test needs; the test's cleanup closes it.
+func twoAgentCluster(t *testing.T, ex auroratest.Executor, configure func(*auroratest.Server)) *auroratest.Server {
 	srv := auroratest.NewUnstartedServer(ex)
 	srv.TimeScale = 1000
-	srv.DataDir = dataDir
 	srv.Agents = []auroratest.Agent{
 		{Host: "a", Attributes: "host:a", Resources: "cpus:8;mem:8192;disk:10000"},
 		{Host: "b", Attributes: "host:b", Resources: "cpus:8;mem:8192;disk:10000"},
 	}
+	configure(srv)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
