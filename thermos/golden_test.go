@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/internal/jsoncmp"
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -98,11 +99,7 @@ func sortedPython(t testing.TB, raw []byte) []byte {
 		case '{':
 			var m map[string]json.RawMessage
 			require.NoError(t, json.Unmarshal(raw, &m))
-			keys := make([]string, 0, len(m))
-			for k := range m {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
+			keys := mapkeys.Sorted(m)
 			b.WriteByte('{')
 			for i, k := range keys {
 				if i > 0 {

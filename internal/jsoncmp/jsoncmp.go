@@ -19,10 +19,11 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nixrealis/nixrealis/internal/mapkeys"
 )
 
 // Option changes how Diff compares.
@@ -273,11 +274,7 @@ func Render(v any) string {
 func render(b *strings.Builder, v any) {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := mapkeys.Sorted(v)
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
