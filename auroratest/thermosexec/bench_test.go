@@ -50,7 +50,14 @@ func BenchmarkLaunch100(b *testing.B) {
 				b.Skip("agent stores need root")
 			}
 			dir := b.TempDir()
-			e := &thermosexec.Executor{Root: dir}
+			// As in the tests: tasks run as an unprivileged user, who must
+			// reach the sandboxes.
+			for _, d := range []string{filepath.Dir(dir), dir} {
+				if err := os.Chmod(d, 0o755); err != nil {
+					b.Fatal(err)
+				}
+			}
+			e := &thermosexec.Executor{Root: dir, RunAs: "nobody"}
 			if bc.store {
 				e.Agents = map[string]thermosexec.Agent{"agent-1": {Store: filepath.Join(dir, "store")}}
 			}
