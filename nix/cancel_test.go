@@ -26,7 +26,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	pidFile := filepath.Join(dir, "pids")
 	// The second sleep runs in its own session, as Nix's builders do.
 	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\na=$!\nsetsid sleep 3601 &\necho $$ $a $! > '" + pidFile + "'\nwait\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "nix-instantiate"), []byte(script), 0o755))
+	require.NoError(t, testenv.WriteExecutable(filepath.Join(dir, "nix-instantiate"), []byte(script)))
 
 	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -95,7 +95,7 @@ echo '@nix {"action":"msg","level":1,"msg":"\u001b[35;1mwarning:\u001b[0m someth
 printf '@nix {"action":"msg","level":0,"msg":"\\u001b[31;1merror:\\u001b[0m it broke","raw_msg":"it broke"}' >&2
 exit 1
 `
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "nix-store"), []byte(script), 0o755))
+	require.NoError(t, testenv.WriteExecutable(filepath.Join(dir, "nix-store"), []byte(script)))
 	var stderr bytes.Buffer
 	var events []nix.Event
 	n := nix.Nix{Dir: dir, Stderr: &stderr, Progress: func(ev nix.Event) { events = append(events, ev) }}

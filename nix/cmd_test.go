@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixrealis/nixrealis/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,7 +27,7 @@ func TestCommandCancelKillsTree(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pids")
 	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\na=$!\nsetsid sleep 3601 &\necho $$ $a $! > '" + pidFile + "'\nwait\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "nix"), []byte(script), 0o755))
+	require.NoError(t, testenv.WriteExecutable(filepath.Join(dir, "nix"), []byte(script)))
 
 	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
 	ctx, cancel := context.WithCancel(t.Context())

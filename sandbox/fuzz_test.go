@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 // fakeNixStore records its arguments, NUL-terminated, in args.bin next to
@@ -67,7 +69,7 @@ func checkInitQuoting(t *testing.T, storePath, cache, key, binDir string) bool {
 	t.Helper()
 	{
 		fake := t.TempDir()
-		if err := os.WriteFile(filepath.Join(fake, "nix-store"), []byte(fakeNixStore), 0o755); err != nil {
+		if err := testenv.WriteExecutable(filepath.Join(fake, "nix-store"), []byte(fakeNixStore)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := InitCommand(storePath, Agent{Caches: []string{cache}, TrustedKeys: []string{key}}); err == nil {
@@ -84,7 +86,7 @@ func checkInitQuoting(t *testing.T, storePath, cache, key, binDir string) bool {
 		if err := os.WriteFile(filepath.Join(fake, "config"), []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(fake, "nix"), []byte(fakeNixShowConfig), 0o755); err != nil {
+		if err := testenv.WriteExecutable(filepath.Join(fake, "nix"), []byte(fakeNixShowConfig)); err != nil {
 			t.Fatal(err)
 		}
 		a := Agent{Caches: []string{cache}, NixBinDirs: []string{fake, binDir}}
