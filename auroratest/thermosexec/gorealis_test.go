@@ -3,8 +3,6 @@
 package thermosexec_test
 
 import (
-	"io"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -83,17 +81,7 @@ func TestCreateAndKillThroughGorealis(t *testing.T) {
 		sandboxes = append(sandboxes, info.Sandbox)
 		port := at.AssignedPorts["http"]
 		require.NotZero(t, port)
-		var body string
-		require.Eventually(t, func() bool {
-			resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(int(port)) + "/")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			body = string(b)
-			return true
-		}, 10*time.Second, 10*time.Millisecond)
+		body := getWhenServed(t, port)
 		assert.Equal(t, "hello from "+info.Sandbox+" home="+info.Sandbox, body)
 		assert.Equal(t, "instance "+strconv.Itoa(int(at.InstanceId))+" on "+at.SlaveHost+"\n",
 			readLog(t, info.Sandbox, "web", 0, "stdout")[:len("instance 0 on ")+len(at.SlaveHost)+1])

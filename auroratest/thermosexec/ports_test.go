@@ -55,17 +55,7 @@ func TestProcessGetsThePortTheSchedulerAssigned(t *testing.T) {
 
 		info, ok := e.Task(at.TaskId)
 		require.True(t, ok)
-		var body string
-		require.Eventually(t, func() bool {
-			resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(int(port)) + "/")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			body = string(b)
-			return true
-		}, 10*time.Second, 10*time.Millisecond)
+		body := getWhenServed(t, port)
 		assert.Equal(t, "hello from "+info.Sandbox+" home="+info.Sandbox, body, "the task's own process serves on its assigned port")
 		assert.Equal(t, "listening on 127.0.0.1:"+strconv.Itoa(int(port))+"\n", readLog(t, info.Sandbox, "web", 0, "stdout"))
 	}
@@ -73,4 +63,22 @@ func TestProcessGetsThePortTheSchedulerAssigned(t *testing.T) {
 	_, err = r.KillJob(rj.JobKey())
 	require.NoError(t, err)
 	activeTasks(t, r, rj.JobKey(), 0, aurora.ACTIVE_STATES...)
+}
+
+// getWhenServed returns the body of GET / on 127.0.0.1:port once a
+// process serves there (polling for up to 10 s).
+func getWhenServed(t *testing.T, port int32) string {
+	t.Helper()
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(int(port)) + "/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+	return body
 }
