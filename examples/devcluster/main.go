@@ -130,20 +130,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q: %w", fs.Args(), flag.ErrHelp)
 	}
 	if *port < 0 || *port > 65535 {
-		return fmt.Errorf("-port %d: must be between 0 and 65535", *port)
+		return usagef("-port %d: must be between 0 and 65535 (0 picks a free port)", *port)
 	}
 	if (*user == "") != (*password == "") {
-		return errors.New("-user and -password: give both to turn on authentication, or neither")
+		return usagef("-user and -password: give both to turn on authentication, or neither")
 	}
 	if *timeScale <= 0 {
-		return fmt.Errorf("-timescale %v: must be positive", *timeScale)
+		return usagef("-timescale %v: must be positive (1 is real time, 10 ten times faster)", *timeScale)
 	}
 
 	if *minSLA <= 0 {
-		return fmt.Errorf("-min_required_instances_for_sla_check %d: must be positive", *minSLA)
+		return usagef("-min_required_instances_for_sla_check %d: must be positive (Aurora's default is 20)", *minSLA)
 	}
 	if *latency < 0 {
-		return fmt.Errorf("-latency %v: must not be negative", *latency)
+		return usagef("-latency %v: must not be negative (0, the default, answers at once)", *latency)
 	}
 	tr, err := parseTrust(*substituters, *trustedKeys)
 	if err != nil {
@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	allowedEnvs, err := regexp.Compile(*envs)
 	if err != nil {
-		return fmt.Errorf("-allowed_job_environments %q: %w", *envs, err)
+		return usagef("-allowed_job_environments %q: not a regular expression: %v", *envs, err)
 	}
 
 	srv := auroratest.NewUnstartedServer(nil)
@@ -172,19 +172,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *agentsFile != "" {
 		data, err := os.ReadFile(*agentsFile)
 		if err != nil {
-			return fmt.Errorf("-agents: %w", err)
+			return usagef("-agents: %v", err)
 		}
 		if srv.Agents, err = auroratest.ParseAgents(data); err != nil {
-			return fmt.Errorf("-agents %s: %w", *agentsFile, err)
+			return usagef("-agents %s: %v", *agentsFile, err)
 		}
 	}
 	if *tierConfig != "" {
 		data, err := os.ReadFile(*tierConfig)
 		if err != nil {
-			return fmt.Errorf("-tier_config: %w", err)
+			return usagef("-tier_config: %v", err)
 		}
 		if srv.Tiers, srv.DefaultTier, err = auroratest.ParseTierConfig(data); err != nil {
-			return fmt.Errorf("-tier_config %s: %w", *tierConfig, err)
+			return usagef("-tier_config %s: %v", *tierConfig, err)
 		}
 	}
 	srv.Cluster = *cluster
@@ -201,7 +201,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *customExecutors != "" {
 		cfgs, err := auroratest.LoadExecutorConfig(*customExecutors)
 		if err != nil {
-			return fmt.Errorf("-custom_executor_config: %w", err)
+			return usagef("-custom_executor_config: %v", err)
 		}
 		srv.CustomExecutors = cfgs
 	}
@@ -226,7 +226,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// until none of their processes is left.
 		defer ex.Close()
 	default:
-		return fmt.Errorf("-executor %q: must be nop or thermos", *executor)
+		return usagef("-executor %q: must be nop or thermos", *executor)
 	}
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
 	if err != nil {

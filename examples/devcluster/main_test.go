@@ -5,6 +5,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,8 +82,17 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			err := run(t.Context(), tt.args, &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assertUsage(t, err)
 		})
 	}
+}
+
+// assertUsage checks that err is what main exits 2 with (or the flag
+// package's help, which also exits 2), said on one line.
+func assertUsage(t *testing.T, err error) {
+	t.Helper()
+	assert.True(t, errors.As(err, new(usageError)) || errors.Is(err, flag.ErrHelp), "a usage error (exit 2): %v", err)
+	assert.NotContains(t, err.Error(), "\n", "one line")
 }
 
 func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
@@ -145,6 +156,7 @@ func TestRunRejectsBadClusterFiles(t *testing.T) {
 			err := run(t.Context(), append([]string{"-port", "0"}, tt.args...), &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assertUsage(t, err)
 		})
 	}
 }

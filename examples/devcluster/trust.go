@@ -21,6 +21,12 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// usagef is a usageError: a flag's value that cannot work, said with the
+// flag's name and the fix; the command exits 2 with it.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
 // trust is what the operator says the agents trust: the substituters and
 // trusted-public-keys of their nix.conf.
 type trust struct {
