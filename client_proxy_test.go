@@ -1,7 +1,6 @@
 package nixrealis_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,24 +111,6 @@ func (p *faultProxy) takeDown() bool {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func proxyOptions(p *faultProxy, backoff realis.Backoff) []realis.ClientOption {
 	return []realis.ClientOption{
 		realis.SchedulerUrl(p.URL),
@@ -146,7 +126,7 @@ func proxyOptions(p *faultProxy, backoff realis.Backoff) []realis.ClientOption {
 func TestCreateAnswerLost(t *testing.T) {
 	srv := newServer(t)
 	p := newFaultProxy(t, srv.URL)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 4, Duration: 10 * time.Millisecond, Factor: 2}),
 		nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	p.dropAnswer.Store("createJob")
@@ -170,7 +150,7 @@ func TestCreateAnswerLost(t *testing.T) {
 func TestCreateAnswerTimesOut(t *testing.T) {
 	srv := newServer(t)
 	p := newFaultProxy(t, srv.URL)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newClient(t, []realis.ClientOption{
 		realis.SchedulerUrl(p.URL),
 		realis.BackOff(realis.Backoff{Steps: 4, Duration: 10 * time.Millisecond, Factor: 2}),
@@ -274,7 +254,7 @@ func TestCreateServiceAnswerLost(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
 			p := newFaultProxy(t, srv.URL)
-			var logs syncBuffer
+			var logs testenv.Buffer
 			c := newClient(t, proxyOptions(p, realis.Backoff{Steps: 4, Duration: tt.backoff, Factor: 2}),
 				nixrealis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			p.dropAnswer.Store("startJobUpdate")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ import (
 // and the job is created all the same, as against a slow real scheduler.
 func TestLatencyFlagTimesOutAClientButTheCallTakesEffect(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-port", "0", "-latency", "20ms"}, &out, &errOut) }()
 	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)

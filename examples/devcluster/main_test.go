@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,38 +10,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-user", "aurora", "-password", "secret"}, &out, &errOut)
@@ -78,7 +59,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-executor", "thermos", "-run_as", "root"}, `-run_as "root" is root (uid 0): tasks never run as root`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var out, errOut syncBuffer
+			var out, errOut testenv.Buffer
 			err := run(t.Context(), tt.args, &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -103,7 +84,7 @@ func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
   {"host": "localhost", "attributes": "zone:east;host:agent-two", "resources": "cpus:1;mem:1024;disk:10000;ports:[31010-31019]"}
 ]`), 0o644))
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-agents", agents, "-latency", "1ms", "-min_required_instances_for_sla_check", "5"}, &out, &errOut)
@@ -152,7 +133,7 @@ func TestRunRejectsBadClusterFiles(t *testing.T) {
 		{[]string{"-latency", "-1s"}, "-latency -1s: must not be negative"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var out, errOut syncBuffer
+			var out, errOut testenv.Buffer
 			err := run(t.Context(), append([]string{"-port", "0"}, tt.args...), &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)

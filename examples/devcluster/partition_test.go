@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -31,7 +32,7 @@ func TestAdminPartitionReschedulesThroughGorealis(t *testing.T) {
   {"host": "localhost", "attributes": "zone:east", "resources": "cpus:2;mem:1024;disk:10000"}
 ]`), 0o644))
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-agents", agents, "-timescale", "1000", "-user", "aurora", "-password", "secret"}, &out, &errOut)

@@ -39,7 +39,7 @@ func TestRunRejectsBadTrustFlags(t *testing.T) {
 		{[]string{"-substituters", "file:///srv/cache", "-trusted_public_keys", testPub}, "add -executor thermos"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var out, errOut syncBuffer
+			var out, errOut testenv.Buffer
 			err := run(t.Context(), append([]string{"-port", "0"}, tt.args...), &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -88,7 +88,7 @@ func TestAgentsTrustTheFlags(t *testing.T) {
 	}
 	dir := sandboxDir(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one", "-run_as", "nobody",

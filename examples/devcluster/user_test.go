@@ -27,7 +27,7 @@ func TestTaskRunsAsRoleUserByDefault(t *testing.T) {
 	}
 	dir := sandboxDir(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one"}, &out, &errOut)
