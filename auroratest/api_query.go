@@ -34,7 +34,8 @@ func (a *api) GetTasksWithoutConfigs(ctx context.Context, query *aurora.TaskQuer
 	return a.tasks(query, false), nil
 }
 
-// GetPendingReason implements getPendingReason.
+// GetPendingReason implements getPendingReason. Through apiHandler the
+// reasons are written by the reply's protocol (see reasonsProtocol).
 func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
@@ -54,7 +55,7 @@ func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (r 
 	for _, t := range st.query(q) {
 		reasons = append(reasons, &aurora.PendingReason{TaskId: t.id, Reason: st.pendingReason(t)})
 	}
-	return a.ok(&aurora.Result_{GetPendingReasonResult_: &aurora.GetPendingReasonResult_{Reasons: reasons}}), nil
+	return a.ok(&aurora.Result_{GetPendingReasonResult_: &aurora.GetPendingReasonResult_{Reasons: replyReasons(ctx, reasons)}}), nil
 }
 
 // jobConfigs synthesises Aurora's getJobs view: one configuration per job

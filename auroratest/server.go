@@ -537,11 +537,13 @@ func (s *Server) apiHandler() http.Handler {
 			http.Error(w, fmt.Sprintf("request body is larger than the limit of %d bytes", MaxRequestBytes), http.StatusRequestEntityTooLarge)
 			return
 		}
-		ctx := context.WithValue(r.Context(), userKey, user)
+		slot := &reasonsSlot{}
+		ctx := withReasonsSlot(context.WithValue(r.Context(), userKey, user), slot)
 		var buf bytes.Buffer
 		tr := thrift.NewStreamTransport(bytes.NewReader(body), &buf)
 		iprot := limitedProtocol{TProtocol: in.GetProtocol(tr), max: len(body)}
-		if _, err := proc.Process(ctx, iprot, &unsetDataProtocol{TProtocol: out.GetProtocol(tr)}); err != nil {
+		oprot := &unsetDataProtocol{TProtocol: &reasonsProtocol{TProtocol: out.GetProtocol(tr), slot: slot}}
+		if _, err := proc.Process(ctx, iprot, oprot); err != nil {
 			s.logf("api: %v", err)
 		}
 		w.Header().Set("Content-Type", outType)
