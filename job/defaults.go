@@ -1,40 +1,58 @@
 package job
 
-import "time"
+import "github.com/nixrealis/nixrealis/thermos"
 
 // The package's one rule for defaults (see "Defaults" in the package doc):
-// what is not set is Aurora's default. Aurora's defaults are written here
-// only, and applied by opt.or (Process, Task, Job) and the canonical
-// methods (the plain structs).
+// what is not set is Aurora's default. Aurora's defaults are thermos'
+// (thermos/schema.go states them once, as Pystachio's Default(...) in
+// Aurora's schema); they are read here from thermos' constructors, in this
+// package's types, and applied by opt.or (Process, Task, Job) and the
+// canonical methods (the plain structs).
 
-// Aurora's defaults (Pystachio's Default(...) in Aurora's schema).
-const (
-	defaultProcessMaxFailures   = 1
-	defaultProcessMinDuration   = 5 * time.Second
-	defaultTaskMaxFailures      = 1
-	defaultFinalizationWait     = 30 * time.Second
-	defaultInstances            = 1
-	defaultMaxTaskFailures      = 1
-	defaultCronCollision        = KillExisting
-	defaultExecutorName         = "AuroraExecutor"
-	defaultBatchSize            = 1
-	defaultWatch                = 45 * time.Second
-	defaultRollbackOnFailure    = true
-	defaultInitialInterval      = 15 * time.Second
-	defaultInterval             = 10 * time.Second
-	defaultMinSuccesses         = 1
-	defaultHealthTimeout        = time.Second
-	defaultHealthEndpoint       = "/health"
-	defaultExpectedResponse     = "ok"
-	defaultLifecyclePort        = "health"
-	defaultGracefulEndpoint     = "/quitquitquit"
-	defaultShutdownEndpoint     = "/abortabortabort"
-	defaultShutdownWait         = 5 * time.Second
-	defaultLogSize              = 100 * MiB
-	defaultBackups              = 5
-	defaultReschedule           = true
-	defaultAnnouncePrimaryPort  = "http"
-	defaultCoordinatorStatusKey = "drain"
+// The payload structs holding Aurora's defaults.
+var (
+	wireProcess     = thermos.NewProcess("", "")
+	wireTask        = thermos.NewTask()
+	wireJob         = thermos.NewJob()
+	wireConfig      = thermos.NewConfig()
+	wireHealth      = thermos.DefaultHealthCheckConfig()
+	wireHTTPChecker = thermos.DefaultHTTPHealthChecker()
+	wireLifecycle   = thermos.DefaultHTTPLifecycle()
+	wireRotate      = thermos.DefaultRotatePolicy()
+	wirePartition   = thermos.DefaultPartitionPolicy()
+	wireAnnouncer   = thermos.DefaultAnnouncer()
+	wireCoordinator = thermos.DefaultCoordinatorSLAPolicy()
+)
+
+// Aurora's defaults in this package's types.
+var (
+	defaultProcessMaxFailures   = wireProcess.MaxFailures
+	defaultProcessMinDuration   = dur(wireProcess.MinDuration)
+	defaultTaskMaxFailures      = wireTask.MaxFailures
+	defaultFinalizationWait     = dur(wireTask.FinalizationWait)
+	defaultInstances            = wireConfig.Instances
+	defaultMaxTaskFailures      = wireJob.MaxTaskFailures
+	defaultCronCollision        = CronCollisionPolicy(wireJob.CronCollisionPolicy)
+	defaultExecutorName         = wireJob.ExecutorConfig.Name
+	defaultBatchSize            = wireConfig.UpdateConfig.BatchSize
+	defaultWatch                = dur(wireConfig.UpdateConfig.WatchSecs)
+	defaultRollbackOnFailure    = wireConfig.UpdateConfig.RollbackOnFailure
+	defaultInitialInterval      = fdur(wireHealth.InitialIntervalSecs)
+	defaultInterval             = fdur(wireHealth.IntervalSecs)
+	defaultMinSuccesses         = wireHealth.MinConsecutiveSuccesses
+	defaultHealthTimeout        = fdur(wireHealth.TimeoutSecs)
+	defaultHealthEndpoint       = wireHTTPChecker.Endpoint
+	defaultExpectedResponse     = wireHTTPChecker.ExpectedResponse
+	defaultLifecyclePort        = wireLifecycle.Port
+	defaultGracefulEndpoint     = wireLifecycle.GracefulShutdownEndpoint
+	defaultShutdownEndpoint     = wireLifecycle.ShutdownEndpoint
+	defaultGracefulShutdownWait = dur(wireLifecycle.GracefulShutdownWaitSecs)
+	defaultShutdownWait         = dur(wireLifecycle.ShutdownWaitSecs)
+	defaultLogSize              = Bytes(wireRotate.LogSize)
+	defaultBackups              = wireRotate.Backups
+	defaultReschedule           = wirePartition.Reschedule
+	defaultAnnouncePrimaryPort  = wireAnnouncer.PrimaryPort
+	defaultCoordinatorStatusKey = wireCoordinator.StatusKey
 )
 
 // opt is a field of Process, Task or Job that a With method may have set;
@@ -116,7 +134,7 @@ func (l Lifecycle) canonical() Lifecycle {
 		Port:                     orZero(h.Port, defaultLifecyclePort),
 		GracefulShutdownEndpoint: orZero(h.GracefulShutdownEndpoint, defaultGracefulEndpoint),
 		ShutdownEndpoint:         orZero(h.ShutdownEndpoint, defaultShutdownEndpoint),
-		GracefulShutdownWait:     new(deref(h.GracefulShutdownWait, defaultShutdownWait)),
+		GracefulShutdownWait:     new(deref(h.GracefulShutdownWait, defaultGracefulShutdownWait)),
 		ShutdownWait:             new(deref(h.ShutdownWait, defaultShutdownWait)),
 	})
 }

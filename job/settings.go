@@ -115,7 +115,7 @@ func DefaultHTTPLifecycle() HTTPLifecycle {
 		Port:                     defaultLifecyclePort,
 		GracefulShutdownEndpoint: defaultGracefulEndpoint,
 		ShutdownEndpoint:         defaultShutdownEndpoint,
-		GracefulShutdownWait:     new(defaultShutdownWait),
+		GracefulShutdownWait:     new(defaultGracefulShutdownWait),
 		ShutdownWait:             new(defaultShutdownWait),
 	}
 }

@@ -2,6 +2,7 @@ package thermos
 
 import (
 	"fmt"
+	"reflect"
 	"unsafe"
 )
 
@@ -62,6 +63,9 @@ type slaChoice struct{}
 func (slaChoice) setDefaults(u *SLAPolicy) { *u = SLAPolicy{} }
 func (slaChoice) needsFresh() bool         { return false }
 func (slaChoice) planOf() *plan            { return nil }
+func (slaChoice) alternatives() []reflect.Type {
+	return []reflect.Type{reflect.TypeFor[PercentageSLAPolicy](), reflect.TypeFor[CountSLAPolicy](), reflect.TypeFor[CoordinatorSLAPolicy]()}
+}
 func (slaChoice) walk(w *walker, p unsafe.Pointer) {
 	s := (*SLAPolicy)(p)
 	walkAlt(w, percentageSLASchema, s.Percentage)
@@ -107,6 +111,9 @@ type containerChoice struct{}
 func (containerChoice) setDefaults(u *Container) { *u = Container{} }
 func (containerChoice) needsFresh() bool         { return false }
 func (containerChoice) planOf() *plan            { return nil }
+func (containerChoice) alternatives() []reflect.Type {
+	return []reflect.Type{reflect.TypeFor[Docker](), reflect.TypeFor[Mesos](), reflect.TypeFor[Container]()}
+}
 func (containerChoice) walk(w *walker, p unsafe.Pointer) {
 	c := (*Container)(p)
 	walkAlt(w, dockerSchema, c.Docker)
@@ -151,6 +158,9 @@ type imageChoice struct{}
 func (imageChoice) setDefaults(u *Image) { *u = Image{} }
 func (imageChoice) needsFresh() bool     { return false }
 func (imageChoice) planOf() *plan        { return nil }
+func (imageChoice) alternatives() []reflect.Type {
+	return []reflect.Type{reflect.TypeFor[DockerImage](), reflect.TypeFor[AppcImage]()}
+}
 func (imageChoice) walk(w *walker, p unsafe.Pointer) {
 	img := (*Image)(p)
 	walkAlt(w, dockerImageSchema, img.Docker)
@@ -191,6 +201,9 @@ type updateStrategyChoice struct{}
 func (updateStrategyChoice) setDefaults(u *UpdateStrategy) { *u = UpdateStrategy{} }
 func (updateStrategyChoice) needsFresh() bool              { return false }
 func (updateStrategyChoice) planOf() *plan                 { return nil }
+func (updateStrategyChoice) alternatives() []reflect.Type {
+	return []reflect.Type{reflect.TypeFor[QueueUpdateStrategy](), reflect.TypeFor[BatchUpdateStrategy](), reflect.TypeFor[VariableBatchUpdateStrategy]()}
+}
 func (updateStrategyChoice) walk(w *walker, p unsafe.Pointer) {
 	s := (*UpdateStrategy)(p)
 	walkAlt(w, queueStrategySchema, s.Queue)

@@ -161,6 +161,9 @@ type nested[T any] interface {
 	// fresh reports whether the default must be made anew for every T
 	// (it holds pointers); otherwise T's prototype holds it.
 	fresh() bool
+	// describe returns the Go type of the object or choice the field
+	// holds, how it holds it, and a choice's alternatives (describe.go).
+	describe() (reflect.Type, shape, []reflect.Type)
 }
 
 // object describes a struct T: its fields in the order their absence is
@@ -362,3 +365,6 @@ func intListF[T any](name string, get func(*T) *[]int, opts ...opt[T]) field[T] 
 func nestedF[T any](name string, n nested[T], opts ...opt[T]) field[T] {
 	return with(field[T]{name: name, kind: kNested, nested: n, off: n.offset()}, opts)
 }
+
+// alternatives is nil: an object is no choice.
+func (o *object[T]) alternatives() []reflect.Type { return nil }

@@ -1,6 +1,9 @@
 package thermos
 
-import "unsafe"
+import (
+	"reflect"
+	"unsafe"
+)
 
 // The nested fields of an object: a struct value (valueOf), an optional
 // pointer (pointerTo) and a list (listOf) of an object or a choice, each a
@@ -41,6 +44,9 @@ func (n valueOf[T, U]) setDefault(t *T) {
 }
 func (n valueOf[T, U]) fresh() bool    { return n.def != nil || n.c.needsFresh() }
 func (n valueOf[T, U]) optional() bool { return false }
+func (n valueOf[T, U]) describe() (reflect.Type, shape, []reflect.Type) {
+	return reflect.TypeFor[U](), shapeValue, n.c.alternatives()
+}
 
 // pointerTo is an optional *U inside T, absent when nil.
 type pointerTo[T, U any] struct {
@@ -69,6 +75,9 @@ func (n pointerTo[T, U]) decode(d *decoder, t *T) {
 func (n pointerTo[T, U]) setDefault(t *T) { *n.get(t) = nil }
 func (n pointerTo[T, U]) fresh() bool     { return false }
 func (n pointerTo[T, U]) optional() bool  { return true }
+func (n pointerTo[T, U]) describe() (reflect.Type, shape, []reflect.Type) {
+	return reflect.TypeFor[U](), shapePointer, n.c.alternatives()
+}
 
 // listOf is a []U inside T, always written ([] when nil). Its default is
 // the empty list (which T's prototype can share: it has no elements to
@@ -124,6 +133,9 @@ func (n listOf[T, U]) setDefault(t *T) {
 }
 func (n listOf[T, U]) fresh() bool    { return false }
 func (n listOf[T, U]) optional() bool { return false }
+func (n listOf[T, U]) describe() (reflect.Type, shape, []reflect.Type) {
+	return reflect.TypeFor[U](), shapeList, n.c.alternatives()
+}
 
 // codec is what valueOf, pointerTo and listOf need of U: an object[U] or a
 // choice.
@@ -137,4 +149,7 @@ type codec[U any] interface {
 	walk(w *walker, p unsafe.Pointer)
 	// planOf returns U's plan if U is an object, nil for a choice.
 	planOf() *plan
+	// alternatives returns a choice's alternatives, the described
+	// structs whose object may stand in it; nil for an object.
+	alternatives() []reflect.Type
 }

@@ -524,3 +524,14 @@ func DefaultPartitionPolicy() *PartitionPolicy {
 func DefaultAnnouncer() *Announcer {
 	return &Announcer{PrimaryPort: "http", Portmap: map[string]string{"aurora": "http"}}
 }
+
+// DefaultCoordinatorSLAPolicy returns Aurora's CoordinatorSlaPolicy
+// defaults: status key "drain" and no coordinator URL (which is required).
+func DefaultCoordinatorSLAPolicy() *CoordinatorSLAPolicy {
+	c := coordinatorSLASchema.defaults()
+	return &c
+}
+
+// NewConfig returns a whole job object with Aurora's defaults: NewJob(),
+// one instance and DefaultUpdateConfig(), as UnmarshalConfig starts from.
+func NewConfig() *Config { return newConfig() }

@@ -24,6 +24,7 @@ type described interface {
 	field(p unsafe.Pointer, name string) (any, bool)
 	setField(p unsafe.Pointer, name, s string) error
 	walk(w *walker, p unsafe.Pointer)
+	describe() StructInfo
 }
 
 // objects maps every described struct type to its description; newObject
