@@ -53,71 +53,202 @@ type auroraSchema struct {
 }
 
 func newAuroraSchema() *auroraSchema {
-	a := &auroraSchema{classes: make(map[reflect.Type]*schema, len(payloadStructs)), enums: make(map[string]*ptype, len(dslEnums))}
+	a := &auroraSchema{classes: make(map[reflect.Type]*schema, len(classPlans)), enums: make(map[string]*ptype, len(dslEnums))}
 	for _, e := range dslEnums {
 		a.enums[e[0]] = enumOf(e[0], e[1:]...)
 	}
-	for t := range payloadStructs {
+	for t := range classPlans {
 		a.class(t)
 	}
-	of := func(v any) *schema { return a.classes[reflect.TypeOf(v)] }
-	a.resources, a.constraint, a.process = of(thermos.Resources{}), of(thermos.Constraint{}), of(thermos.Process{})
-	a.task, a.job = of(thermos.Task{}), of(thermos.Job{})
-	a.queueStrategy, a.batchStrategy = of(thermos.QueueUpdateStrategy{}), of(thermos.BatchUpdateStrategy{})
-	a.container, a.docker, a.appcImage = of(thermos.Container{}), of(thermos.Docker{}), of(thermos.AppcImage{})
-	a.percentageSLA, a.countSLA = of(thermos.PercentageSLAPolicy{}), of(thermos.CountSLAPolicy{})
+	a.resources, a.constraint, a.process = a.classOf(thermos.Resources{}), a.classOf(thermos.Constraint{}), a.classOf(thermos.Process{})
+	a.task, a.job = a.classOf(thermos.Task{}), a.classOf(thermos.Job{})
+	a.queueStrategy, a.batchStrategy = a.classOf(thermos.QueueUpdateStrategy{}), a.classOf(thermos.BatchUpdateStrategy{})
+	a.container, a.docker, a.appcImage = a.classOf(thermos.Container{}), a.classOf(thermos.Docker{}), a.classOf(thermos.AppcImage{})
+	a.percentageSLA, a.countSLA = a.classOf(thermos.PercentageSLAPolicy{}), a.classOf(thermos.CountSLAPolicy{})
 
-	hc, _ := of(thermos.HealthCheckConfig{}).field("health_checker")
+	hc, _ := a.classOf(thermos.HealthCheckConfig{}).field("health_checker")
 	a.defaultHealthChecker = hc.def.(*object)
 	lc, _ := a.job.field("lifecycle")
 	a.defaultLifecycle = lc.def.(*object)
-	a.disableLifecycle = obj(of(thermos.LifecycleConfig{}))
+	a.disableLifecycle = obj(a.classOf(thermos.LifecycleConfig{}))
 	a.service = with(obj(a.job), "service", b(true))
 	return a
 }
 
+func (a *auroraSchema) classOf(v any) *schema { return a.classes[reflect.TypeOf(v)] }
+
+// classPlan is how the class of a thermos struct is made, worked out once
+// from thermos' description and dslClasses: Aurora's class name and its
+// fields in Python's declaration order.
+type classPlan struct {
+	name   string
+	fields []fieldPlan
+}
+
+// fieldPlan is one field of a class: thermos' field (info) as the DSL
+// declares it (spec), or a DSL-only field (extra), and its default.
+type fieldPlan struct {
+	info  thermos.FieldInfo
+	spec  fieldSpec
+	extra func(class func(reflect.Type) *schema) field
+	// mode is how the field is declared: Required, a bare type, or
+	// Default with def.
+	mode fieldMode
+	def  defaultPlan
+}
+
+type fieldMode uint8
+
+const (
+	modeRequired fieldMode = iota
+	modeOptional
+	modeDefault
+)
+
+// defaultPlan is a default value: a scalar (immutable, shared by every
+// load), an empty list, or an object of class typ setting vals (made anew
+// for every load).
+type defaultPlan struct {
+	scalar    starlark.Value
+	emptyList bool
+	typ       reflect.Type
+	vals      []namedDefault
+}
+
+type namedDefault struct {
+	name string
+	def  defaultPlan
+}
+
+// classPlans are the plans of every class, by thermos struct.
+var classPlans = func() map[reflect.Type]classPlan {
+	plans := make(map[reflect.Type]classPlan, len(payloadStructs))
+	for t, info := range payloadStructs {
+		spec := dslClasses[t]
+		p := classPlan{name: spec.name}
+		if p.name == "" {
+			p.name = t.Name()
+		}
+		for _, n := range spec.fieldOrder(info) {
+			if tf, ok := info.Field(n); ok {
+				p.fields = append(p.fields, planField(tf, spec.fields[n]))
+			} else if x, ok := spec.extraField(n); ok {
+				p.fields = append(p.fields, fieldPlan{extra: x.field})
+			}
+		}
+		plans[t] = p
+	}
+	return plans
+}()
+
+// planField declares thermos field tf: Required(T) if thermos requires it,
+// a bare T if it is optional, else Default(T, v) with thermos' default;
+// spec says where the DSL differs.
+func planField(tf thermos.FieldInfo, spec fieldSpec) fieldPlan {
+	p := fieldPlan{info: tf, spec: spec}
+	if spec.alternatives != nil {
+		// Aurora's order of a choice's alternatives.
+		pos := func(t reflect.Type) int {
+			name := dslClasses[t].name
+			if name == "" {
+				name = t.Name()
+			}
+			if k := slices.Index(spec.alternatives, name); k >= 0 {
+				return k
+			}
+			return len(spec.alternatives)
+		}
+		p.info.Alternatives = slices.Clone(tf.Alternatives)
+		slices.SortStableFunc(p.info.Alternatives, func(x, y reflect.Type) int { return pos(x) - pos(y) })
+	}
+	switch {
+	case spec.required || tf.Required && !spec.optional:
+		p.mode = modeRequired
+	case tf.Optional || spec.optional:
+		p.mode = modeOptional
+	case spec.def != nil:
+		p.mode, p.def = modeDefault, defaultPlan{scalar: spec.def}
+	default:
+		p.mode, p.def = modeDefault, planDefault(reflect.ValueOf(tf.Default))
+	}
+	return p
+}
+
+// planDefault is the plan of v, a default from thermos' description: a
+// scalar, an empty list, or a payload struct, which becomes an object of
+// its class setting the fields that differ from the class's defaults.
+func planDefault(v reflect.Value) defaultPlan {
+	switch v.Kind() {
+	case reflect.String:
+		return defaultPlan{scalar: s(v.String())}
+	case reflect.Int, reflect.Int64:
+		return defaultPlan{scalar: starlark.MakeInt64(v.Int())}
+	case reflect.Float64:
+		return defaultPlan{scalar: f(v.Float())}
+	case reflect.Bool:
+		return defaultPlan{scalar: b(v.Bool())}
+	case reflect.Slice:
+		return defaultPlan{emptyList: true} // no default list has elements (TestClassesFollowThermos)
+	case reflect.Pointer:
+		return planDefault(v.Elem())
+	}
+	p := defaultPlan{typ: v.Type()}
+	for _, tf := range payloadStructs[v.Type()].Fields {
+		fv := v.FieldByName(tf.GoName)
+		if tf.Optional && fv.IsNil() || !tf.Optional && reflect.DeepEqual(fv.Interface(), tf.Default) {
+			continue
+		}
+		p.vals = append(p.vals, namedDefault{tf.Name, planDefault(fv)})
+	}
+	return p
+}
+
 // class returns the Struct class of thermos struct t, made on first use
-// from thermos' description and the DSL's data (dslClasses).
+// from its plan.
 func (a *auroraSchema) class(t reflect.Type) *schema {
 	if sc, ok := a.classes[t]; ok {
 		return sc
 	}
-	info := payloadStructs[t]
-	spec := dslClasses[t]
-	name := spec.name
-	if name == "" {
-		name = t.Name()
-	}
-	fields := make([]field, 0, len(info.Fields)+len(spec.extra))
-	for _, n := range spec.fieldOrder(info) {
-		if tf, ok := info.Field(n); ok {
-			fields = append(fields, a.field(tf, spec.fields[n]))
-		} else if x, ok := spec.extraField(n); ok {
-			fields = append(fields, x.field(a.class))
+	plan := classPlans[t]
+	fields := make([]field, len(plan.fields))
+	for k := range plan.fields {
+		fp := &plan.fields[k]
+		if fp.extra != nil {
+			fields[k] = fp.extra(a.class)
+			continue
+		}
+		typ := a.typeOf(fp.info, fp.spec)
+		switch fp.mode {
+		case modeRequired:
+			fields[k] = req(fp.info.Name, typ)
+		case modeOptional:
+			fields[k] = opt(fp.info.Name, typ)
+		default:
+			fields[k] = def(fp.info.Name, typ, a.value(&fp.def))
 		}
 	}
-	sc := newSchema(name, fields...)
+	sc := newSchema(plan.name, fields...)
 	a.classes[t] = sc
 	return sc
 }
 
-// field is the DSL's declaration of thermos field tf: Required(T) if
-// thermos requires it, a bare T if it is optional, else Default(T, v) with
-// thermos' default; spec says where the DSL differs.
-func (a *auroraSchema) field(tf thermos.FieldInfo, spec fieldSpec) field {
-	typ := a.typeOf(tf, spec)
+// value makes the default d of this load.
+func (a *auroraSchema) value(d *defaultPlan) starlark.Value {
 	switch {
-	case spec.required || tf.Required && !spec.optional:
-		return req(tf.Name, typ)
-	case tf.Optional || spec.optional:
-		return opt(tf.Name, typ)
-	case spec.def != nil:
-		return def(tf.Name, typ, spec.def)
+	case d.scalar != nil:
+		return d.scalar
+	case d.emptyList:
+		return emptyList()
 	}
-	return def(tf.Name, typ, a.value(reflect.ValueOf(tf.Default)))
+	o := obj(a.class(d.typ))
+	for k := range d.vals {
+		o.vals[d.vals[k].name] = a.value(&d.vals[k].def)
+	}
+	return o
 }
 
-// typeOf is the Pystachio type of thermos field tf.
+// typeOf is the Pystachio type of thermos field tf (a choice's
+// alternatives in Aurora's order, see planField).
 func (a *auroraSchema) typeOf(tf thermos.FieldInfo, spec fieldSpec) *ptype {
 	if spec.enum != "" {
 		return a.enums[spec.enum]
@@ -146,57 +277,7 @@ func (a *auroraSchema) typeOf(tf thermos.FieldInfo, spec fieldSpec) *ptype {
 	for k, t := range tf.Alternatives {
 		alts[k] = st(a.class(t))
 	}
-	if spec.alternatives != nil {
-		pos := func(p *ptype) int {
-			if k := slices.Index(spec.alternatives, p.name); k >= 0 {
-				return k
-			}
-			return len(spec.alternatives)
-		}
-		slices.SortStableFunc(alts, func(x, y *ptype) int { return pos(x) - pos(y) })
-	}
 	return choiceOf(alts...)
-}
-
-// value is the Starlark value of v, a default from thermos' description:
-// a scalar, a list, or a payload struct, which becomes an object of its
-// class setting the fields that differ from the class's defaults.
-func (a *auroraSchema) value(v reflect.Value) starlark.Value {
-	switch v.Kind() {
-	case reflect.String:
-		return s(v.String())
-	case reflect.Int, reflect.Int64:
-		return starlark.MakeInt64(v.Int())
-	case reflect.Float64:
-		return f(v.Float())
-	case reflect.Bool:
-		return b(v.Bool())
-	case reflect.Slice:
-		if v.Len() == 0 {
-			return emptyList()
-		}
-		l := make([]starlark.Value, v.Len())
-		for k := range l {
-			l[k] = a.value(v.Index(k))
-		}
-		list := starlark.NewList(l)
-		list.Freeze()
-		return list
-	case reflect.Pointer:
-		return a.value(v.Elem())
-	case reflect.Struct:
-		info := payloadStructs[v.Type()]
-		o := obj(a.class(v.Type()))
-		for _, tf := range info.Fields {
-			fv := v.FieldByName(tf.GoName)
-			if tf.Optional && fv.IsNil() || !tf.Optional && reflect.DeepEqual(fv.Interface(), tf.Default) {
-				continue
-			}
-			o.vals[tf.Name] = a.value(fv)
-		}
-		return o
-	}
-	return starlark.None // no payload default is of another kind (TestClassesFollowThermos)
 }
 
 // predeclared returns the names every .aurora file sees.
