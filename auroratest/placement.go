@@ -38,14 +38,15 @@ type resourceType struct {
 	name, unit string
 	scale      float64
 	get        func(resources) float64
+	veto       string // the reason of its veto
 }
 
 var resourceTypes = []resourceType{
-	{"CPU", "core(s)", 16, func(r resources) float64 { return r.cpus }},
-	{"RAM", "MB", 24 * 1024, func(r resources) float64 { return r.ram }},
-	{"disk", "MB", 450 * 1024, func(r resources) float64 { return r.disk }},
-	{"ports", "count", 1000, func(r resources) float64 { return float64(r.ports) }},
-	{"GPU", "core(s)", 4, func(r resources) float64 { return r.gpus }},
+	{"CPU", "core(s)", 16, func(r resources) float64 { return r.cpus }, "Insufficient: CPU"},
+	{"RAM", "MB", 24 * 1024, func(r resources) float64 { return r.ram }, "Insufficient: RAM"},
+	{"disk", "MB", 450 * 1024, func(r resources) float64 { return r.disk }, "Insufficient: disk"},
+	{"ports", "count", 1000, func(r resources) float64 { return float64(r.ports) }, "Insufficient: ports"},
+	{"GPU", "core(s)", 4, func(r resources) float64 { return r.gpus }, "Insufficient: GPU"},
 }
 
 // taskResources is the task's resources as its config asks for them.
@@ -93,14 +94,15 @@ func isDedicated(tc *aurora.TaskConfig) bool {
 
 // jobAttrs counts, for one job, the tasks in SLAVE_ASSIGNED_STATES on
 // agents with each attribute value (Aurora's AttributeAggregate).
-type jobAttrs map[string]int
+type jobAttrs map[attrKey]int
 
-func attrKey(name, value string) string { return name + "\x00" + value }
+// attrKey is one attribute value of an agent.
+type attrKey struct{ name, value string }
 
 func (j jobAttrs) add(a *agent, n int) {
 	for name, values := range a.attrs {
 		for _, v := range values {
-			j[attrKey(name, v)] += n
+			j[attrKey{name, v}] += n
 		}
 	}
 }
@@ -143,7 +145,7 @@ func (st *state) vetoes(a *agent, free resources, tc *aurora.TaskConfig, req res
 					return []veto{{"Constraint not satisfied: " + c.Name, scoreConstraint}}
 				}
 				for _, v := range values {
-					if int(c.Constraint.Limit.Limit) <= agg[attrKey(c.Name, v)] {
+					if int(c.Constraint.Limit.Limit) <= agg[attrKey{c.Name, v}] {
 						return []veto{{"Limit not satisfied: " + c.Name, scoreConstraint}}
 					}
 				}
@@ -154,7 +156,7 @@ func (st *state) vetoes(a *agent, free resources, tc *aurora.TaskConfig, req res
 	for _, rt := range resourceTypes {
 		if tooLarge := rt.get(req) - rt.get(free); tooLarge > 0 {
 			score := min(scoreResources, int(scoreResources*tooLarge)/int(rt.scale))
-			out = append(out, veto{"Insufficient: " + rt.name, score})
+			out = append(out, veto{rt.veto, score})
 		}
 	}
 	return out
@@ -178,50 +180,67 @@ func vetoReason(vs []veto) string {
 
 // group is one task group (tasks of the same config) during a placement
 // pass: the agents still worth trying and the nearest fit seen.
+//
+// Its candidates are the agents starting at start, from which those that
+// refused the group are dropped by moving the last candidate into their
+// place. The list is not copied: candidate i is agents[(start+i) mod
+// len(agents)] unless an agent was moved there (moved), so a group costs
+// what its tasks try, not the number of agents. A group refused by many
+// agents (an eighth of them: it has computed as many vetoes) has its list
+// copied (cands) once, as maps cost more than slices.
 type group struct {
 	key     string
-	cands   []*agent
+	agents  []*agent
+	start   int
+	n       int            // candidates left
+	moved   map[int]*agent // candidates moved from the end by drop
+	cands   []*agent       // the candidates, once copied
 	pos     int
 	best    []veto
 	seen    bool
 	pending bool
 }
 
+// copyAfterDrops is how many moved candidates a group keeps in its map
+// before it copies its list, at least: an eighth of the agents, so that
+// the copy costs less than the vetoes that led to it.
+const copyAfterDrops = 32
+
+// at is candidate i.
+func (g *group) at(i int) *agent {
+	if g.cands != nil {
+		return g.cands[i]
+	}
+	if a, ok := g.moved[i]; ok {
+		return a
+	}
+	return g.agents[(g.start+i)%len(g.agents)]
+}
+
 // place runs one placement pass when something changed since the last:
 // tasks became PENDING, resources were freed, hosts changed maintenance
 // mode. Within a pass an agent that refused a group never accepts it
 // later (placing only takes resources), so it is dropped from the group's
-// candidates: a pass costs O(tasks + groups × agents).
+// candidates: a pass costs O(pending·log(pending) + the vetoes computed),
+// at most one veto per task placed plus one per group and agent.
 func (st *state) place() {
 	if !st.dirty {
 		return
 	}
 	st.dirty = false
-	var pending []*taskRec
-	for _, t := range st.tasks {
-		if t.status == aurora.ScheduleStatus_PENDING {
-			pending = append(pending, t)
-		}
-	}
+	pending := st.pendingByPriority()
 	if len(pending) == 0 {
 		return
 	}
-	sort.SliceStable(pending, func(i, j int) bool {
-		pi, pj := pending[i].cfg.tc.Priority, pending[j].cfg.tc.Priority
-		if pi != pj {
-			return pi > pj
-		}
-		return pending[i].lastEventTime() < pending[j].lastEventTime()
-	})
 	groups := map[string]*group{}
 	aggs := map[jobKey]jobAttrs{}
 	for _, t := range pending {
 		g := groups[t.cfg.key]
 		if g == nil {
-			g = &group{key: t.cfg.key, cands: make([]*agent, len(st.agents))}
 			// Start each group at a different agent to spread jobs.
-			for i := range st.agents {
-				g.cands[i] = st.agents[(st.rr+i)%len(st.agents)]
+			g = &group{key: t.cfg.key, agents: st.agents, n: len(st.agents)}
+			if len(st.agents) > 0 {
+				g.start = st.rr % len(st.agents)
 			}
 			st.rr++
 			groups[t.cfg.key] = g
@@ -233,11 +252,11 @@ func (st *state) place() {
 		}
 		req := st.request(t.cfg.tc)
 		placed := false
-		for len(g.cands) > 0 {
-			if g.pos >= len(g.cands) {
+		for g.n > 0 {
+			if g.pos >= g.n {
 				g.pos = 0
 			}
-			a := g.cands[g.pos]
+			a := g.at(g.pos)
 			if a.cut != nil {
 				g.drop() // a partitioned agent makes no offers
 				continue
@@ -275,11 +294,32 @@ func (st *state) place() {
 	}
 }
 
-// drop removes the current candidate.
+// drop removes the current candidate, moving the last one in its place.
 func (g *group) drop() {
-	last := len(g.cands) - 1
-	g.cands[g.pos] = g.cands[last]
-	g.cands = g.cands[:last]
+	last := g.n - 1
+	if g.cands != nil {
+		g.cands[g.pos] = g.cands[last]
+		g.cands = g.cands[:last]
+		g.n = last
+		return
+	}
+	if len(g.moved) >= max(copyAfterDrops, len(g.agents)/8) {
+		cands := make([]*agent, g.n)
+		for i := range cands {
+			cands[i] = g.at(i)
+		}
+		g.cands, g.moved = cands, nil
+		g.drop()
+		return
+	}
+	if g.pos != last {
+		if g.moved == nil {
+			g.moved = map[int]*agent{}
+		}
+		g.moved[g.pos] = g.at(last)
+	}
+	delete(g.moved, last)
+	g.n = last
 }
 
 // jobAttrs builds the attribute aggregate of a job's assigned tasks.

@@ -37,43 +37,40 @@ func (s *Server) preemptible(p, v *aurora.TaskConfig) bool {
 // agent is held for the pending task's group until it is placed. It
 // reports whether pending tasks may preempt later.
 func (st *state) preempt(now time.Time) bool {
-	var pending []*taskRec
-	waiting := map[string]bool{}
-	for _, t := range st.tasks {
-		if t.status == aurora.ScheduleStatus_PENDING {
-			pending = append(pending, t)
+	if len(st.reserved) > 0 {
+		waiting := map[string]bool{}
+		for t := range st.idx.pending {
 			waiting[t.cfg.key] = true
 		}
-	}
-	for a, key := range st.reserved {
-		if !waiting[key] {
-			delete(st.reserved, a)
+		for a, key := range st.reserved {
+			if !waiting[key] {
+				delete(st.reserved, a)
+			}
 		}
 	}
-	if len(pending) == 0 {
+	if len(st.idx.pending) == 0 {
 		return false
 	}
 	if now.Sub(st.lastSearch) < slotSearchInterval {
 		return true
 	}
 	st.lastSearch = now
-	sort.SliceStable(pending, func(i, j int) bool {
-		pi, pj := pending[i].cfg.tc.Priority, pending[j].cfg.tc.Priority
-		if pi != pj {
-			return pi > pj
-		}
-		return pending[i].lastEventTime() < pending[j].lastEventTime()
-	})
 	held := map[string]bool{}
 	for _, key := range st.reserved {
 		held[key] = true
 	}
-	for _, t := range pending {
-		if held[t.cfg.key] || now.Sub(time.UnixMilli(t.lastEventTime())) < preemptionDelay {
+	// A search that found nothing for a task finds nothing for the other
+	// tasks of its group in this pass: they ask the same of the same
+	// agents, and only a successful search changes anything.
+	failed := map[string]bool{}
+	for _, t := range st.pendingByPriority() {
+		if held[t.cfg.key] || failed[t.cfg.key] || now.Sub(time.UnixMilli(t.lastEventTime())) < preemptionDelay {
 			continue
 		}
 		if st.preemptFor(t) {
 			held[t.cfg.key] = true
+		} else {
+			failed[t.cfg.key] = true
 		}
 	}
 	return true

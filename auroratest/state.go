@@ -63,6 +63,7 @@ type taskRec struct {
 	killing   bool      // went through KILLING (a permanent kill)
 	throttle  time.Time // THROTTLED until then
 	reason    string    // message of the latest event
+	order     int64     // its place in state.tasks (taskIndex)
 }
 
 func (t *taskRec) lastEventTime() int64 {
@@ -97,6 +98,7 @@ type state struct {
 	reserved map[*agent]string                 // agent -> task group it is held for
 	dirty    bool                              // placement has work
 	rr       int
+	idx      taskIndex
 	maint    map[string]*maintRequest // host -> maintenance request
 	asking   map[string]bool          // coordinator URLs being asked
 
@@ -196,7 +198,7 @@ var nonTaskIDChars = regexp.MustCompile(`[^\w-]`)
 func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *taskRec, throttle time.Duration) *taskRec {
 	id := fmt.Sprintf("%s-%s-%s-%d-%s", job.role, job.env, job.name, instance, newUUID())
 	t := &taskRec{
-		id:       nonTaskIDChars.ReplaceAllString(id, "-"),
+		id:       taskID(id),
 		job:      job,
 		instance: instance,
 		cfg:      cfg,
@@ -209,6 +211,7 @@ func (st *state) insertTask(job jobKey, instance int32, cfg *config, ancestor *t
 	st.tasks = append(st.tasks, t)
 	st.byID[t.id] = t
 	st.byJob[job] = append(st.byJob[job], t)
+	st.indexNew(t)
 	switch {
 	case throttle > 0:
 		t.throttle = st.s.now().Add(throttle)
@@ -237,6 +240,7 @@ func (st *state) record(t *taskRec, to aurora.ScheduleStatus, msg string) {
 	t.events = append(t.events, ev)
 	st.store.touch(t)
 	st.s.logf("task %s %v -> %v %s", t.id, t.status, to, msg)
+	st.indexStatus(t, to)
 	t.status = to
 	t.reason = msg
 	if to == aurora.ScheduleStatus_PENDING {
@@ -389,6 +393,7 @@ func (st *state) flappingPenalty(t *taskRec) time.Duration {
 func (st *state) delete(t *taskRec) {
 	st.release(t)
 	st.store.forget(t)
+	st.indexStatus(t, -1)
 	delete(st.byID, t.id)
 	st.tasks = slices.DeleteFunc(st.tasks, func(x *taskRec) bool { return x == t })
 	st.byJob[t.job] = slices.DeleteFunc(st.byJob[t.job], func(x *taskRec) bool { return x == t })
@@ -461,22 +466,7 @@ func (st *state) step() bool {
 		st.lastPrune = now
 		st.prune(now)
 	}
-	for _, t := range st.tasks {
-		switch t.status {
-		case aurora.ScheduleStatus_THROTTLED:
-			if !now.Before(t.throttle) {
-				st.changeState(t, aurora.ScheduleStatus_PENDING, "")
-			} else {
-				busy = true
-			}
-		case aurora.ScheduleStatus_PARTITIONED:
-			if due, ok := partitionDue(t); ok && !now.Before(due) {
-				st.changeState(t, aurora.ScheduleStatus_LOST, msgPartitionedTooLong)
-			} else if ok {
-				busy = true
-			}
-		}
-	}
+	busy = st.wakeTimed(now) || busy
 	st.cronWake = st.fireCron(now)
 	st.place()
 	busy = st.preempt(now) || busy

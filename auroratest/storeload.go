@@ -159,6 +159,7 @@ func readTasks(tx *bolt.Tx, st *state, sto *store, cfgOf func(h, what string) (*
 		st.tasks = append(st.tasks, t)
 		st.byID[t.id] = t
 		st.byJob[t.job] = append(st.byJob[t.job], t)
+		st.indexNew(t)
 		sto.seq[t] = r.Seq
 		sto.nextSeq = max(sto.nextSeq, r.Seq)
 	}
