@@ -59,7 +59,11 @@ func (a *api) cronUpsert(description *aurora.JobConfiguration, mustExist bool) *
 	return a.ok(nil)
 }
 
-// DescheduleCronJob implements descheduleCronJob.
+// DescheduleCronJob implements descheduleCronJob: as Aurora's, it is
+// refused with JOB_UPDATING_ERROR while the key has an active update
+// (jobUpdateController.assertNotUpdating comes first, so even a key
+// without a cron template gets it), and leaves a run already started,
+// and a KILL_EXISTING run waiting for its kill, alone.
 func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
@@ -68,6 +72,9 @@ func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (r *aur
 		return a.badKey(), nil
 	}
 	key := keyOf(job)
+	if st.activeUpdate(key) != nil {
+		return a.updating(), nil
+	}
 	if st.cron[key] == nil {
 		return a.ok(nil, fmt.Sprintf("Job %s is not scheduled with cron", key)), nil
 	}

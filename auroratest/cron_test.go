@@ -253,3 +253,37 @@ func TestStartCronJobKillExisting(t *testing.T) {
 	waitInstances(t, r, key("manual"), 1, aurora.ScheduleStatus_RUNNING)
 	assert.Len(t, jobTasks(t, r, "manual"), 2)
 }
+
+// TestDescheduleCronJobWhileUpdating: descheduleCronJob is refused with
+// JOB_UPDATING_ERROR while the key has an active update, as Aurora's
+// assertNotUpdating refuses it before looking for a template; once the
+// update is over it answers OK, "not scheduled with cron".
+func TestDescheduleCronJobWhileUpdating(t *testing.T) {
+	t.Parallel()
+	srv := fastServer(nil)
+	defer srv.Close()
+	r := client(t, srv)
+	startService(t, r, "web", 2)
+	// An hour of watch time keeps the update going.
+	u := realis.NewDefaultUpdateJob(newJob("web", 2).RAM(128).TaskConfig()).InstanceCount(2).WatchTime(3600 * 1000)
+	resp, err := r.StartJobUpdate(u, "")
+	require.NoError(t, err)
+	uk := resp.Result_.StartJobUpdateResult_.Key
+
+	_, err = r.DescheduleCronJob(key("web"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Job is currently updating")
+	admin := adminClient(t, srv.URL)
+	resp, err = admin.DescheduleCronJob(context.Background(), key("web"))
+	require.NoError(t, err)
+	assert.Equal(t, aurora.ResponseCode_JOB_UPDATING_ERROR, resp.ResponseCode, "gorealis' error hides the code")
+
+	_, err = admin.AbortJobUpdate(context.Background(), uk, "enough")
+	require.NoError(t, err)
+	waitUpdate(t, r, uk, aurora.JobUpdateStatus_ABORTED)
+	resp, err = r.DescheduleCronJob(key("web"))
+	require.NoError(t, err)
+	assert.Equal(t, aurora.ResponseCode_OK, resp.ResponseCode)
+	require.Len(t, resp.Details, 1)
+	assert.Equal(t, "Job vagrant/prod/web is not scheduled with cron", resp.Details[0].Message)
+}

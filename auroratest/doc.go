@@ -91,10 +91,12 @@
 // startCronJob, starts the template's instances; when the job still has
 // active tasks, KILL_EXISTING (the default) kills them ("Killed by
 // cronScheduler") and starts the run once they are gone, CANCEL_NEW skips
-// the run. Fire times missed while the clock jumped fire once, as
-// Quartz's default misfire policy does. getJobs reports the templates
-// with cronSchedule and cronCollisionPolicy, getJobSummary their
-// nextCronRunMs. With DataDir the templates survive a restart and are
+// the run. descheduleCronJob, like Aurora's, is refused ("Job is
+// currently updating") while the key has an active update and leaves
+// runs already started alone. Fire times missed while the clock jumped
+// fire once, as Quartz's default misfire policy does. getJobs reports
+// the templates with cronSchedule and cronCollisionPolicy, getJobSummary
+// their nextCronRunMs. With DataDir the templates survive a restart and are
 // scheduled again from the recovered clock; a KILL_EXISTING run waiting
 // for its kill does not, as in Aurora, whose Quartz triggers live in
 // memory. For deterministic tests, Server.StartTime sets the clock at
