@@ -59,13 +59,19 @@ func (a *api) GetPendingReason(ctx context.Context, query *aurora.TaskQuery) (r 
 }
 
 // jobConfigs synthesises Aurora's getJobs view: one configuration per job
-// with active tasks (from its latest active task), plus cron templates.
-func (st *state) jobConfigs(role string, withCron bool) []*aurora.JobConfiguration {
+// with active tasks (from its latest active task) of the role, every
+// role's when it is blank (Aurora's task store ignores a blank role), and
+// the role's cron templates, which replace the synthesised configuration
+// of their job; allCron takes every cron template instead. As in Aurora,
+// whose template filter compares roles, getJobs("") lists no templates,
+// but a cron job's active run as a synthesised job.
+func (st *state) jobConfigs(role string, allCron bool) []*aurora.JobConfiguration {
+	withTemplate := func(k jobKey) bool { return st.cron[k] != nil && (allCron || k.role == role) }
 	latest := map[jobKey]*taskRec{}
 	count := map[jobKey]int32{}
 	var order []jobKey
 	for _, t := range st.tasks {
-		if !activeStates[t.status] || (role != "" && t.job.role != role) {
+		if !activeStates[t.status] || !roleMatches(role, t.job.role) {
 			continue
 		}
 		if _, ok := latest[t.job]; !ok {
@@ -76,7 +82,7 @@ func (st *state) jobConfigs(role string, withCron bool) []*aurora.JobConfigurati
 	}
 	out := []*aurora.JobConfiguration{}
 	for _, k := range order {
-		if st.cron[k] != nil {
+		if withTemplate(k) {
 			continue
 		}
 		t := latest[k]
@@ -87,17 +93,15 @@ func (st *state) jobConfigs(role string, withCron bool) []*aurora.JobConfigurati
 			InstanceCount: count[k],
 		})
 	}
-	if withCron {
-		var keys []jobKey
-		for k := range st.cron {
-			if role == "" || k.role == role {
-				keys = append(keys, k)
-			}
+	var keys []jobKey
+	for k := range st.cron {
+		if withTemplate(k) {
+			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			out = append(out, clone(st.cron[k]))
-		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	for _, k := range keys {
+		out = append(out, clone(st.cron[k]))
 	}
 	return out
 }
@@ -107,7 +111,7 @@ func (a *api) GetJobs(ctx context.Context, ownerRole string) (r *aurora.Response
 	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
-	return a.ok(&aurora.Result_{GetJobsResult_: &aurora.GetJobsResult_{Configs: st.jobConfigs(ownerRole, ownerRole != "")}}), nil
+	return a.ok(&aurora.Result_{GetJobsResult_: &aurora.GetJobsResult_{Configs: st.jobConfigs(ownerRole, false)}}), nil
 }
 
 // GetJobSummary implements getJobSummary: every job with tasks (terminal
@@ -121,7 +125,7 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Respons
 	latest := map[jobKey]*taskRec{}
 	var order []jobKey
 	for _, t := range st.tasks {
-		if role != "" && t.job.role != role {
+		if !roleMatches(role, t.job.role) {
 			continue
 		}
 		s := stats[t.job]
@@ -145,7 +149,7 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Respons
 	sums := []*aurora.JobSummary{}
 	for _, k := range order {
 		job := st.cron[k]
-		if job == nil {
+		if job == nil || k.role != role {
 			t := latest[k]
 			job = &aurora.JobConfiguration{Key: k.thrift(), Owner: t.cfg.tc.Owner, TaskConfig: t.cfg.tc,
 				InstanceCount: int32(len(st.activeTasks(k)))}
@@ -153,7 +157,7 @@ func (a *api) GetJobSummary(ctx context.Context, role string) (r *aurora.Respons
 		sums = append(sums, st.jobSummary(job, stats[k]))
 	}
 	for k, job := range st.cron {
-		if stats[k] == nil && (role == "" || k.role == role) {
+		if stats[k] == nil && k.role == role {
 			sums = append(sums, st.jobSummary(job, &aurora.JobStats{}))
 		}
 	}

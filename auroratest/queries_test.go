@@ -99,3 +99,76 @@ func TestQueries(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Statuses is not supported in ")
 }
+
+// TestJobsByRole: getJobs and getJobSummary filter by role as Aurora's
+// ReadOnlySchedulerImpl does, whose task store ignores a blank role
+// (empty or whitespace) and whose cron template filter compares roles:
+// for a blank role every job with tasks is listed (a cron job's run as a
+// synthesised job, without its schedule) and no cron template; for a
+// role, its jobs and its cron templates, which replace the synthesised
+// configuration of their job. gorealis always sends the role, so
+// GetJobs("") is a blank role, not Aurora's null (every template).
+func TestJobsByRole(t *testing.T) {
+	t.Parallel()
+	srv := cronServer(t, "")
+	defer srv.Close()
+	r := client(t, srv)
+	_, err := r.CreateJob(newJob("web", 2))
+	require.NoError(t, err)
+	_, err = r.CreateJob(newJob("svc", 1).Role("other"))
+	require.NoError(t, err)
+	_, err = r.ScheduleCronJob(cronJob("nightly", 1, "0 0 * * *", aurora.CronCollisionPolicy_KILL_EXISTING))
+	require.NoError(t, err)
+	_, err = r.ScheduleCronJob(cronJob("ran", 1, "0 0 * * *", aurora.CronCollisionPolicy_KILL_EXISTING))
+	require.NoError(t, err)
+	_, err = r.StartCronJob(key("ran"))
+	require.NoError(t, err)
+	waitInstances(t, r, key("ran"), 1, aurora.ScheduleStatus_RUNNING)
+
+	// job names with a cron schedule marked "(cron)".
+	names := func(cfgs []*aurora.JobConfiguration) []string {
+		var out []string
+		for _, c := range cfgs {
+			n := c.Key.Role + "/" + c.Key.Name
+			if c.CronSchedule != nil {
+				n += " (cron)"
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	blank := []string{"vagrant/web", "other/svc", "vagrant/ran"}
+	for _, tc := range []struct {
+		role string
+		want []string
+	}{
+		{"", blank},
+		{" \t", blank},
+		{role, []string{"vagrant/web", "vagrant/nightly (cron)", "vagrant/ran (cron)"}},
+		{"other", []string{"other/svc"}},
+		{"nobody", nil},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			_, jobs, err := r.GetJobs(tc.role)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.want, names(jobs.Configs), "getJobs")
+
+			resp, err := adminClient(t, srv.URL).GetJobSummary(context.Background(), tc.role)
+			require.NoError(t, err)
+			var cfgs []*aurora.JobConfiguration
+			for _, s := range resp.Result_.JobSummaryResult_.Summaries {
+				cfgs = append(cfgs, s.Job)
+				assert.Equal(t, s.Job.CronSchedule != nil, s.NextCronRunMs != nil, "nextCronRunMs of %s", s.Job.Key.Name)
+			}
+			assert.ElementsMatch(t, tc.want, names(cfgs), "getJobSummary")
+
+			tasks, err := r.GetTaskStatus(&aurora.TaskQuery{Role: ptr(tc.role)})
+			require.NoError(t, err)
+			want := 0
+			for _, n := range tc.want {
+				want += map[string]int{"vagrant/web": 2, "other/svc": 1, "vagrant/ran": 1, "vagrant/ran (cron)": 1}[n]
+			}
+			assert.Len(t, tasks, want, "getTasksStatus")
+		})
+	}
+}

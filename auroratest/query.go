@@ -39,12 +39,18 @@ func (t *taskRec) scheduledTask(withData bool) *aurora.ScheduledTask {
 	}
 }
 
+// roleMatches is the role test of Aurora's TaskStore query filter: a
+// blank query role (empty or all whitespace) matches every role.
+func roleMatches(query, role string) bool {
+	return strings.TrimSpace(query) == "" || query == role
+}
+
 // matches is Aurora's TaskStore query filter.
 func (t *taskRec) matches(q *aurora.TaskQuery) bool {
 	if q == nil {
 		return true
 	}
-	if q.Role != nil && *q.Role != "" && *q.Role != t.job.role {
+	if q.Role != nil && !roleMatches(*q.Role, t.job.role) {
 		return false
 	}
 	if q.Environment != nil && *q.Environment != t.job.env {
