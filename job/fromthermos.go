@@ -19,6 +19,12 @@ import (
 // Aurora's own zero is of no use (interval_secs, timeout_secs and
 // min_consecutive_successes 0, an empty expected_response, log_size or
 // backups 0) reads back as that default.
+//
+// Fields are read following thermos' description of the payload
+// (fromwire.go): a scalar field through the With method of its Go name, a
+// plain struct field by field; the rest (keys, templates, lists of
+// processes, choices) by hand. A payload field with no place in this
+// package is an error naming it.
 func FromThermos(p *thermos.Job) (Job, error) {
 	if p == nil {
 		return Job{}, &FieldError{Err: &detailError{kind: ErrRequired, msg: "required: FromThermos needs a payload, got nil"}}
@@ -37,32 +43,29 @@ func FromThermos(p *thermos.Job) (Job, error) {
 		}
 		return nil
 	}})
-	j := New(Key{Cluster: p.Cluster, Role: p.Role, Environment: p.Environment, Name: p.Name}, taskFromThermos(&p.Task))
-	j.contact = clonePtr(p.Contact)
+	j := New(Key{Cluster: p.Cluster, Role: p.Role, Environment: p.Environment, Name: p.Name}, taskFromThermos(&p.Task, &errs))
+	// The scalar fields go through Job's With methods; the rest by hand.
+	j, unplaced := withFields(j, p, "name", "role", "cluster", "environment", "task", "contact", "tier", "cron_schedule",
+		"constraints", "metadata", "health_check_config", "lifecycle", "task_links", "executor_config", "announce",
+		"sla_policy", "container")
+	errs.unplaced("", unplaced)
+	j.contact = clonePtr(p.Contact) // With* would drop an empty one
 	j.tier = clonePtr(p.Tier)
 	j.cronSchedule = clonePtr(p.CronSchedule)
-	j.cronCollision = CronCollisionPolicy(p.CronCollisionPolicy)
 	j.constraints = maps.Clone(p.Constraints)
 	for _, m := range p.Metadata {
-		j.metadata = append(j.metadata, Metadata{Key: m.Key, Value: m.Value})
+		md, u := fromWire[Metadata](m)
+		errs.unplaced("metadata", u)
+		j.metadata = append(j.metadata, md)
 	}
-	j.service = p.Service
-	j.maxTaskFailures = some(p.MaxTaskFailures)
-	j.production = p.Production
-	j.priority = p.Priority
-	j.enableHooks = p.EnableHooks
 	j.templates = maps.Clone(p.Templates)
 	j.taskLinks = maps.Clone(p.TaskLinks)
-	j.executor = ExecutorConfig{Name: p.ExecutorConfig.Name, Data: p.ExecutorConfig.Data}
+	j.executor, unplaced = fromWire[ExecutorConfig](p.ExecutorConfig)
+	errs.unplaced("executor_config", unplaced)
 
 	h := p.HealthCheckConfig
-	j.healthCheck = HealthCheck{
-		InitialInterval:         new(fdur(h.InitialIntervalSecs)),
-		Interval:                fdur(h.IntervalSecs),
-		MaxConsecutiveFailures:  h.MaxConsecutiveFailures,
-		MinConsecutiveSuccesses: h.MinConsecutiveSuccesses,
-		Timeout:                 fdur(h.TimeoutSecs),
-	}
+	j.healthCheck, unplaced = fromWire[HealthCheck](h, "health_checker")
+	errs.unplaced("health_check_config", unplaced)
 	switch c := h.HealthChecker; {
 	case c.Shell != nil:
 		j.healthCheck.Checker = ShellChecker(c.Shell.ShellCommand)
@@ -70,28 +73,19 @@ func FromThermos(p *thermos.Job) (Job, error) {
 		j.healthCheck.Checker = HTTPChecker(c.HTTP.Endpoint, c.HTTP.ExpectedResponse, c.HTTP.ExpectedResponseCode)
 	}
 	if l := p.Lifecycle.HTTP; l != nil {
-		j.lifecycle = HTTPLifecycleConfig(HTTPLifecycle{
-			Port:                     l.Port,
-			GracefulShutdownEndpoint: l.GracefulShutdownEndpoint,
-			ShutdownEndpoint:         l.ShutdownEndpoint,
-			GracefulShutdownWait:     new(dur(l.GracefulShutdownWaitSecs)),
-			ShutdownWait:             new(dur(l.ShutdownWaitSecs)),
-		})
+		hl, unplaced := fromWire[HTTPLifecycle](l)
+		errs.unplaced("lifecycle.http", unplaced)
+		j.lifecycle = HTTPLifecycleConfig(hl)
 	} else {
 		j.lifecycle = DisableLifecycle()
 	}
 	if a := p.Announce; a != nil {
-		an := Announcer{PrimaryPort: a.PrimaryPort, Portmap: maps.Clone(a.Portmap)}
+		an, unplaced := fromWire[Announcer](a)
+		errs.unplaced("announce", unplaced)
 		if an.Portmap == nil {
 			an.Portmap = map[string]string{}
 		}
-		if a.ZKPath != nil {
-			an.ZKPath = *a.ZKPath
-		}
 		j.announce = &an
-	}
-	if pp := p.PartitionPolicy; pp != nil {
-		j.partitionPolicy = &PartitionPolicy{Reschedule: new(pp.Reschedule), Delay: dur(pp.DelaySecs)}
 	}
 	if s := p.SLAPolicy; s != nil {
 		var sla SLAPolicy
@@ -110,9 +104,9 @@ func FromThermos(p *thermos.Job) (Job, error) {
 	if c := p.Container; c != nil {
 		switch {
 		case c.Docker != nil:
-			j.container = &Container{kind: "docker", image: c.Docker.Image, params: paramsFromThermos(c.Docker.Parameters)}
+			j.container = &Container{kind: "docker", image: c.Docker.Image, params: paramsFromThermos(c.Docker.Parameters, &errs)}
 		case c.LegacyDocker != nil:
-			j.container = &Container{kind: "legacy", image: c.LegacyDocker.Image, params: paramsFromThermos(c.LegacyDocker.Parameters)}
+			j.container = &Container{kind: "legacy", image: c.LegacyDocker.Image, params: paramsFromThermos(c.LegacyDocker.Parameters, &errs)}
 		case c.Mesos != nil:
 			var im *MesosImage
 			if i := c.Mesos.Image; i != nil {
@@ -129,7 +123,9 @@ func FromThermos(p *thermos.Job) (Job, error) {
 			}
 			vols := make([]Volume, len(c.Mesos.Volumes))
 			for i, v := range c.Mesos.Volumes {
-				vols[i] = Volume{ContainerPath: v.ContainerPath, HostPath: v.HostPath, Mode: VolumeMode(v.Mode)}
+				var unplaced []string
+				vols[i], unplaced = fromWire[Volume](v)
+				errs.unplaced("container.volumes", unplaced)
 			}
 			ct := MesosContainer(im, vols...)
 			j.container = &ct
@@ -143,10 +139,12 @@ func FromThermos(p *thermos.Job) (Job, error) {
 	return j, nil
 }
 
-func paramsFromThermos(ps []thermos.Parameter) []Parameter {
+func paramsFromThermos(ps []thermos.Parameter, errs *errorList) []Parameter {
 	out := make([]Parameter, len(ps))
 	for i, p := range ps {
-		out[i] = Parameter{Name: p.Name, Value: p.Value}
+		var unplaced []string
+		out[i], unplaced = fromWire[Parameter](p)
+		errs.unplaced("container.parameters", unplaced)
 	}
 	return out
 }
@@ -159,27 +157,25 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func resourcesFromThermos(r *thermos.Resources) (*Resources, map[string]string) {
+func resourcesFromThermos(r *thermos.Resources, path string, errs *errorList) (*Resources, map[string]string) {
 	if r == nil {
 		return nil, nil
 	}
-	out := &Resources{CPU: r.CPU, RAM: Bytes(r.RAM), Disk: Bytes(r.Disk), GPU: int(r.GPU)}
+	out, unplaced := fromWire[Resources](r)
+	errs.unplaced(path, unplaced)
 	var tm map[string]string
 	for k, v := range r.Templates {
 		tm = cloneSet(tm, "resources."+k, v)
 	}
-	return out, tm
+	return &out, tm
 }
 
-func taskFromThermos(t *thermos.Task) Task {
-	out := NewTask(t.Name)
-	out.maxFailures = some(t.MaxFailures)
-	out.maxConcurrency = t.MaxConcurrency
-	out.finalizationWait = some(dur(t.FinalizationWait))
-	out.user = clonePtr(t.User)
+func taskFromThermos(t *thermos.Task, errs *errorList) Task {
+	out, unplaced := withFields(NewTask(t.Name), t, "name", "processes", "constraints", "resources")
+	errs.unplaced("task", unplaced)
 	out.templates = maps.Clone(t.Templates)
 	var rt map[string]string
-	out.resources, rt = resourcesFromThermos(t.Resources)
+	out.resources, rt = resourcesFromThermos(t.Resources, "task.resources", errs)
 	for k, v := range rt {
 		out.templates = cloneSet(out.templates, k, v)
 	}
@@ -189,24 +185,13 @@ func taskFromThermos(t *thermos.Task) Task {
 	out.processes = make([]Process, len(t.Processes))
 	for i := range t.Processes {
 		tp := &t.Processes[i]
-		p := NewProcess(tp.Name, tp.Cmdline)
-		p.maxFailures = some(tp.MaxFailures)
-		p.daemon = tp.Daemon
-		p.ephemeral = tp.Ephemeral
-		p.minDuration = some(dur(tp.MinDuration))
-		p.final = tp.Final
+		p, unplaced := withFields(NewProcess(tp.Name, tp.Cmdline), tp, "name", "cmdline", "resources")
+		errs.unplaced("task.processes", unplaced)
 		p.templates = maps.Clone(tp.Templates)
 		var pt map[string]string
-		p.resources, pt = resourcesFromThermos(tp.Resources)
+		p.resources, pt = resourcesFromThermos(tp.Resources, "task.processes.resources", errs)
 		for k, v := range pt {
 			p.templates = cloneSet(p.templates, k, v)
-		}
-		if l := tp.Logger; l != nil {
-			lg := Logger{Destination: LoggerDestination(l.Destination), Mode: LoggerMode(l.Mode)}
-			if l.Rotate != nil {
-				lg.Rotate = &RotatePolicy{LogSize: Bytes(l.Rotate.LogSize), Backups: l.Rotate.Backups}
-			}
-			p.logger = &lg
 		}
 		out.processes[i] = p
 	}
@@ -215,18 +200,9 @@ func taskFromThermos(t *thermos.Task) Task {
 
 // UpdateFromThermos converts a wire update_config into an Update.
 func UpdateFromThermos(u thermos.UpdateConfig) Update {
-	out := Update{
-		BatchSize:              u.BatchSize,
-		Watch:                  new(dur(u.WatchSecs)),
-		MaxPerShardFailures:    u.MaxPerShardFailures,
-		MaxTotalFailures:       u.MaxTotalFailures,
-		RollbackOnFailure:      new(u.RollbackOnFailure),
-		WaitForBatchCompletion: u.WaitForBatchCompletion,
-		SLAAware:               u.SLAAware,
-	}
-	if u.PulseIntervalSecs != nil {
-		out.PulseInterval = dur(*u.PulseIntervalSecs)
-	}
+	// Every field but the strategy has its place by name
+	// (TestFromConfigKeepsEveryField).
+	out, _ := fromWire[Update](u, "update_strategy")
 	if s := u.UpdateStrategy; s != nil {
 		switch {
 		case s.Queue != nil:
