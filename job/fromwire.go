@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/nixrealis/nixrealis/internal/withset"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -56,25 +56,6 @@ func fill(dv, sv reflect.Value, byHand []string) []string {
 	return unplaced
 }
 
-// withField returns b (a Process, Task or Job) with the payload field of
-// Go name goName set to v through b's With method, and whether b has one
-// that takes v.
-func withField[B any](b B, goName string, v reflect.Value) (B, bool) {
-	m := reflect.ValueOf(b).MethodByName("With" + goName)
-	if !m.IsValid() || m.Type().NumIn() != 1 || m.Type().IsVariadic() || m.Type().NumOut() != 1 {
-		return b, false
-	}
-	arg := reflect.New(m.Type().In(0)).Elem()
-	if !convertInto(arg, v) {
-		return b, false
-	}
-	out, ok := m.Call([]reflect.Value{arg})[0].Interface().(B)
-	if !ok {
-		return b, false
-	}
-	return out, true
-}
-
 // withFields sets on b, through its With methods, every field of the
 // payload struct src that is not byHand and holds a value; it returns the
 // names of those b has no With method for.
@@ -88,20 +69,17 @@ func withFields[B any](b B, src any, byHand ...string) (B, []string) {
 			continue
 		}
 		var ok bool
-		if b, ok = withField(b, tf.GoName, fv); !ok {
+		if b, ok = withset.With(b, tf.GoName, fv, convertInto); !ok {
 			unplaced = append(unplaced, tf.Name)
 		}
 	}
 	return b, unplaced
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
-
 // convertInto sets dst (settable) to the payload value src, converted:
-// a pointer is followed or made, seconds become a time.Duration, a
-// described payload struct becomes the plain struct dst is (fromWire), a
-// map is copied, and a scalar is converted to dst's kind of the same
-// family (a string to a string type, an integer to an integer type, ...).
+// a described payload struct becomes the plain struct dst is (fill), a
+// map is copied, a scalar is converted as withset.Scalar does (pointers
+// followed or made, seconds to a time.Duration, the same family of kind).
 // It reports whether it could.
 func convertInto(dst, src reflect.Value) bool {
 	if src.Kind() == reflect.Pointer {
@@ -110,7 +88,7 @@ func convertInto(dst, src reflect.Value) bool {
 		}
 		src = src.Elem()
 	}
-	if dst.Kind() == reflect.Pointer {
+	if dst.Kind() == reflect.Pointer && dst.Type().Elem().Kind() == reflect.Struct {
 		p := reflect.New(dst.Type().Elem())
 		if !convertInto(p.Elem(), src) {
 			return false
@@ -118,12 +96,7 @@ func convertInto(dst, src reflect.Value) bool {
 		dst.Set(p)
 		return true
 	}
-	st, dt := src.Type(), dst.Type()
-	switch {
-	case dt == durationType && src.CanInt():
-		dst.Set(reflect.ValueOf(dur(int(src.Int()))))
-	case dt == durationType && src.CanFloat():
-		dst.Set(reflect.ValueOf(fdur(src.Float())))
+	switch st, dt := src.Type(), dst.Type(); {
 	case dt.Kind() == reflect.Struct:
 		v := reflect.New(dt).Elem()
 		if len(fill(v, src, nil)) > 0 {
@@ -138,29 +111,10 @@ func convertInto(dst, src reflect.Value) bool {
 			}
 			dst.Set(m)
 		}
-	case sameFamily(st.Kind(), dt.Kind()):
-		dst.Set(src.Convert(dt))
 	default:
-		return false
+		return withset.Scalar(dst, src)
 	}
 	return true
-}
-
-func sameFamily(a, b reflect.Kind) bool {
-	family := func(k reflect.Kind) int {
-		switch k {
-		case reflect.String:
-			return 1
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			return 2
-		case reflect.Float32, reflect.Float64:
-			return 3
-		case reflect.Bool:
-			return 4
-		}
-		return 0
-	}
-	return family(a) != 0 && family(a) == family(b)
 }
 
 // unplaced records the payload fields under path FromThermos found no

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/nixrealis/nixrealis/internal/withset"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -34,9 +35,9 @@ func TestFromWire(t *testing.T) {
 	l, _ := p.Logger()
 	assert.Equal(t, Logger{Destination: LogToConsole, Rotate: &RotatePolicy{LogSize: 2 * MiB}}, l)
 
-	_, ok := withField(NewProcess("p", "true"), "NoSuchField", reflect.ValueOf(1))
+	_, ok := withset.With(NewProcess("p", "true"), "NoSuchField", reflect.ValueOf(1), convertInto)
 	assert.False(t, ok)
-	_, ok = withField(NewProcess("p", "true"), "MaxFailures", reflect.ValueOf("1"))
+	_, ok = withset.With(NewProcess("p", "true"), "MaxFailures", reflect.ValueOf("1"), convertInto)
 	assert.False(t, ok, "a string is no int")
 
 	var errs errorList
