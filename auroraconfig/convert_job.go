@@ -7,6 +7,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/thermos"
 )
 
 func (c *converter) process(o *object, path string) job.Process {
@@ -15,21 +16,7 @@ func (c *converter) process(o *object, path string) job.Process {
 	name, _ := c.str(o, "name")
 	cmd, _ := c.str(o, "cmdline")
 	p := job.NewProcess(name, cmd)
-	if n, t, ok := c.integer(o, "max_failures"); ok {
-		p = withInt(p, t, "max_failures", func() job.Process { return p.WithMaxFailures(n) }, p.WithTemplate)
-	}
-	if n, t, ok := c.integer(o, "min_duration"); ok {
-		p = withInt(p, t, "min_duration", func() job.Process { return p.WithMinDuration(seconds(n)) }, p.WithTemplate)
-	}
-	for _, name := range []string{"daemon", "ephemeral", "final"} {
-		if v, t, ok := c.boolean(o, name); ok {
-			if t != "" {
-				p = p.WithTemplate(name, t)
-			} else if v {
-				p = setBool(p, name, v)
-			}
-		}
-	}
+	p = scalars(c, o, p, typeKey[thermos.Process](), false, job.Process.WithTemplate, "name", "cmdline")
 	if lo, ok := c.sub(o, "logger"); ok {
 		p = p.WithLogger(c.logger(lo))
 	}
@@ -45,24 +32,6 @@ func (c *converter) process(o *object, path string) job.Process {
 		p = p.Bind(c.vars(o, d))
 	}
 	return p
-}
-
-// withInt applies a literal with set, or a template with tmpl.
-func withInt[T any](v T, t, field string, set func() T, tmpl func(string, string) T) T {
-	if t != "" {
-		return tmpl(field, t)
-	}
-	return set()
-}
-
-func setBool(p job.Process, name string, v bool) job.Process {
-	switch name {
-	case "daemon":
-		return p.WithDaemon(v)
-	case "ephemeral":
-		return p.WithEphemeral(v)
-	}
-	return p.WithFinal(v)
 }
 
 func (c *converter) logger(o *object) job.Logger {
@@ -97,9 +66,6 @@ func (c *converter) task(o *object, path string) job.Task {
 	} else {
 		t = job.NewTask("")
 	}
-	if v, ok := o.vals["name"]; ok {
-		t = t.WithName(pyStr(v))
-	}
 	if _, ok := o.vals["processes"]; ok {
 		procs := c.objects(o, "processes")
 		jp := make([]job.Process, len(procs))
@@ -131,35 +97,11 @@ func (c *converter) task(o *object, path string) job.Task {
 			t = t.WithTemplate(k, tmpl[k])
 		}
 	}
-	for _, name := range []string{"max_failures", "max_concurrency", "finalization_wait"} {
-		if _, set := o.vals[name]; !set {
-			continue
-		}
-		if n, tm, ok := c.integer(o, name); ok {
-			if tm != "" {
-				t = t.WithTemplate(name, tm)
-			} else {
-				t = taskInt(t, name, n)
-			}
-		}
-	}
-	if u, ok := o.vals["user"]; ok {
-		t = t.WithUser(pyStr(u))
-	}
+	t = scalars(c, o, t, typeKey[thermos.Task](), true, job.Task.WithTemplate)
 	for _, d := range o.binds {
 		t = t.Bind(c.vars(o, d))
 	}
 	return t
-}
-
-func taskInt(t job.Task, name string, n int) job.Task {
-	switch name {
-	case "max_failures":
-		return t.WithMaxFailures(n)
-	case "max_concurrency":
-		return t.WithMaxConcurrency(n)
-	}
-	return t.WithFinalizationWait(seconds(n))
 }
 
 func join(path, field string) string {

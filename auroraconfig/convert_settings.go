@@ -3,33 +3,8 @@ package auroraconfig
 import (
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
+	"github.com/nixrealis/nixrealis/thermos"
 )
-
-// jobField is a numeric or boolean Job field that may hold a template:
-// its name and the job.Job method that sets a literal.
-type jobField[T any] struct {
-	name string
-	with func(job.Job, T) job.Job
-}
-
-// jobFields sets on j each of fields that o sets: through get, a template
-// with WithTemplate and a literal with the field's method.
-func jobFields[T any](o *object, j job.Job, get func(*object, string) (T, string, bool), fields []jobField[T]) job.Job {
-	for _, f := range fields {
-		if _, set := o.vals[f.name]; !set {
-			continue
-		}
-		v, tm, ok := get(o, f.name)
-		switch {
-		case !ok:
-		case tm != "":
-			j = j.WithTemplate(f.name, tm)
-		default:
-			j = f.with(j, v)
-		}
-	}
-	return j
-}
 
 // job converts a Job object. Fields left at Aurora's defaults are left to
 // job.New, whose defaults are the same.
@@ -53,27 +28,16 @@ func (c *converter) job(o *object) job.Job {
 	j := job.New(key, t)
 	set := func(name string) bool { _, ok := o.vals[name]; return ok }
 
-	j = jobFields(o, j, c.integer, []jobField[int]{
-		{"instances", job.Job.WithInstances},
-		{"priority", job.Job.WithPriority},
-		{"max_task_failures", job.Job.WithMaxTaskFailures},
-	})
-	j = jobFields(o, j, c.boolean, []jobField[bool]{
-		{"service", job.Job.WithService},
-		{"production", job.Job.WithProduction},
-		{"enable_hooks", job.Job.WithEnableHooks},
-	})
+	if set("instances") { // the DSL's, not the payload's
+		if n, tm, ok := c.integer(o, "instances"); ok && tm != "" {
+			j = j.WithTemplate("instances", tm)
+		} else if ok {
+			j = j.WithInstances(n)
+		}
+	}
+	j = scalars(c, o, j, typeKey[thermos.Job](), true, job.Job.WithTemplate, "name", "role", "cluster", "environment", "cron_schedule")
 	if v, ok := c.str(o, "cron_schedule"); ok {
 		j = j.WithCron(v)
-	}
-	if v, ok := o.vals["cron_collision_policy"]; ok {
-		j = j.WithCronCollisionPolicy(job.CronCollisionPolicy(pyStr(v)))
-	}
-	if v, ok := c.str(o, "contact"); ok {
-		j = j.WithContact(v)
-	}
-	if v, ok := c.str(o, "tier"); ok {
-		j = j.WithTier(v)
 	}
 	if m, ok := c.stringMap(o, "constraints"); ok {
 		for _, k := range mapkeys.Sorted(m) {
