@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/nixrealis/nixrealis/internal/withset"
+	"github.com/nixrealis/nixrealis/job"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -16,43 +17,109 @@ import (
 // (thermos.Process.MaxFailures → WithMaxFailures), so that a field added
 // to thermos' schema and given a With method in package job is carried
 // without an edit here. With onlySet, only the fields o sets (a merged
-// Task or a Job keeps what New or the merge gives the others); byHand are
-// the caller's.
-func scalars[B any](c *converter, o *object, b B, of reflect.Type, onlySet bool, tmpl func(B, string, string) B, byHand ...string) B {
-	for _, tf := range payloadStructs[of].Fields {
-		if slices.Contains(byHand, tf.Name) {
-			continue
+// Task or a Job keeps what New or the merge gives the others; a field a
+// plain class leaves at its default is already the builder's default);
+// otherwise also the defaults of o's class (a user's subclass may change
+// them).
+func scalars[B any](c *converter, o *object, b B, fields []scalarField[B], onlySet bool, tmpl func(B, string, string) B) B {
+	for k := range fields {
+		tf, s, has := &fields[k].info, &fields[k].set, fields[k].has
+		if onlySet {
+			if _, set := o.vals[tf.Name]; !set {
+				continue
+			}
 		}
-		if _, set := o.vals[tf.Name]; onlySet && !set {
-			continue
-		}
-		var v any
-		var t string
-		var ok bool
+		done := false
 		switch tf.Kind {
 		case thermos.KindString:
-			v, ok = c.str(o, tf.Name)
+			v, ok := c.str(o, tf.Name)
+			switch {
+			case !ok:
+				done = true
+			case s.String != nil:
+				b, done = s.String(b, v), true
+			case has:
+				b, done = s.Value(b, reflect.ValueOf(v), nil)
+			}
 		case thermos.KindInteger:
-			v, t, ok = c.integer(o, tf.Name)
+			n, t, ok := c.integer(o, tf.Name)
+			switch {
+			case !ok:
+				done = true
+			case t != "":
+				b, done = tmpl(b, tf.Name, t), true
+			case s.Int != nil:
+				b, done = s.Int(b, n), true
+			case has:
+				b, done = s.Value(b, reflect.ValueOf(n), nil)
+			}
 		case thermos.KindFloat:
-			v, t, ok = c.number(o, tf.Name)
+			x, t, ok := c.number(o, tf.Name)
+			switch {
+			case !ok:
+				done = true
+			case t != "":
+				b, done = tmpl(b, tf.Name, t), true
+			case s.Float != nil:
+				b, done = s.Float(b, x), true
+			case has:
+				b, done = s.Value(b, reflect.ValueOf(x), nil)
+			}
 		case thermos.KindBoolean:
-			v, t, ok = c.boolean(o, tf.Name)
+			v, t, ok := c.boolean(o, tf.Name)
+			switch {
+			case !ok:
+				done = true
+			case t != "":
+				b, done = tmpl(b, tf.Name, t), true
+			case s.Bool != nil:
+				b, done = s.Bool(b, v), true
+			case has:
+				b, done = s.Value(b, reflect.ValueOf(v), nil)
+			}
 		default:
 			continue // nested objects, maps and lists: the caller's
 		}
-		switch {
-		case !ok:
-		case t != "":
-			b = tmpl(b, tf.Name, t)
-		default:
-			nb, set := withset.With(b, tf.GoName, reflect.ValueOf(v), nil)
-			if !set {
-				c.fail(o, "%s.%s: package job has no With%s method to set it", o.sch.name, tf.Name, tf.GoName)
-				continue
-			}
-			b = nb
+		if !done {
+			c.fail(o, "%s.%s: package job has no With%s method to set it", o.sch.name, tf.Name, tf.GoName)
 		}
 	}
 	return b
 }
+
+// scalarField is a scalar field of a payload struct and the With method
+// of its builder that sets it (has is false if there is none).
+type scalarField[B any] struct {
+	info thermos.FieldInfo
+	set  withset.Setter[B]
+	has  bool
+}
+
+// scalarFields returns the scalar fields of thermos struct of but byHand,
+// with builder B's With methods, resolved once.
+func scalarFields[B any](of reflect.Type, byHand ...string) []scalarField[B] {
+	var names []string
+	for _, tf := range payloadStructs[of].Fields {
+		names = append(names, tf.GoName)
+	}
+	setters := withset.For[B](names...)
+	var out []scalarField[B]
+	for _, tf := range payloadStructs[of].Fields {
+		switch tf.Kind {
+		case thermos.KindString, thermos.KindInteger, thermos.KindFloat, thermos.KindBoolean:
+			if !slices.Contains(byHand, tf.Name) {
+				s, has := setters[tf.GoName]
+				out = append(out, scalarField[B]{info: tf, set: s, has: has})
+			}
+		}
+	}
+	return out
+}
+
+// The scalar fields of the job builders (read only); the key fields and
+// cron_schedule (WithCron) are set by hand.
+var (
+	processScalars = scalarFields[job.Process](typeKey[thermos.Process](), "name", "cmdline")
+	taskScalars    = scalarFields[job.Task](typeKey[thermos.Task]())
+	jobScalars     = scalarFields[job.Job](typeKey[thermos.Job](), "name", "role", "cluster", "environment", "cron_schedule")
+)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
-	"github.com/nixrealis/nixrealis/thermos"
 )
 
 func (c *converter) process(o *object, path string) job.Process {
@@ -16,7 +15,7 @@ func (c *converter) process(o *object, path string) job.Process {
 	name, _ := c.str(o, "name")
 	cmd, _ := c.str(o, "cmdline")
 	p := job.NewProcess(name, cmd)
-	p = scalars(c, o, p, typeKey[thermos.Process](), false, job.Process.WithTemplate, "name", "cmdline")
+	p = scalars(c, o, p, processScalars, o.sch == c.a.process, job.Process.WithTemplate)
 	if lo, ok := c.sub(o, "logger"); ok {
 		p = p.WithLogger(c.logger(lo))
 	}
@@ -97,7 +96,7 @@ func (c *converter) task(o *object, path string) job.Task {
 			t = t.WithTemplate(k, tmpl[k])
 		}
 	}
-	t = scalars(c, o, t, typeKey[thermos.Task](), true, job.Task.WithTemplate)
+	t = scalars(c, o, t, taskScalars, true, job.Task.WithTemplate)
 	for _, d := range o.binds {
 		t = t.Bind(c.vars(o, d))
 	}

@@ -3,7 +3,6 @@ package auroraconfig
 import (
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
 	"github.com/nixrealis/nixrealis/job"
-	"github.com/nixrealis/nixrealis/thermos"
 )
 
 // job converts a Job object. Fields left at Aurora's defaults are left to
@@ -35,7 +34,7 @@ func (c *converter) job(o *object) job.Job {
 			j = j.WithInstances(n)
 		}
 	}
-	j = scalars(c, o, j, typeKey[thermos.Job](), true, job.Job.WithTemplate, "name", "role", "cluster", "environment", "cron_schedule")
+	j = scalars(c, o, j, jobScalars, true, job.Job.WithTemplate)
 	if v, ok := c.str(o, "cron_schedule"); ok {
 		j = j.WithCron(v)
 	}

@@ -82,3 +82,53 @@ func family(k reflect.Kind) int {
 	}
 	return 0
 }
+
+// Setter is B's With method for one payload field, resolved once (see
+// For): the typed function for the kind of value it takes, so that
+// setting costs a call, and With's reflective path for any other value.
+type Setter[B any] struct {
+	// Int is set if the method takes an int, or a time.Duration (the int
+	// is then seconds).
+	Int func(b B, n int) B
+	// Float is set if it takes a float64, or a time.Duration (seconds).
+	Float func(b B, x float64) B
+	// Bool is set if it takes a bool.
+	Bool func(b B, v bool) B
+	// String is set if it takes a string.
+	String func(b B, s string) B
+	// Value calls it with v converted by convert (Scalar if nil), and
+	// reports whether v converts.
+	Value func(b B, v reflect.Value, convert func(dst, src reflect.Value) bool) (B, bool)
+}
+
+// For returns B's setters for the payload fields of the given Go names,
+// by name; a name B has no With method for (one parameter, returning a B)
+// is left out.
+func For[B any](goNames ...string) map[string]Setter[B] {
+	bt := reflect.TypeFor[B]()
+	out := make(map[string]Setter[B], len(goNames))
+	for _, name := range goNames {
+		m, ok := bt.MethodByName("With" + name)
+		if !ok || m.Type.NumIn() != 2 || m.Type.IsVariadic() || m.Type.NumOut() != 1 || m.Type.Out(0) != bt {
+			continue
+		}
+		s := Setter[B]{Value: func(b B, v reflect.Value, convert func(dst, src reflect.Value) bool) (B, bool) {
+			return With(b, name, v, convert)
+		}}
+		switch fn := m.Func.Interface().(type) {
+		case func(B, int) B:
+			s.Int = fn
+		case func(B, float64) B:
+			s.Float = fn
+		case func(B, bool) B:
+			s.Bool = fn
+		case func(B, string) B:
+			s.String = fn
+		case func(B, time.Duration) B:
+			s.Int = func(b B, n int) B { return fn(b, time.Duration(n)*time.Second) }
+			s.Float = func(b B, x float64) B { return fn(b, time.Duration(x*float64(time.Second))) }
+		}
+		out[name] = s
+	}
+	return out
+}
