@@ -237,7 +237,10 @@ func (st *state) place() {
 	for _, t := range pending {
 		g := groups[t.cfg.key]
 		if g == nil {
-			// Start each group at a different agent to spread jobs.
+			// Start each group at a different agent to spread jobs:
+			// the one after the last agent given a task (next fit), so
+			// that groups do not all try the agents earlier groups
+			// filled (which made a pass cost groups² vetoes).
 			g = &group{key: t.cfg.key, agents: st.agents, n: len(st.agents)}
 			if len(st.agents) > 0 {
 				g.start = st.rr % len(st.agents)
@@ -268,6 +271,7 @@ func (st *state) place() {
 			vs := st.vetoes(a, a.free(), t.cfg.tc, req, agg)
 			if len(vs) == 0 {
 				st.assign(t, a, req)
+				st.rr = a.index + 1
 				agg.add(a, 1)
 				if st.reserved[a] == g.key {
 					delete(st.reserved, a)
