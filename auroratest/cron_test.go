@@ -264,17 +264,13 @@ func TestDescheduleCronJobWhileUpdating(t *testing.T) {
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "web", 2)
-	// An hour of watch time keeps the update going.
-	u := realis.NewDefaultUpdateJob(newJob("web", 2).RAM(128).TaskConfig()).InstanceCount(2).WatchTime(3600 * 1000)
-	resp, err := r.StartJobUpdate(u, "")
-	require.NoError(t, err)
-	uk := resp.Result_.StartJobUpdateResult_.Key
+	uk := startLongUpdate(t, r, "web", 2)
 
-	_, err = r.DescheduleCronJob(key("web"))
+	_, err := r.DescheduleCronJob(key("web"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Job is currently updating")
 	admin := adminClient(t, srv.URL)
-	resp, err = admin.DescheduleCronJob(context.Background(), key("web"))
+	resp, err := admin.DescheduleCronJob(context.Background(), key("web"))
 	require.NoError(t, err)
 	assert.Equal(t, aurora.ResponseCode_JOB_UPDATING_ERROR, resp.ResponseCode, "gorealis' error hides the code")
 

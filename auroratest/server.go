@@ -327,7 +327,11 @@ func (s *Server) applyDefaults() {
 // Close shuts the server down: it stops accepting calls, waits for the
 // calls in flight to finish, stops the executor's tasks (by cancelling the
 // context given to Launch) and deregisters from ZooKeeper. Close may be
-// called more than once.
+// called more than once. Close does not wait for the tasks to end: with
+// DataDir, a task whose end is reported after Close has closed storage is
+// still RUNNING there, and a Server started again on the directory finds
+// it gone and marks it LOST, rescheduling it as Aurora does the tasks of
+// an agent that went away (a service comes back running).
 func (s *Server) Close() {
 	s.mu.Lock()
 	if !s.started || s.closed {

@@ -21,6 +21,16 @@ func startService(t *testing.T, r realis.Realis, name string, n int32) {
 	waitInstances(t, r, key(name), int(n), aurora.ScheduleStatus_RUNNING)
 }
 
+// startLongUpdate starts an update of the service name (n instances, from
+// 64 MB to 128 MB of RAM) whose hour of watch time keeps it going.
+func startLongUpdate(t *testing.T, r realis.Realis, name string, n int32) *aurora.JobUpdateKey {
+	t.Helper()
+	u := realis.NewDefaultUpdateJob(newJob(name, n).RAM(128).TaskConfig()).InstanceCount(n).WatchTime(3600 * 1000)
+	resp, err := r.StartJobUpdate(u, "")
+	require.NoError(t, err)
+	return response.JobUpdateKey(resp)
+}
+
 // ram returns a task's RAM resource in MB.
 func ram(tc *aurora.TaskConfig) int64 {
 	for _, r := range tc.Resources {
@@ -201,13 +211,9 @@ func TestUpdatePauseResumeAbort(t *testing.T) {
 	r := client(t, srv)
 	startService(t, r, "slow", 2)
 
-	// An hour of watch time keeps the update going.
-	u := realis.NewDefaultUpdateJob(newJob("slow", 2).RAM(128).TaskConfig()).InstanceCount(2).WatchTime(3600 * 1000)
-	resp, err := r.StartJobUpdate(u, "")
-	require.NoError(t, err)
-	uk := response.JobUpdateKey(resp)
+	uk := startLongUpdate(t, r, "slow", 2)
 
-	resp, err = r.StartJobUpdate(realis.NewDefaultUpdateJob(newJob("slow", 2).RAM(32).TaskConfig()).InstanceCount(2), "")
+	resp, err := r.StartJobUpdate(realis.NewDefaultUpdateJob(newJob("slow", 2).RAM(32).TaskConfig()).InstanceCount(2), "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "An active update already exists for this job")
 	assert.Equal(t, uk.ID, resp.Result_.StartJobUpdateResult_.Key.ID, "the in-progress update comes back")
@@ -258,11 +264,8 @@ func TestUpdateRollbackCall(t *testing.T) {
 	defer srv.Close()
 	r := client(t, srv)
 	startService(t, r, "rb", 2)
-	u := realis.NewDefaultUpdateJob(newJob("rb", 2).RAM(128).TaskConfig()).InstanceCount(2).WatchTime(3600 * 1000)
-	resp, err := r.StartJobUpdate(u, "")
-	require.NoError(t, err)
-	uk := response.JobUpdateKey(resp)
-	_, err = r.RollbackJobUpdate(*uk, "")
+	uk := startLongUpdate(t, r, "rb", 2)
+	_, err := r.RollbackJobUpdate(*uk, "")
 	require.NoError(t, err)
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_BACK, waitUpdate(t, r, uk, realis.TerminalUpdateStates()...))
 	for _, task := range srv.Tasks(role, env, "rb") {
