@@ -20,7 +20,8 @@ import (
 // Sentinel errors of the Client. Every error a Client method returns is an
 // *OpError whose Kind is one of them, so errors.Is tells its kind (a job
 // that does not build is ErrInvalidJob, with the job package's errors
-// joined in OpError.Err):
+// joined in OpError.Err), except when the caller cancels the context:
+// then Kind is nil and errors.Is(err, context.Canceled) holds.
 var (
 	// ErrInvalidJob: the job does not build (errors.As still finds each
 	// *job.FieldError) or render (ErrRender), or its key or packages were
@@ -94,7 +95,8 @@ type OpError struct {
 	Op string
 	// Key is the job, "role/environment/name".
 	Key string
-	// Kind is one of the package's sentinel errors.
+	// Kind is one of the package's sentinel errors, or nil when the
+	// caller cancelled the context (Err is then context.Canceled).
 	Kind error
 	// Code is Aurora's response code when the scheduler answered.
 	Code *aurora.ResponseCode

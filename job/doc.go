@@ -77,5 +77,6 @@
 // TaskConfig.executorConfig.data. FromThermos goes the other way: it turns
 // an existing payload into a Job to be edited and built again.
 //
-// The package imports only the standard library and thermos.
+// Outside the standard library, the package imports only thermos and
+// nixrealis' internal helpers (no gorealis, no Nix).
 package job

@@ -47,5 +47,6 @@
 // Default* functions all work from these descriptions, so a new field of
 // Aurora's schema is one line there plus its Go field.
 //
-// The package imports only the standard library.
+// Outside the standard library, the package imports only one of
+// nixrealis' internal helpers (sorted map keys).
 package thermos

@@ -128,5 +128,7 @@
 // test). The other packages (thermos, job, nix, sandbox, auroratest, the
 // root package) build on macOS too.
 //
-// What the executor does not simulate: resource limits, checkpoints and recovery after an executor restart.
+// What the executor does not simulate: resource limits (cgroups) and
+// Thermos' full checkpoint stream; its checkpoint holds only what
+// recovery needs, the running processes (see Executor.Recover above).
 package thermosexec

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/thermos"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -394,8 +395,8 @@ func TestInvalidPlan(t *testing.T) {
 // Logger destinations and rotation.
 func TestLogger(t *testing.T) {
 	e := newExecutor(t)
-	var console strings.Builder
-	e.Console = &lockedWriter{w: &console}
+	console := new(testenv.Buffer)
+	e.Console = console
 	j := newJob(
 		proc("none", "echo gone", func(p *thermos.Process) { p.Logger = &thermos.Logger{Destination: "none", Mode: "standard"} }),
 		proc("both", "echo twice", func(p *thermos.Process) { p.Logger = &thermos.Logger{Destination: "both", Mode: "standard"} }),
@@ -409,7 +410,7 @@ func TestLogger(t *testing.T) {
 	_, err := os.Stat(filepath.Join(info.Sandbox, ".logs/none/0/stdout"))
 	assert.True(t, os.IsNotExist(err), "destination none writes no file")
 	assert.Equal(t, "twice\n", readLog(t, info.Sandbox, "both", 0, "stdout"))
-	assert.Contains(t, e.Console.(*lockedWriter).String(), "twice\n")
+	assert.Contains(t, console.String(), "twice\n")
 	dir := filepath.Join(info.Sandbox, ".logs/rot/0")
 	for _, f := range []string{"stdout", "stdout.1", "stdout.2"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
