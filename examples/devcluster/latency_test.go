@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func TestLatencyFlagTimesOutAClientButTheCallTakesEffect(t *testing.T) {
 	for try := 0; try < 20 && !created; try++ {
 		_, err = impatient.CreateJob(job)
 		require.Error(t, err, "a 5 ms client times out against -latency 20ms")
+		var timedOut interface{ Timedout() bool }
+		require.True(t, errors.As(err, &timedOut) && timedOut.Timedout(), "a gorealis timeout error: %v", err)
+		require.ErrorContains(t, err, "Client.Timeout exceeded", "the HTTP client gave up waiting")
 		_, jobs, err := patient.GetJobs("vagrant")
 		require.NoError(t, err)
 		for _, jc := range jobs.GetConfigs() {
