@@ -108,6 +108,12 @@ func (a *agent) free() resources {
 	return f
 }
 
+// AgentID returns the Mesos agent id a Server gives its i-th agent
+// (Server.Agents[i], counting from 0): the slaveId of the tasks placed on
+// it and LaunchedTask.AgentID. Two agents that share a host name have
+// different ids.
+func AgentID(i int) string { return fmt.Sprintf("auroratest-agent-S%d", i) }
+
 // parse checks a and returns the scheduler's agent; i numbers it.
 func (a Agent) parse(i int) (*agent, error) {
 	where := fmt.Sprintf("agent %d (host %q)", i, a.Host)
@@ -115,7 +121,7 @@ func (a Agent) parse(i int) (*agent, error) {
 		return nil, fmt.Errorf("agent %d: host is empty: give each agent a host name", i)
 	}
 	ag := &agent{
-		id:    fmt.Sprintf("auroratest-agent-S%d", i),
+		id:    AgentID(i),
 		host:  a.Host,
 		attrs: map[string][]string{},
 		ports: map[int32]bool{},

@@ -192,7 +192,7 @@ func (r *customRun) prepare(ctx context.Context) (*CustomTask, error) {
 		return nil, err
 	}
 	r.cred = ru.cred
-	_, root := r.e.agent(r.lt.Host)
+	_, root := r.e.agent(r.lt)
 	id := r.lt.ExecutorID
 	if id == "" {
 		id = r.lt.TaskID
@@ -251,7 +251,7 @@ func (e *Executor) fetch(ctx context.Context, lt auroratest.LaunchedTask, sandbo
 	if len(uris) == 0 {
 		return nil, nil
 	}
-	_, root := e.agent(lt.Host)
+	_, root := e.agent(lt)
 	f := e.Fetcher
 	if f == nil {
 		f = &fetcher.Fetcher{CacheDir: filepath.Join(filepath.Dir(root), "fetcher-cache")}

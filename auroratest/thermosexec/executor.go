@@ -55,9 +55,13 @@ type Executor struct {
 	// Root/<host>/sandboxes/<task id>. Empty means
 	// os.TempDir()/thermosexec.
 	Root string
-	// Agents configures the simulated agents by host name
-	// (LaunchedTask.Host). A host not listed runs with the host's /nix and
-	// the default sandbox root.
+	// Agents configures the simulated agents, each by its Mesos agent id
+	// (LaunchedTask.AgentID, auroratest.AgentID) or by host name
+	// (LaunchedTask.Host); an agent id's entry is used before its host
+	// name's, so that two agents sharing a host name (as both agents of
+	// Aurora's docker-compose devcluster are localhost) can each have a
+	// store of its own. An agent listed under neither runs with the host's
+	// /nix and the default sandbox root.
 	Agents map[string]Agent
 	// TimeScale makes the executor's clock run TimeScale times faster than
 	// real time, as auroratest.Server.TimeScale does the scheduler's: every
@@ -318,8 +322,14 @@ func (e *Executor) preemptionWait() time.Duration {
 	return time.Duration(float64(w) * e.scale())
 }
 
-func (e *Executor) agent(host string) (Agent, string) {
-	a := e.Agents[host]
+// agent returns the configuration of the agent lt runs on and its
+// sandbox root.
+func (e *Executor) agent(lt auroratest.LaunchedTask) (Agent, string) {
+	host := lt.Host
+	a, ok := e.Agents[lt.AgentID]
+	if !ok || lt.AgentID == "" {
+		a = e.Agents[host]
+	}
 	root := a.SandboxRoot
 	if root == "" {
 		base := e.Root

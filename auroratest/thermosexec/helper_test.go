@@ -236,18 +236,23 @@ func launch(t testing.TB, e *thermosexec.Executor, j *thermos.Job, ports map[str
 
 func launchOn(t testing.TB, e *thermosexec.Executor, j *thermos.Job, ports map[string]int32, host string, instance int32) (string, *recorder) {
 	t.Helper()
+	return launchTask(t, e, j, auroratest.LaunchedTask{Instance: instance, Host: host, Ports: ports})
+}
+
+// launchTask launches j as lt's instance on lt's agent (Host, AgentID),
+// with lt's ports.
+func launchTask(t testing.TB, e *thermosexec.Executor, j *thermos.Job, lt auroratest.LaunchedTask) (string, *recorder) {
+	t.Helper()
 	data, err := thermos.Marshal(j)
 	require.NoError(t, err)
 	taskSeq.Lock()
 	taskSeq.n++
-	id := fmt.Sprintf("%s-%s-%s-%d-%d", j.Role, j.Environment, j.Name, instance, taskSeq.n)
+	id := fmt.Sprintf("%s-%s-%s-%d-%d", j.Role, j.Environment, j.Name, lt.Instance, taskSeq.n)
 	taskSeq.Unlock()
 	r := newRecorder()
-	e.Launch(t.Context(), auroratest.LaunchedTask{
-		TaskID: id, Role: j.Role, Environment: j.Environment, Name: j.Name,
-		Instance: instance, Host: host, Ports: ports,
-		ExecutorName: "AuroraExecutor", Data: string(data),
-	}, r.report)
+	lt.TaskID, lt.Role, lt.Environment, lt.Name = id, j.Role, j.Environment, j.Name
+	lt.ExecutorName, lt.Data = "AuroraExecutor", string(data)
+	e.Launch(t.Context(), lt, r.report)
 	return id, r
 }
 

@@ -98,7 +98,7 @@ func (e *Executor) Recover(ctx context.Context, lt auroratest.LaunchedTask, repo
 	if known || knownCustom {
 		return true
 	}
-	_, root := e.agent(lt.Host)
+	_, root := e.agent(lt)
 	sandbox, err := filepath.Abs(filepath.Join(root, safeName(lt.TaskID)))
 	if err != nil {
 		return false

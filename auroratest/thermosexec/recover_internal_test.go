@@ -22,7 +22,7 @@ import (
 // it as the runner would have before the executor went away.
 func orphan(t *testing.T, e *Executor, id, cmdline string, skew uint64) (*exec.Cmd, func()) {
 	t.Helper()
-	_, root := e.agent("agent-1")
+	_, root := e.agent(auroratest.LaunchedTask{Host: "agent-1"})
 	sandbox := filepath.Join(root, id)
 	require.NoError(t, os.MkdirAll(sandbox, 0o755))
 	cmd := exec.Command("/bin/sh", "-c", cmdline)

@@ -150,7 +150,7 @@ func (t *task) setup() error {
 		return fmt.Errorf("cannot decode the Thermos payload: %w", err)
 	}
 	ports := resolvePorts(j, t.lt.Ports)
-	agent, root := t.e.agent(t.lt.Host)
+	agent, root := t.e.agent(t.lt)
 	sandbox, err := filepath.Abs(filepath.Join(root, safeName(t.lt.TaskID)))
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/stretchr/testify/assert"
@@ -44,15 +45,25 @@ func TestAgentStores(t *testing.T) {
 
 	e := newExecutor(t)
 	e.Agents = map[string]thermosexec.Agent{
-		"agent-a": {Store: storeA},
-		"agent-b": {Store: storeB},
+		"agent-a":             {Store: storeA},
+		"agent-b":             {Store: storeB},
+		auroratest.AgentID(0): {Store: storeA},
+		auroratest.AgentID(1): {Store: storeB},
 	}
 	cmd := "cat " + path + " && " + nixStore + " --check-validity " + path + " && ls /nix/store | wc -l"
-	run := func(host string) (string, string, string) {
-		id, _ := launchOn(t, e, newJob(proc("look", cmd)), nil, host, 0)
+	done := func(id string) (string, string, string) {
 		u := wait(t, e, id, 20*time.Second)
 		info, _ := e.Task(id)
 		return u.Status.String(), readLog(t, info.Sandbox, "look", 0, "stdout"), readLog(t, info.Sandbox, "look", 0, "stderr")
+	}
+	run := func(host string) (string, string, string) {
+		id, _ := launchOn(t, e, newJob(proc("look", cmd)), nil, host, 0)
+		return done(id)
+	}
+	// Two agents on one host name are told apart by their agent id.
+	runOn := func(agentID string) (string, string, string) {
+		id, _ := launchTask(t, e, newJob(proc("look", cmd)), auroratest.LaunchedTask{Host: "localhost", AgentID: agentID})
+		return done(id)
 	}
 
 	status, stdout, stderr := run("agent-a")
@@ -65,6 +76,14 @@ func TestAgentStores(t *testing.T) {
 		assert.Empty(t, stdout, host)
 		assert.Contains(t, stderr, path+": No such file or directory", host)
 	}
+
+	status, stdout, stderr = runOn(auroratest.AgentID(0))
+	assert.Equal(t, "FINISHED", status, stderr)
+	assert.Equal(t, content+"1\n", stdout, "the first localhost agent has store a")
+	status, stdout, stderr = runOn(auroratest.AgentID(1))
+	assert.Equal(t, "FAILED", status, "the second localhost agent has store b")
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, path+": No such file or directory")
 
 	// The host's /nix is untouched by the agents' mounts.
 	_, err = os.Stat(path)

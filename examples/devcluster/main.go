@@ -20,7 +20,8 @@
 //
 // The agents trust what their operator says: with -substituters and
 // -trusted_public_keys (as root) every agent has a Nix store of its own
-// (under -sandboxes, DIR/<host>/store) whose nix.conf lists exactly those
+// (under -sandboxes, DIR/<host>/store, or DIR/<host>/<agent id>/store for
+// agents that share a host name) whose nix.conf lists exactly those
 // caches and keys, and a job's init_sandbox can realise only what they
 // serve, signed by those keys. Without them the agents share this
 // machine's /nix and its nix.conf.

@@ -84,8 +84,9 @@ func splitList(s string) []string {
 }
 
 // set configures ex's agents with the operator's trust: each agent of srv
-// gets a Nix store of its own, <root>/<host>/store (root is ex.Root, or
-// thermosexec's default), whose nix.conf the executor writes from
+// gets a Nix store of its own, <root>/<host>/store, or
+// <root>/<host>/<agent id>/store for agents that share a host name (root
+// is ex.Root, or thermosexec's default), whose nix.conf the executor writes from
 // TrustedCaches and TrustedKeys. An agent with its own store runs its
 // tasks in a private mount namespace, which needs root.
 func (tr trust) set(ex *thermosexec.Executor, srv *auroratest.Server, geteuid func() int) error {
@@ -101,8 +102,18 @@ func (tr trust) set(ex *thermosexec.Executor, srv *auroratest.Server, geteuid fu
 	}
 	ex.TrustedCaches, ex.TrustedKeys = tr.caches, tr.keys
 	ex.Agents = map[string]thermosexec.Agent{}
-	for _, h := range agentHosts(srv) {
-		ex.Agents[h] = thermosexec.Agent{Store: filepath.Join(root, h, "store")}
+	hosts := agentHosts(srv)
+	shared := map[string]int{}
+	for _, h := range hosts {
+		shared[h]++
+	}
+	for i, h := range hosts {
+		if shared[h] == 1 {
+			ex.Agents[h] = thermosexec.Agent{Store: filepath.Join(root, h, "store")}
+			continue
+		}
+		id := auroratest.AgentID(i)
+		ex.Agents[id] = thermosexec.Agent{Store: filepath.Join(root, h, id, "store")}
 	}
 	return nil
 }

@@ -77,6 +77,18 @@ func TestTrustNeedsRoot(t *testing.T) {
 	assert.Equal(t, map[string]thermosexec.Agent{"a": {Store: "/r/a/store"}, "b": {Store: "/r/b/store"}}, ex.Agents)
 	assert.Equal(t, []string{"file:///srv/cache"}, ex.TrustedCaches)
 	assert.Equal(t, []string{testPub}, ex.TrustedKeys)
+
+	// Agents that share a host name (both agents of Aurora's
+	// docker-compose devcluster are localhost) get a store each, by agent id.
+	ex = &thermosexec.Executor{Root: "/r"}
+	srv = auroratest.NewUnstartedServer(nil)
+	srv.Hosts = []string{"localhost", "other", "localhost"}
+	require.NoError(t, trust{caches: []string{"file:///srv/cache"}, keys: []string{testPub}}.set(ex, srv, func() int { return 0 }))
+	assert.Equal(t, map[string]thermosexec.Agent{
+		auroratest.AgentID(0): {Store: "/r/localhost/" + auroratest.AgentID(0) + "/store"},
+		"other":               {Store: "/r/other/store"},
+		auroratest.AgentID(2): {Store: "/r/localhost/" + auroratest.AgentID(2) + "/store"},
+	}, ex.Agents)
 }
 
 // With -substituters and -trusted_public_keys, Nix inside a task on an
