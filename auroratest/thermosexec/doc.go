@@ -86,8 +86,9 @@
 //
 // Each agent (Executor.Agents, by LaunchedTask.AgentID or, failing that,
 // LaunchedTask.Host; two agents may share a host name) is simulated with
-// its own sandbox root and, optionally, its own Nix store (Agent.Store,
-// the root of a
+// a sandbox root (Agent.SandboxRoot, by default Root/<host>/sandboxes,
+// where each task's sandbox is named after its task id) and, optionally,
+// its own Nix store (Agent.Store, the root of a
 // chroot store as given to `nix --store`). The payload names /nix/store
 // paths; so that a process on that agent sees the agent's store there, and
 // not the client's, the agent's processes run in a private mount namespace
