@@ -155,9 +155,16 @@ func (b *builder) validateUpdate(pl *thermos.Job) {
 			b.errs.add(p+"update_strategy.batch_sizes", ErrRequired, "a variable batch strategy needs at least one batch size")
 		}
 		for i, sz := range s.sizes {
-			if sz < 1 {
-				b.errs.add(fmt.Sprintf("%supdate_strategy.batch_sizes[%d]", p, i), ErrInvalid, fmt.Sprintf("batch size %d: must be at least 1", sz))
+			if sz >= 1 {
+				continue
 			}
+			// A queue or batch strategy has one batch_size; a variable
+			// batch strategy a list, batch_sizes.
+			field := p + "update_strategy.batch_size"
+			if s.kind == "variable" {
+				field = fmt.Sprintf("%supdate_strategy.batch_sizes[%d]", p, i)
+			}
+			b.errs.add(field, ErrInvalid, fmt.Sprintf("batch size %d: must be at least 1", sz))
 		}
 	}
 }

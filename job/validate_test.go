@@ -162,6 +162,21 @@ func TestBuildValidation(t *testing.T) {
 			want: []wantErr{{"update_config.update_strategy.batch_sizes", job.ErrRequired, ""}},
 		},
 		{
+			name: "queue strategy of batch size 0",
+			job:  okJob(okTask()).WithUpdate(job.Update{Strategy: job.QueueStrategy(0)}),
+			want: []wantErr{{"update_config.update_strategy.batch_size", job.ErrInvalid, "batch size 0: must be at least 1"}},
+		},
+		{
+			name: "batch strategy of batch size -1",
+			job:  okJob(okTask()).WithUpdate(job.Update{Strategy: job.BatchStrategy(-1, false)}),
+			want: []wantErr{{"update_config.update_strategy.batch_size", job.ErrInvalid, "batch size -1: must be at least 1"}},
+		},
+		{
+			name: "variable batch strategy with a 0",
+			job:  okJob(okTask()).WithUpdate(job.Update{Strategy: job.VariableBatchStrategy(false, 2, 0)}),
+			want: []wantErr{{"update_config.update_strategy.batch_sizes[1]", job.ErrInvalid, "batch size 0: must be at least 1"}},
+		},
+		{
 			name: "dedicated to another role", reason: "the scheduler rejects it",
 			job:  okJob(okTask()).WithDedicated("other/j"),
 			want: []wantErr{{"constraints[dedicated]", job.ErrInvalid, `"www-data/<group>"`}},
