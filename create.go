@@ -3,7 +3,6 @@ package nixrealis
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 
@@ -135,7 +134,7 @@ func (c *Client) Create(ctx context.Context, j job.Job, opts ...CreateOption) (*
 			// scheduler (its own check after a timeout is inverted in
 			// v1.25.0): the job did not exist before, so it is ours if the
 			// scheduler holds our configuration.
-			if errors.As(err, &oe) && oe.Code != nil && strings.Contains(oe.Message, "already exists") {
+			if errors.As(err, &oe) && oe.Code != nil && errors.Is(err, ErrAlreadyExists) {
 				same, cerr := c.holdsConfig(ctx, k, jc.TaskConfig)
 				if cerr != nil {
 					return nil, cerr

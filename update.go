@@ -3,7 +3,6 @@ package nixrealis
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -145,13 +144,10 @@ func (c *Client) startUpdate(ctx context.Context, op string, k job.Key, rj reali
 }
 
 // isActiveUpdateConflict reports whether the scheduler refused an update
-// because one is already active for the job.
+// because one is already active for the job (classification's
+// ErrUpdateInProgress).
 func isActiveUpdateConflict(resp *aurora.Response) bool {
-	if resp.GetResponseCode() == aurora.ResponseCode_JOB_UPDATING_ERROR {
-		return true
-	}
-	return resp.GetResponseCode() == aurora.ResponseCode_INVALID_REQUEST &&
-		strings.Contains(strings.ToLower(response.CombineMessage(resp)), "active update")
+	return classify(resp.GetResponseCode(), response.CombineMessage(resp)) == ErrUpdateInProgress
 }
 
 // activeUpdates lists the job's active updates.
