@@ -47,6 +47,6 @@
 // Default* functions all work from these descriptions, so a new field of
 // Aurora's schema is one line there plus its Go field.
 //
-// Outside the standard library, the package imports only one of
-// nixrealis' internal helpers (sorted map keys).
+// Outside the standard library, the package imports only nixrealis'
+// internal helpers for sorted map keys and Python's float repr.
 package thermos

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
+	"github.com/nixrealis/nixrealis/internal/pyfmt"
 )
 
 // Marshal returns the Thermos payload for j exactly as Aurora's client
@@ -93,8 +94,9 @@ func (e *encoder) checkTemplates(t Templates, fields []string) {
 
 // appendFloat appends f as Python's repr writes a float: the shortest
 // representation that round-trips, always with a decimal point or an
-// exponent ("1.0", "0.25", "1e-05", "1e+16"). NaN and infinities are
-// written as Python does (NaN, Infinity, -Infinity), which is not JSON;
+// exponent ("1.0", "0.25", "1e-05", "1e+16"; pyfmt.AppendFinite). NaN
+// and infinities are written as json.dumps does (NaN, Infinity,
+// -Infinity), which is not JSON;
 // Marshal rejects them before.
 func appendFloat(b []byte, f float64) []byte {
 	switch {
@@ -105,28 +107,7 @@ func appendFloat(b []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(b, "-Infinity"...)
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e16 {
-		// Integral and below 1e16: Python writes all digits plus ".0".
-		if math.Abs(f) < 1<<53 {
-			if f == 0 && math.Signbit(f) {
-				return append(b, "-0.0"...)
-			}
-			b = strconv.AppendInt(b, int64(f), 10)
-			return append(b, ".0"...)
-		}
-	}
-	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-4 || abs >= 1e16) {
-		return strconv.AppendFloat(b, f, 'e', -1, 64)
-	}
-	start := len(b)
-	b = strconv.AppendFloat(b, f, 'f', -1, 64)
-	for _, c := range b[start:] {
-		if c == '.' {
-			return b
-		}
-	}
-	return append(b, ".0"...)
+	return pyfmt.AppendFinite(b, f)
 }
 
 const hexDigits = "0123456789abcdef"

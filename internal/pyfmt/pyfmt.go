@@ -5,7 +5,6 @@ package pyfmt
 import (
 	"math"
 	"strconv"
-	"strings"
 )
 
 // Float formats f like Python's repr(float): the shortest form that reads
@@ -20,15 +19,32 @@ func Float(f float64) string {
 	case math.IsNaN(f):
 		return "nan"
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp < -4 || exp >= 16 {
-		return e
+	var buf [32]byte
+	return string(AppendFinite(buf[:0], f))
+}
+
+// AppendFinite appends Float(f) to b for a finite f (what Python's
+// repr and json.dumps write alike); the caller writes the special values,
+// which the two spell differently.
+func AppendFinite(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		// Integral and exact in an int64: all digits plus ".0".
+		if f == 0 && math.Signbit(f) {
+			return append(b, "-0.0"...)
+		}
+		b = strconv.AppendInt(b, int64(f), 10)
+		return append(b, ".0"...)
 	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
+	abs := math.Abs(f)
+	if abs < 1e-4 || abs >= 1e16 {
+		return strconv.AppendFloat(b, f, 'e', -1, 64)
 	}
-	return s
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
 }
