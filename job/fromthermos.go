@@ -157,13 +157,14 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func resourcesFromThermos(r *thermos.Resources, path string, errs *errorList) (*Resources, map[string]string) {
+// resourcesFromThermos returns r as Resources, and the templates tm of
+// the task or process r belongs to with r's added ("resources.cpu": ...).
+func resourcesFromThermos(r *thermos.Resources, tm map[string]string, path string, errs *errorList) (*Resources, map[string]string) {
 	if r == nil {
-		return nil, nil
+		return nil, tm
 	}
 	out, unplaced := fromWire[Resources](r)
 	errs.unplaced(path, unplaced)
-	var tm map[string]string
 	for k, v := range r.Templates {
 		tm = cloneSet(tm, "resources."+k, v)
 	}
@@ -173,12 +174,7 @@ func resourcesFromThermos(r *thermos.Resources, path string, errs *errorList) (*
 func taskFromThermos(t *thermos.Task, errs *errorList) Task {
 	out, unplaced := withFields(NewTask(t.Name), t, "name", "processes", "constraints", "resources")
 	errs.unplaced("task", unplaced)
-	out.templates = maps.Clone(t.Templates)
-	var rt map[string]string
-	out.resources, rt = resourcesFromThermos(t.Resources, "task.resources", errs)
-	for k, v := range rt {
-		out.templates = cloneSet(out.templates, k, v)
-	}
+	out.resources, out.templates = resourcesFromThermos(t.Resources, maps.Clone(t.Templates), "task.resources", errs)
 	for _, c := range t.Constraints {
 		out.constraints = append(out.constraints, Order(c.Order...))
 	}
@@ -187,12 +183,7 @@ func taskFromThermos(t *thermos.Task, errs *errorList) Task {
 		tp := &t.Processes[i]
 		p, unplaced := withFields(NewProcess(tp.Name, tp.Cmdline), tp, "name", "cmdline", "resources")
 		errs.unplaced("task.processes", unplaced)
-		p.templates = maps.Clone(tp.Templates)
-		var pt map[string]string
-		p.resources, pt = resourcesFromThermos(tp.Resources, "task.processes.resources", errs)
-		for k, v := range pt {
-			p.templates = cloneSet(p.templates, k, v)
-		}
+		p.resources, p.templates = resourcesFromThermos(tp.Resources, maps.Clone(tp.Templates), "task.processes.resources", errs)
 		out.processes[i] = p
 	}
 	return out
