@@ -15,19 +15,8 @@ import (
 // loaded machine, never a measurement.
 func Eventually(t testing.TB, wait, tick time.Duration, cond func() (bool, error), format string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("%s: %v", fmt.Sprintf(format, args...), err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s (waited %v)", fmt.Sprintf(format, args...), wait)
-		}
-		time.Sleep(tick)
+	if !poll(t, wait, tick, cond, format, args) {
+		t.Fatalf("%s (waited %v)", fmt.Sprintf(format, args...), wait)
 	}
 }
 
@@ -36,6 +25,15 @@ func Eventually(t testing.TB, wait, tick time.Duration, cond func() (bool, error
 // error.
 func Never(t testing.TB, wait, tick time.Duration, cond func() (bool, error), format string, args ...any) {
 	t.Helper()
+	if poll(t, wait, tick, cond, format, args) {
+		t.Fatalf("%s", fmt.Sprintf(format, args...))
+	}
+}
+
+// poll calls cond every tick until it reports true (poll returns true) or
+// wait has passed (false); an error of cond fails t at once.
+func poll(t testing.TB, wait, tick time.Duration, cond func() (bool, error), format string, args []any) bool {
+	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
 		ok, err := cond()
@@ -43,10 +41,10 @@ func Never(t testing.TB, wait, tick time.Duration, cond func() (bool, error), fo
 			t.Fatalf("%s: %v", fmt.Sprintf(format, args...), err)
 		}
 		if ok {
-			t.Fatalf("%s", fmt.Sprintf(format, args...))
+			return true
 		}
 		if time.Now().After(deadline) {
-			return
+			return false
 		}
 		time.Sleep(tick)
 	}
