@@ -20,7 +20,7 @@ import (
 func TestZooKeeperDiscovery(t *testing.T) {
 	t.Parallel()
 	testenv.NeedZooKeeper(t)
-	zs, err := zktest.Start(t.TempDir(), zktest.WithTickTime(100*time.Millisecond))
+	zs, err := zktest.Start(t.TempDir())
 	require.NoError(t, err)
 	defer zs.Close()
 

@@ -283,17 +283,16 @@ func (r *zkRegistration) ensure() error {
 	r.mu.Lock()
 	watched := r.watched == node
 	r.mu.Unlock()
-	var (
-		ok   bool
-		stat *zk.Stat
-		ch   <-chan zk.Event
-		err  error
-	)
-	if watched {
-		ok, stat, err = r.conn.Exists(node)
-	} else {
-		ok, stat, ch, err = r.conn.ExistsW(node)
+	if watched && owner == sid {
+		// A reconnection within the session: the client library sets the
+		// watch again on the server, which fires it if the node went away
+		// meanwhile, so there is nothing to ask. Asking anyway would race
+		// go-zookeeper: its reply would update the client's last zxid
+		// while the library reads it to set the watches again (a data
+		// race inside the library, seen under -race on a loaded machine).
+		return nil
 	}
+	ok, stat, ch, err := r.conn.ExistsW(node)
 	if err != nil {
 		return fmt.Errorf("ZooKeeper: check %s: %w", node, err)
 	}
@@ -308,23 +307,21 @@ func (r *zkRegistration) ensure() error {
 		r.wake()
 		return nil
 	}
-	if ch != nil {
-		r.mu.Lock()
-		r.watched = node
-		r.mu.Unlock()
-		go func() {
-			select {
-			case <-ch:
-				r.mu.Lock()
-				if r.watched == node {
-					r.watched = ""
-				}
-				r.mu.Unlock()
-				r.wake()
-			case <-r.quit:
+	r.mu.Lock()
+	r.watched = node
+	r.mu.Unlock()
+	go func() {
+		select {
+		case <-ch:
+			r.mu.Lock()
+			if r.watched == node {
+				r.watched = ""
 			}
-		}()
-	}
+			r.mu.Unlock()
+			r.wake()
+		case <-r.quit:
+		}
+	}()
 	return nil
 }
 

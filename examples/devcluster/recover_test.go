@@ -37,7 +37,7 @@ func pidsOf(ps []proc.Process) []int {
 // replaced. Stopped cleanly, the devcluster kills the adopted task too.
 func TestSIGKILLRecoversAndAdopts(t *testing.T) {
 	if _, err := proc.List(); err != nil {
-		t.Skipf("needs Linux /proc: %v", err)
+		testenv.Unavailable(t, "needs Linux /proc: %v", err)
 	}
 	bin := buildDevcluster(t)
 	dir := sandboxDir(t)

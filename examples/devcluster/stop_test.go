@@ -20,6 +20,7 @@ import (
 
 	"github.com/nixrealis/nixrealis"
 	"github.com/nixrealis/nixrealis/internal/proc"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -188,7 +189,7 @@ func finalLogs(t *testing.T, dir string) int {
 // no process behind; started again, the same job runs once.
 func TestStopKillsEveryTask(t *testing.T) {
 	if _, err := proc.List(); err != nil {
-		t.Skipf("needs Linux /proc: %v", err)
+		testenv.Unavailable(t, "needs Linux /proc: %v", err)
 	}
 	bin := buildDevcluster(t)
 	task := job.NewTask("hello",
