@@ -3,239 +3,209 @@ package thermos
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
-// The choice fields (Pystachio's Choice): the JSON carries no type tag, so
-// Unmarshal tells the alternatives apart by their keys, as Pystachio does,
-// and Marshal writes the one alternative that is set.
+// The choice fields (Pystachio's Choice): a struct U with one pointer per
+// alternative, of which exactly one is set. The JSON carries no type tag,
+// so Unmarshal tells the alternatives apart by their keys, as Pystachio
+// does, and Marshal writes the one alternative that is set. One codec,
+// choice[U], does this for every choice from its table: the alternatives
+// and the rules that tell them apart.
 
-// choiceError reports a choice with n alternatives set instead of one.
-func (e *encoder) choiceError(n int, alternatives string) {
-	if n == 0 {
-		e.fail("", fmt.Errorf("no alternative set: set one of %s: %w", alternatives, ErrInvalid))
-	} else {
-		e.fail("", fmt.Errorf("%d alternatives set: set exactly one of %s: %w", n, alternatives, ErrInvalid))
+// choice is the codec of a choice U.
+type choice[U any] struct {
+	// alts are U's alternatives in the order of its fields.
+	alts []alternative[U]
+	// names is the alternatives' Go names for errors: "A, B or C".
+	names string
+	// rules tell, in order, which alternative an object is from its keys.
+	rules []rule
+	// unknown is the error's text when no rule holds.
+	unknown string
+}
+
+// rule picks alts[alt] of a choice when when holds of the object's keys,
+// or always if when is nil.
+type rule struct {
+	alt  int
+	when func(keys []keyInfo) bool
+}
+
+// alternative is one alternative of a choice U.
+type alternative[U any] struct {
+	// name is its field's Go name in U; typ is the described struct
+	// whose object stands for it.
+	name string
+	typ  reflect.Type
+	// set reports whether u holds this alternative.
+	set    func(u *U) bool
+	encode func(e *encoder, b []byte, u *U) []byte
+	// decode decodes the object at d's position as this alternative of
+	// u, which holds U's zero value.
+	decode func(d *decoder, u *U)
+	// walk visits the alternative in u if it is set; its path is the
+	// choice's.
+	walk func(w *walker, u *U)
+}
+
+// pointerAlt is the alternative held in U as the *A that get returns, an
+// object described by o.
+func pointerAlt[U, A any](name string, get func(*U) **A, o *object[A]) alternative[U] {
+	return alternative[U]{
+		name:   name,
+		typ:    reflect.TypeFor[A](),
+		set:    func(u *U) bool { return *get(u) != nil },
+		encode: func(e *encoder, b []byte, u *U) []byte { return o.encode(e, b, *get(u)) },
+		decode: func(d *decoder, u *U) {
+			a := new(A)
+			o.setDefaults(a)
+			o.decode(d, a)
+			*get(u) = a
+		},
+		walk: func(w *walker, u *U) {
+			if a := *get(u); a != nil {
+				o.walk(w, unsafe.Pointer(a))
+			}
+		},
 	}
 }
 
-func count(bs ...bool) int {
-	n := 0
-	for _, b := range bs {
-		if b {
-			n++
+// inlineAlt is the alternative whose object, described by o, is U itself
+// (Container's deprecated docker= wrapper), held when set says so.
+func inlineAlt[U any](name string, set func(*U) bool, o *object[U]) alternative[U] {
+	return alternative[U]{
+		name:   name,
+		typ:    reflect.TypeFor[U](),
+		set:    set,
+		encode: func(e *encoder, b []byte, u *U) []byte { return o.encode(e, b, u) },
+		decode: func(d *decoder, u *U) { o.decode(d, u) },
+		walk: func(w *walker, u *U) {
+			if set(u) {
+				o.walk(w, unsafe.Pointer(u))
+			}
+		},
+	}
+}
+
+// newChoice describes a choice: its alternatives in field order, the rules
+// that tell them apart, and the error's text when none holds (unknown;
+// unused when the last rule has no when).
+func newChoice[U any](unknown string, rules []rule, alts ...alternative[U]) *choice[U] {
+	names := make([]string, len(alts))
+	for i, a := range alts {
+		names[i] = a.name
+	}
+	return &choice[U]{
+		alts:    alts,
+		names:   strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1],
+		rules:   rules,
+		unknown: unknown,
+	}
+}
+
+// has returns a rule's when that holds when the object has one of keys.
+func has(keys ...string) func([]keyInfo) bool {
+	return func(ks []keyInfo) bool {
+		return slices.ContainsFunc(keys, func(k string) bool { return hasKey(ks, k) })
+	}
+}
+
+func (c *choice[U]) setDefaults(u *U) { var zero U; *u = zero }
+func (c *choice[U]) needsFresh() bool { return false }
+func (c *choice[U]) planOf() *plan    { return nil }
+func (c *choice[U]) alternatives() []reflect.Type {
+	ts := make([]reflect.Type, len(c.alts))
+	for i, a := range c.alts {
+		ts[i] = a.typ
+	}
+	return ts
+}
+
+func (c *choice[U]) walk(w *walker, p unsafe.Pointer) {
+	u := (*U)(p)
+	for i := range c.alts {
+		c.alts[i].walk(w, u)
+	}
+}
+
+// encode writes the alternative that is set; none or several is an error.
+func (c *choice[U]) encode(e *encoder, b []byte, u *U) []byte {
+	n, which := 0, 0
+	for i := range c.alts {
+		if c.alts[i].set(u) {
+			n, which = n+1, i
 		}
 	}
-	return n
-}
-
-// alternative decodes one alternative of a choice into a new *U.
-func alternative[U any](d *decoder, o *object[U]) *U {
-	u := new(U)
-	o.setDefaults(u)
-	o.decode(d, u)
-	return u
-}
-
-// walkAlt walks the alternative u of a choice, if set; its path is the
-// choice's.
-func walkAlt[U any](w *walker, o *object[U], u *U) {
-	if u != nil {
-		o.walk(w, unsafe.Pointer(u))
+	switch n {
+	case 1:
+		return c.alts[which].encode(e, b, u)
+	case 0:
+		e.fail("", fmt.Errorf("no alternative set: set one of %s: %w", c.names, ErrInvalid))
+	default:
+		e.fail("", fmt.Errorf("%d alternatives set: set exactly one of %s: %w", n, c.names, ErrInvalid))
 	}
+	return append(b, "{}"...)
 }
 
-// keysAhead returns the keys of the object at the decoder's position and
-// whether it is an object at all (if not, d.err says so).
-func keysAhead(d *decoder) ([]keyInfo, bool) {
+// decode decodes the object at d's position as the alternative the first
+// rule that holds of its keys picks.
+func (c *choice[U]) decode(d *decoder, u *U) {
 	if d.peek() != '{' {
 		d.typeErr("an object")
-		return nil, false
+		return
 	}
 	keys := d.peekKeys()
-	return keys, d.err == nil
+	if d.err != nil {
+		return
+	}
+	for _, r := range c.rules {
+		if r.when == nil || r.when(keys) {
+			c.alts[r.alt].decode(d, u)
+			return
+		}
+	}
+	d.failAt("", fmt.Errorf("%s: %w", c.unknown, ErrInvalid))
 }
 
 // slaChoice is SLAPolicy: PercentageSlaPolicy, CountSlaPolicy or
 // CoordinatorSlaPolicy.
-type slaChoice struct{}
-
-func (slaChoice) setDefaults(u *SLAPolicy) { *u = SLAPolicy{} }
-func (slaChoice) needsFresh() bool         { return false }
-func (slaChoice) planOf() *plan            { return nil }
-func (slaChoice) alternatives() []reflect.Type {
-	return []reflect.Type{reflect.TypeFor[PercentageSLAPolicy](), reflect.TypeFor[CountSLAPolicy](), reflect.TypeFor[CoordinatorSLAPolicy]()}
-}
-func (slaChoice) walk(w *walker, p unsafe.Pointer) {
-	s := (*SLAPolicy)(p)
-	walkAlt(w, percentageSLASchema, s.Percentage)
-	walkAlt(w, countSLASchema, s.Count)
-	walkAlt(w, coordinatorSLASchema, s.Coordinator)
-}
-
-func (slaChoice) encode(e *encoder, b []byte, s *SLAPolicy) []byte {
-	switch n := count(s.Percentage != nil, s.Count != nil, s.Coordinator != nil); {
-	case n != 1:
-		e.choiceError(n, "Percentage, Count or Coordinator")
-		return append(b, "{}"...)
-	case s.Percentage != nil:
-		return percentageSLASchema.encode(e, b, s.Percentage)
-	case s.Count != nil:
-		return countSLASchema.encode(e, b, s.Count)
-	default:
-		return coordinatorSLASchema.encode(e, b, s.Coordinator)
-	}
-}
-
-func (slaChoice) decode(d *decoder, s *SLAPolicy) {
-	keys, ok := keysAhead(d)
-	if !ok {
-		return
-	}
-	switch {
-	case hasKey(keys, "percentage"):
-		s.Percentage = alternative(d, percentageSLASchema)
-	case hasKey(keys, "count"):
-		s.Count = alternative(d, countSLASchema)
-	case hasKey(keys, "coordinator_url") || hasKey(keys, "status_key"):
-		s.Coordinator = alternative(d, coordinatorSLASchema)
-	default:
-		d.failAt("", fmt.Errorf("cannot tell the SLA policy kind: want a \"percentage\", \"count\" or \"coordinator_url\" key: %w", ErrInvalid))
-	}
-}
+var slaChoice = newChoice(
+	`cannot tell the SLA policy kind: want a "percentage", "count" or "coordinator_url" key`,
+	[]rule{{0, has("percentage")}, {1, has("count")}, {2, has("coordinator_url", "status_key")}},
+	pointerAlt("Percentage", func(s *SLAPolicy) **PercentageSLAPolicy { return &s.Percentage }, percentageSLASchema),
+	pointerAlt("Count", func(s *SLAPolicy) **CountSLAPolicy { return &s.Count }, countSLASchema),
+	pointerAlt("Coordinator", func(s *SLAPolicy) **CoordinatorSLAPolicy { return &s.Coordinator }, coordinatorSLASchema),
+)
 
 // containerChoice is Container: Docker, Mesos, or the deprecated
 // Container(docker=Docker(...)) wrapper.
-type containerChoice struct{}
-
-func (containerChoice) setDefaults(u *Container) { *u = Container{} }
-func (containerChoice) needsFresh() bool         { return false }
-func (containerChoice) planOf() *plan            { return nil }
-func (containerChoice) alternatives() []reflect.Type {
-	return []reflect.Type{reflect.TypeFor[Docker](), reflect.TypeFor[Mesos](), reflect.TypeFor[Container]()}
-}
-func (containerChoice) walk(w *walker, p unsafe.Pointer) {
-	c := (*Container)(p)
-	walkAlt(w, dockerSchema, c.Docker)
-	walkAlt(w, mesosSchema, c.Mesos)
-	if c.LegacyDocker != nil {
-		legacyDockerSchema.walk(w, p)
-	}
-}
-
-func (containerChoice) encode(e *encoder, b []byte, c *Container) []byte {
-	switch n := count(c.Docker != nil, c.Mesos != nil, c.LegacyDocker != nil); {
-	case n != 1:
-		e.choiceError(n, "Docker, Mesos or LegacyDocker")
-		return append(b, "{}"...)
-	case c.Docker != nil:
-		return dockerSchema.encode(e, b, c.Docker)
-	case c.LegacyDocker != nil:
-		return legacyDockerSchema.encode(e, b, c)
-	default:
-		return mesosSchema.encode(e, b, c.Mesos)
-	}
-}
-
-func (containerChoice) decode(d *decoder, c *Container) {
-	keys, ok := keysAhead(d)
-	if !ok {
-		return
-	}
-	switch {
-	case hasKey(keys, "docker"):
-		legacyDockerSchema.decode(d, c)
-	case hasKey(keys, "parameters") || firstByte(keys, "image") == '"':
-		c.Docker = alternative(d, dockerSchema)
-	default:
-		c.Mesos = alternative(d, mesosSchema)
-	}
-}
+var containerChoice = newChoice("",
+	[]rule{
+		{2, has("docker")},
+		{0, func(keys []keyInfo) bool { return hasKey(keys, "parameters") || firstByte(keys, "image") == '"' }},
+		{1, nil},
+	},
+	pointerAlt("Docker", func(c *Container) **Docker { return &c.Docker }, dockerSchema),
+	pointerAlt("Mesos", func(c *Container) **Mesos { return &c.Mesos }, mesosSchema),
+	inlineAlt("LegacyDocker", func(c *Container) bool { return c.LegacyDocker != nil }, legacyDockerSchema),
+)
 
 // imageChoice is a Mesos container's Image: DockerImage or AppcImage.
-type imageChoice struct{}
-
-func (imageChoice) setDefaults(u *Image) { *u = Image{} }
-func (imageChoice) needsFresh() bool     { return false }
-func (imageChoice) planOf() *plan        { return nil }
-func (imageChoice) alternatives() []reflect.Type {
-	return []reflect.Type{reflect.TypeFor[DockerImage](), reflect.TypeFor[AppcImage]()}
-}
-func (imageChoice) walk(w *walker, p unsafe.Pointer) {
-	img := (*Image)(p)
-	walkAlt(w, dockerImageSchema, img.Docker)
-	walkAlt(w, appcImageSchema, img.Appc)
-}
-
-func (imageChoice) encode(e *encoder, b []byte, img *Image) []byte {
-	switch n := count(img.Docker != nil, img.Appc != nil); {
-	case n != 1:
-		e.choiceError(n, "Docker or Appc")
-		return append(b, "{}"...)
-	case img.Docker != nil:
-		return dockerImageSchema.encode(e, b, img.Docker)
-	default:
-		return appcImageSchema.encode(e, b, img.Appc)
-	}
-}
-
-func (imageChoice) decode(d *decoder, img *Image) {
-	keys, ok := keysAhead(d)
-	if !ok {
-		return
-	}
-	switch {
-	case hasKey(keys, "tag"):
-		img.Docker = alternative(d, dockerImageSchema)
-	case hasKey(keys, "image_id"):
-		img.Appc = alternative(d, appcImageSchema)
-	default:
-		d.failAt("", fmt.Errorf("cannot tell the image kind: want a \"tag\" (DockerImage) or \"image_id\" (AppcImage) key: %w", ErrInvalid))
-	}
-}
+var imageChoice = newChoice(
+	`cannot tell the image kind: want a "tag" (DockerImage) or "image_id" (AppcImage) key`,
+	[]rule{{0, has("tag")}, {1, has("image_id")}},
+	pointerAlt("Docker", func(i *Image) **DockerImage { return &i.Docker }, dockerImageSchema),
+	pointerAlt("Appc", func(i *Image) **AppcImage { return &i.Appc }, appcImageSchema),
+)
 
 // updateStrategyChoice is update_config's UpdateStrategy: Queue, Batch or
 // VariableBatch.
-type updateStrategyChoice struct{}
-
-func (updateStrategyChoice) setDefaults(u *UpdateStrategy) { *u = UpdateStrategy{} }
-func (updateStrategyChoice) needsFresh() bool              { return false }
-func (updateStrategyChoice) planOf() *plan                 { return nil }
-func (updateStrategyChoice) alternatives() []reflect.Type {
-	return []reflect.Type{reflect.TypeFor[QueueUpdateStrategy](), reflect.TypeFor[BatchUpdateStrategy](), reflect.TypeFor[VariableBatchUpdateStrategy]()}
-}
-func (updateStrategyChoice) walk(w *walker, p unsafe.Pointer) {
-	s := (*UpdateStrategy)(p)
-	walkAlt(w, queueStrategySchema, s.Queue)
-	walkAlt(w, batchStrategySchema, s.Batch)
-	walkAlt(w, variableBatchStrategySchema, s.VariableBatch)
-}
-
-func (updateStrategyChoice) encode(e *encoder, b []byte, s *UpdateStrategy) []byte {
-	switch n := count(s.Queue != nil, s.Batch != nil, s.VariableBatch != nil); {
-	case n != 1:
-		e.choiceError(n, "Queue, Batch or VariableBatch")
-		return append(b, "{}"...)
-	case s.Queue != nil:
-		return queueStrategySchema.encode(e, b, s.Queue)
-	case s.Batch != nil:
-		return batchStrategySchema.encode(e, b, s.Batch)
-	default:
-		return variableBatchStrategySchema.encode(e, b, s.VariableBatch)
-	}
-}
-
-func (updateStrategyChoice) decode(d *decoder, s *UpdateStrategy) {
-	keys, ok := keysAhead(d)
-	if !ok {
-		return
-	}
-	switch {
-	case hasKey(keys, "batch_sizes"):
-		s.VariableBatch = alternative(d, variableBatchStrategySchema)
-	case hasKey(keys, "autopause_after_batch"):
-		s.Batch = alternative(d, batchStrategySchema)
-	default:
-		s.Queue = alternative(d, queueStrategySchema)
-	}
-}
+var updateStrategyChoice = newChoice("",
+	[]rule{{2, has("batch_sizes")}, {1, has("autopause_after_batch")}, {0, nil}},
+	pointerAlt("Queue", func(s *UpdateStrategy) **QueueUpdateStrategy { return &s.Queue }, queueStrategySchema),
+	pointerAlt("Batch", func(s *UpdateStrategy) **BatchUpdateStrategy { return &s.Batch }, batchStrategySchema),
+	pointerAlt("VariableBatch", func(s *UpdateStrategy) **VariableBatchUpdateStrategy { return &s.VariableBatch }, variableBatchStrategySchema),
+)

@@ -42,8 +42,8 @@ var jobSchema = func() *object[Job] {
 		boolF("enable_hooks", func(j *Job) *bool { return &j.EnableHooks }, templated),
 		nestedF("partition_policy", nested[Job](pointerTo[Job, PartitionPolicy]{
 			get: func(j *Job) **PartitionPolicy { return &j.PartitionPolicy }, c: partitionPolicySchema})),
-		nestedF("sla_policy", nested[Job](pointerTo[Job, SLAPolicy]{get: func(j *Job) **SLAPolicy { return &j.SLAPolicy }, c: slaChoice{}})),
-		nestedF("container", nested[Job](pointerTo[Job, Container]{get: func(j *Job) **Container { return &j.Container }, c: containerChoice{}})),
+		nestedF("sla_policy", nested[Job](pointerTo[Job, SLAPolicy]{get: func(j *Job) **SLAPolicy { return &j.SLAPolicy }, c: slaChoice})),
+		nestedF("container", nested[Job](pointerTo[Job, Container]{get: func(j *Job) **Container { return &j.Container }, c: containerChoice})),
 	)
 	// instances and update_config belong to a whole job (Config), not to
 	// the payload.
@@ -271,7 +271,7 @@ var parameterSchema = newObject[Parameter](nil,
 )
 
 var mesosSchema = newObject[Mesos](nil,
-	nestedF("image", nested[Mesos](pointerTo[Mesos, Image]{get: func(m *Mesos) **Image { return &m.Image }, c: imageChoice{}})),
+	nestedF("image", nested[Mesos](pointerTo[Mesos, Image]{get: func(m *Mesos) **Image { return &m.Image }, c: imageChoice})),
 	nestedF("volumes", nested[Mesos](listOf[Mesos, Volume]{get: func(m *Mesos) *[]Volume { return &m.Volumes }, c: volumeSchema})),
 )
 
@@ -302,7 +302,7 @@ var updateConfigSchema = func() *object[UpdateConfig] {
 		optIntF("pulse_interval_secs", func(u *UpdateConfig) **int { return &u.PulseIntervalSecs }),
 		boolF("sla_aware", func(u *UpdateConfig) *bool { return &u.SLAAware }),
 		nestedF("update_strategy", nested[UpdateConfig](pointerTo[UpdateConfig, UpdateStrategy]{
-			get: func(u *UpdateConfig) **UpdateStrategy { return &u.UpdateStrategy }, c: updateStrategyChoice{}})),
+			get: func(u *UpdateConfig) **UpdateStrategy { return &u.UpdateStrategy }, c: updateStrategyChoice})),
 	)
 	o.extra = func(d *decoder, _ *UpdateConfig, key string) bool {
 		if key != "restart_threshold" {
