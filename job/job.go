@@ -247,7 +247,7 @@ func (j Job) WithTaskLink(name, url string) Job {
 // Pystachio's .bind() or the CLI's --bind. Later calls win over earlier
 // ones; bindings on the task or a process win over the job's.
 func (j Job) Bind(vars Vars) Job {
-	j.vars = append(slices.Clone(j.vars), cloneVars(vars))
+	j.vars = bind(j.vars, vars)
 	return j
 }
 

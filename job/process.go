@@ -2,7 +2,6 @@ package job
 
 import (
 	"maps"
-	"slices"
 	"time"
 )
 
@@ -168,7 +167,7 @@ func (p Process) WithResources(r Resources) Process { p.resources = &r; return p
 // Pystachio's Process.bind(). Bindings of later calls win over earlier
 // ones; the process's own fields ({{name}}, {{cmdline}}) win over both.
 func (p Process) Bind(vars Vars) Process {
-	p.vars = append(slices.Clone(p.vars), cloneVars(vars))
+	p.vars = bind(p.vars, vars)
 	return p
 }
 

@@ -129,7 +129,7 @@ func (t Task) WithUser(user string) Task { t.user = &user; return t }
 // Bind returns t with template values visible to the task and its
 // processes (see Process.Bind). Later calls win.
 func (t Task) Bind(vars Vars) Task {
-	t.vars = append(slices.Clone(t.vars), cloneVars(vars))
+	t.vars = bind(t.vars, vars)
 	return t
 }
 

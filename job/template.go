@@ -21,6 +21,13 @@ import (
 // struct), then at the place that referenced it.
 type Vars map[string]any
 
+// bind returns list with a deep copy of vars appended, leaving list's
+// array (shared with the builder Bind was called on) alone: the Bind of
+// Job, Task and Process.
+func bind(list []Vars, vars Vars) []Vars {
+	return append(slices.Clone(list), cloneVars(vars))
+}
+
 // cloneVars copies vars deeply (nested Vars and maps), so that a binding
 // cannot change after Bind returns.
 func cloneVars(vars map[string]any) Vars {
