@@ -31,7 +31,7 @@ func (r *rewriter) synthAt(p syntax.Position) string {
 	return r.synth[synthPos{p.Line, p.Col}]
 }
 
-// tight reports whether e is an operation that binds tighter than Python's
+// tightBinary reports whether e is an operation that binds tighter than Python's
 // implicit string concatenation and ** (so the translation's + or * must
 // move inside it).
 func tightBinary(e syntax.Expr) (*syntax.BinaryExpr, bool) {
@@ -46,29 +46,35 @@ func tightBinary(e syntax.Expr) (*syntax.BinaryExpr, bool) {
 	return nil, false
 }
 
+// postfixOperand returns where the operand of e is if e is a call, an
+// attribute, an index or a slice (which bind tighter than anything else),
+// nil otherwise.
+func postfixOperand(e syntax.Expr) *syntax.Expr {
+	switch x := e.(type) {
+	case *syntax.CallExpr:
+		return &x.Fn
+	case *syntax.DotExpr:
+		return &x.X
+	case *syntax.IndexExpr:
+		return &x.X
+	case *syntax.SliceExpr:
+		return &x.X
+	}
+	return nil
+}
+
 // regroup applies the operator the translation wrote between l and r with
 // Python's precedence: adjacent strings join before anything else, and **
 // binds tighter than the arithmetic operators around it.
 func regroup(op *syntax.BinaryExpr, l, r syntax.Expr, concat bool) syntax.Expr {
 	if concat {
-		switch x := r.(type) {
-		case *syntax.BinaryExpr:
-			if _, ok := tightBinary(x); ok {
-				x.X = regroup(op, l, x.X, concat)
-				return x
-			}
-		case *syntax.CallExpr:
-			x.Fn = regroup(op, l, x.Fn, concat)
-			return x
-		case *syntax.DotExpr:
+		if x, ok := tightBinary(r); ok {
 			x.X = regroup(op, l, x.X, concat)
 			return x
-		case *syntax.IndexExpr:
-			x.X = regroup(op, l, x.X, concat)
-			return x
-		case *syntax.SliceExpr:
-			x.X = regroup(op, l, x.X, concat)
-			return x
+		}
+		if operand := postfixOperand(r); operand != nil {
+			*operand = regroup(op, l, *operand, concat)
+			return r
 		}
 	}
 	if x, ok := tightBinary(l); ok {
