@@ -117,7 +117,13 @@
 // hosts are refused ("Insufficient resource quota: CPU quota exceeded by
 // ...") beyond the role's quota (setQuota; no quota means none), and
 // getQuota reports consumption split into production and non-production,
-// shared and dedicated.
+// shared and dedicated. A job is production when its tier is (neither
+// preemptible nor revocable; no tier means the default tier): as in
+// Aurora 0.23, the TaskConfig.production flag a client sends is
+// overwritten from the tier, so production=true without a tier is, with
+// the default tiers, a non-production job. (`aurora job create` picks a
+// tier from the flag before sending, see job.Spec.WithTiers; gorealis
+// sends the flag as it is.)
 //
 // Storage: with Server.DataDir the scheduler's state (jobs, cron
 // templates, tasks and their events, updates and their events, quotas,
