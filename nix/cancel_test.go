@@ -3,9 +3,7 @@ package nix_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +21,7 @@ import (
 func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pids")
-	// The second sleep runs in its own session, as Nix's builders do.
-	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\na=$!\nsetsid sleep 3601 &\necho $$ $a $! > '" + pidFile + "'\nwait\n"
-	require.NoError(t, testenv.WriteExecutable(filepath.Join(dir, "nix-instantiate"), []byte(script)))
+	pidFile := writeStubbornStandIn(t, dir, "nix-instantiate")
 
 	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -36,24 +31,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 		_, err := n.Instantiate(ctx, nix.Expr{Expr: "1"})
 		errc <- err
 	}()
-	// The condition only reads the file; the pids are parsed (and a bad
-	// one fails the test) once it is complete.
-	var pidLine string
-	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(pidFile)
-		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
-			return false
-		}
-		pidLine = string(b)
-		return true
-	}, 10*time.Second, 10*time.Millisecond, "the stand-in nix-instantiate never wrote its pids")
-	var pids []int
-	for _, f := range strings.Fields(pidLine) {
-		pid, err := strconv.Atoi(f)
-		require.NoError(t, err, "pid file %q", pidLine)
-		pids = append(pids, pid)
-	}
-	require.Len(t, pids, 3, "pid file %q", pidLine)
+	pids := waitForPids(t, pidFile, 3, 10*time.Second, "the stand-in nix-instantiate never wrote its pids")
 	cancel()
 	var err error
 	select {
@@ -66,8 +44,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	require.ErrorAs(t, err, &ne)
 	assert.Equal(t, -1, ne.ExitCode, "killed by a signal")
 	assert.Contains(t, err.Error(), "signal: killed")
-	assert.Eventually(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) && !alive(pids[2]) }, 10*time.Second, 10*time.Millisecond,
-		"processes left behind: %v", pids)
+	assertAllGone(t, pids)
 }
 
 func TestCommand(t *testing.T) {

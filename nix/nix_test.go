@@ -9,17 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/nix"
 )
@@ -330,32 +327,6 @@ func TestNotFound(t *testing.T) {
 	assert.ErrorIs(t, err, nix.ErrNotFound)
 }
 
-// alive reports whether pid is a live (non-zombie) process; without /proc,
-// whether it exists.
-func alive(pid int) bool {
-	p, err := proc.Stat(pid)
-	if errors.Is(err, errors.ErrUnsupported) {
-		return syscall.Kill(pid, 0) == nil
-	}
-	return err == nil && p.Live()
-}
-
-// processesMentioning lists the live processes whose command line contains s.
-func processesMentioning(s string) []int {
-	var pids []int
-	all, _ := proc.PIDs()
-	for _, pid := range all {
-		if pid == os.Getpid() {
-			continue
-		}
-		args, err := proc.Cmdline(pid)
-		if err == nil && strings.Contains(strings.Join(args, "\x00"), s) && alive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 func TestCancelLeavesNoProcess(t *testing.T) {
 	t.Parallel()
 	testenv.NeedNix(t)
@@ -371,24 +342,7 @@ func TestCancelLeavesNoProcess(t *testing.T) {
 		_, err := n.Build(ctx, nix.BuildOptions{}, drvs...)
 		errc <- err
 	}()
-	// The condition only reads the file; the pids are parsed (and a bad
-	// one fails the test) once it is complete.
-	var pidLine string
-	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(pidFile)
-		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
-			return false
-		}
-		pidLine = string(b)
-		return true
-	}, 30*time.Second, 20*time.Millisecond, "the sleeper build never started")
-	var pids []int
-	for _, f := range strings.Fields(pidLine) {
-		pid, err := strconv.Atoi(f)
-		require.NoError(t, err, "pid file %q", pidLine)
-		pids = append(pids, pid)
-	}
-	require.Len(t, pids, 2, "pid file %q", pidLine)
+	pids := waitForPids(t, pidFile, 2, 30*time.Second, "the sleeper build never started")
 	for _, pid := range pids {
 		require.True(t, alive(pid), "builder process %d runs before the cancel", pid)
 	}
