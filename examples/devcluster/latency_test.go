@@ -3,13 +3,10 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"regexp"
 	"testing"
 	"time"
 
-	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/require"
@@ -19,13 +16,8 @@ import (
 // -latency 20ms a client with a 5 ms timeout gives up on its createJob,
 // and the job is created all the same, as against a slow real scheduler.
 func TestLatencyFlagTimesOutAClientButTheCallTakesEffect(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-port", "0", "-latency", "20ms"}, &out, &errOut) }()
-	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, 10*time.Second, 5*time.Millisecond)
-	addr := url.FindString(out.String())
+	d := runInProcess(t, "-port", "0", "-latency", "20ms")
+	addr := d.url
 
 	impatient, err := realis.NewRealisClient(realis.SchedulerUrl(addr), realis.TimeoutMS(5),
 		realis.BackOff(realis.Backoff{Steps: 1, Duration: time.Millisecond, Factor: 1}),
@@ -56,6 +48,5 @@ func TestLatencyFlagTimesOutAClientButTheCallTakesEffect(t *testing.T) {
 		}
 	}
 	require.True(t, created, "the impatient client's createJob took effect")
-	cancel()
-	require.NoError(t, <-done)
+	require.NoError(t, d.stop())
 }

@@ -3,12 +3,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +20,8 @@ import (
 )
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0", "-user", "aurora", "-password", "secret"}, &out, &errOut)
-	}()
-
-	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, 10*time.Second, 5*time.Millisecond)
-	r, err := realis.NewRealisClient(realis.SchedulerUrl(url.FindString(out.String())),
+	d := runInProcess(t, "-port", "0", "-user", "aurora", "-password", "secret")
+	r, err := realis.NewRealisClient(realis.SchedulerUrl(d.url),
 		realis.BasicAuth("aurora", "secret"), realis.SetLogger(realis.NoopLogger{}))
 	require.NoError(t, err)
 	defer r.Close()
@@ -39,9 +29,8 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Configs)
 
-	cancel()
-	require.NoError(t, <-done)
-	assert.Contains(t, out.String(), "stopping")
+	require.NoError(t, d.stop())
+	assert.Contains(t, d.out.String(), "stopping")
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
@@ -83,15 +72,8 @@ func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
   {"host": "localhost", "attributes": "zone:west;host:agent-one", "resources": "cpus:1;mem:1024;disk:10000;ports:[31000-31009]"},
   {"host": "localhost", "attributes": "zone:east;host:agent-two", "resources": "cpus:1;mem:1024;disk:10000;ports:[31010-31019]"}
 ]`), 0o644))
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0", "-agents", agents, "-latency", "1ms", "-min_required_instances_for_sla_check", "5"}, &out, &errOut)
-	}()
-	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, 10*time.Second, 5*time.Millisecond)
-	r, err := realis.NewRealisClient(realis.SchedulerUrl(url.FindString(out.String())), realis.SetLogger(realis.NoopLogger{}))
+	d := runInProcess(t, "-port", "0", "-agents", agents, "-latency", "1ms", "-min_required_instances_for_sla_check", "5")
+	r, err := realis.NewRealisClient(realis.SchedulerUrl(d.url), realis.SetLogger(realis.NoopLogger{}))
 	require.NoError(t, err)
 	defer r.Close()
 	job := realis.NewJob().Environment("devel").Role("vagrant").Name("big").
@@ -111,8 +93,7 @@ func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
 	}
 	require.Len(t, reasons, 1)
 	assert.Equal(t, "Insufficient: CPU", reasons[0].Reason)
-	cancel()
-	require.NoError(t, <-done)
+	require.NoError(t, d.stop())
 }
 
 func TestRunRejectsBadClusterFiles(t *testing.T) {

@@ -3,17 +3,14 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
-	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -31,19 +28,7 @@ func TestAdminPartitionReschedulesThroughGorealis(t *testing.T) {
   {"host": "localhost", "attributes": "zone:west", "resources": "cpus:2;mem:1024;disk:10000"},
   {"host": "localhost", "attributes": "zone:east", "resources": "cpus:2;mem:1024;disk:10000"}
 ]`), 0o644))
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0", "-agents", agents, "-timescale", "1000", "-user", "aurora", "-password", "secret"}, &out, &errOut)
-	}()
-	defer func() {
-		cancel()
-		require.NoError(t, <-done)
-	}()
-	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return base.MatchString(out.String()) }, 10*time.Second, 5*time.Millisecond)
-	srvURL := base.FindString(out.String())
+	srvURL := runInProcess(t, "-port", "0", "-agents", agents, "-timescale", "1000", "-user", "aurora", "-password", "secret").url
 	r, err := realis.NewRealisClient(realis.SchedulerUrl(srvURL), realis.BasicAuth("aurora", "secret"), realis.SetLogger(realis.NoopLogger{}))
 	require.NoError(t, err)
 	defer r.Close()

@@ -3,12 +3,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -99,18 +97,10 @@ func TestAgentsTrustTheFlags(t *testing.T) {
 		testenv.Unavailable(t, "agent stores need root for the mount namespace")
 	}
 	dir := sandboxDir(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one", "-run_as", "nobody",
-			"-substituters", "file:///srv/operator-cache, https://cache.example", "-trusted_public_keys", testPub}, &out, &errOut)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "no URL; stderr: %s", errOut.String())
+	d := runInProcess(t, "-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one", "-run_as", "nobody",
+		"-substituters", "file:///srv/operator-cache, https://cache.example", "-trusted_public_keys", testPub)
 
-	c, err := nixrealis.Dial(nixrealisOptions(url.FindString(out.String())), nixrealis.WithPollInterval(20*time.Millisecond))
+	c, err := nixrealis.Dial(nixrealisOptions(d.url), nixrealis.WithPollInterval(20*time.Millisecond))
 	require.NoError(t, err)
 	defer c.Close()
 	task := job.NewTask("conf", job.NewProcess("main",

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,18 +25,10 @@ func TestTaskRunsAsRoleUserByDefault(t *testing.T) {
 		testenv.Unavailable(t, "switching a task's user needs devcluster to run as root")
 	}
 	dir := sandboxDir(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one"}, &out, &errOut)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	require.Eventually(t, func() bool { return url.MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "no URL; stderr: %s", errOut.String())
-	require.Eventually(t, func() bool { return regexp.MustCompile(`tasks run as their role's user`).MatchString(out.String()) }, time.Minute, 5*time.Millisecond, "stdout: %s", out.String())
+	d := runInProcess(t, "-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one")
+	require.Eventually(t, func() bool { return regexp.MustCompile(`tasks run as their role's user`).MatchString(d.out.String()) }, time.Minute, 5*time.Millisecond, "stdout: %s", &d.out)
 
-	c, err := nixrealis.Dial(nixrealisOptions(url.FindString(out.String())), nixrealis.WithPollInterval(20*time.Millisecond))
+	c, err := nixrealis.Dial(nixrealisOptions(d.url), nixrealis.WithPollInterval(20*time.Millisecond))
 	require.NoError(t, err)
 	defer c.Close()
 	task := job.NewTask("who", job.NewProcess("main", `echo "$(id -u) $(id -un) $USER"; sleep 1000`)).
