@@ -4,46 +4,24 @@ import (
 	"reflect"
 	"testing"
 
-	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis"
+	"github.com/nixrealis/nixrealis/internal/composeexample"
 	"github.com/nixrealis/nixrealis/job"
 )
 
-// guideComposeJob is the docker-compose job of Aurora's custom-executors
-// guide (gorealis docs/getting-started.md, "Creating a
-// docker-compose-executor job"), written with package job.
-func guideComposeJob() job.Job {
-	task := job.NewTask("docker-compose").WithResources(job.NewResources(1, 64*job.MiB, 100*job.MiB))
-	return job.New(job.Key{Cluster: "devcluster", Role: "vagrant", Environment: "prod", Name: "docker-compose"}, task).
-		WithExecutor("docker-compose-executor", "{}").
-		WithService(false).
-		WithInstances(1).
-		AddPort(job.GorealisPort(0)).
-		AddMetadata("fileName", "sample-app/docker-compose.yml").
-		AddURIs(true, true, "https://github.com/mesos/docker-compose-executor/releases/download/0.1.0/sample-app.tar.gz")
-}
+// guideSampleApp is the sample app's URI in Aurora's custom-executors guide
+// (gorealis docs/getting-started.md, "Creating a docker-compose-executor
+// job").
+const guideSampleApp = "https://github.com/mesos/docker-compose-executor/releases/download/0.1.0/sample-app.tar.gz"
 
-// guideComposeGorealis is the same job built with gorealis' own builder,
-// verbatim from the guide.
-func guideComposeGorealis() realis.Job {
-	return realis.NewJob().
-		Environment("prod").
-		Role("vagrant").
-		Name("docker-compose").
-		ExecutorName("docker-compose-executor").
-		ExecutorData("{}").
-		CPU(1).
-		RAM(64).
-		Disk(100).
-		IsService(false).
-		InstanceCount(1).
-		AddPorts(1).
-		AddLabel("fileName", "sample-app/docker-compose.yml").
-		AddURIs(true, true, "https://github.com/mesos/docker-compose-executor/releases/download/0.1.0/sample-app.tar.gz")
+// guideComposeJob is the guide's docker-compose job, written with package
+// job.
+func guideComposeJob() job.Job {
+	return composeexample.Job(job.Key{Cluster: "devcluster", Role: "vagrant", Environment: "prod", Name: "docker-compose"}, guideSampleApp)
 }
 
 // TestRenderComposeJobMatchesGorealis compares, field by field, the
@@ -55,7 +33,7 @@ func TestRenderComposeJobMatchesGorealis(t *testing.T) {
 	require.NoError(t, err)
 	ours, err := nixrealis.RenderJob(spec, "vagrant")
 	require.NoError(t, err)
-	theirs := guideComposeGorealis()
+	theirs := composeexample.GorealisJob(guideSampleApp)
 	got, want := ours.TaskConfig(), theirs.TaskConfig()
 
 	// What Aurora's client always sends and gorealis' builder leaves to

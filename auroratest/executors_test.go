@@ -13,6 +13,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/fetcher"
+	"github.com/nixrealis/nixrealis/internal/composeexample"
 )
 
 // The sample configuration of the custom-executors guide (gorealis
@@ -79,25 +80,6 @@ func TestParseExecutorConfigErrors(t *testing.T) {
 	}
 }
 
-// guideComposeJob is the docker-compose job of the guide, with gorealis'
-// own builder.
-func guideComposeJob(uri string) realis.Job {
-	return realis.NewJob().
-		Environment("prod").
-		Role("vagrant").
-		Name("docker-compose").
-		ExecutorName("docker-compose-executor").
-		ExecutorData("{}").
-		CPU(1).
-		RAM(64).
-		Disk(100).
-		IsService(false).
-		InstanceCount(1).
-		AddPorts(1).
-		AddLabel("fileName", "sample-app/docker-compose.yml").
-		AddURIs(true, true, uri)
-}
-
 // launchRecorder runs nothing and remembers what it was launched with.
 type launchRecorder struct {
 	auroratest.NopExecutor
@@ -131,7 +113,7 @@ func TestCustomExecutorScheduling(t *testing.T) {
 	r := client(t, srv)
 
 	const uri = "https://github.com/mesos/docker-compose-executor/releases/download/0.1.0/sample-app.tar.gz"
-	_, err = r.CreateJob(guideComposeJob(uri))
+	_, err = r.CreateJob(composeexample.GorealisJob(uri))
 	require.NoError(t, err)
 	compose := &aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "docker-compose"}
 	waitInstances(t, r, compose, 1, aurora.ScheduleStatus_RUNNING)
@@ -173,7 +155,7 @@ func TestCustomExecutorRefusals(t *testing.T) {
 	noFetcher.Start()
 	defer noFetcher.Close()
 
-	job := guideComposeJob("http://127.0.0.1:1/sample-app.tar.gz")
+	job := composeexample.GorealisJob("http://127.0.0.1:1/sample-app.tar.gz")
 	_, err = client(t, plain).CreateJob(job)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Configuration for executor 'docker-compose-executor' doesn't exist.")
@@ -240,7 +222,7 @@ func TestExecutorOverheadInPlacement(t *testing.T) {
 	_, err = r.KillJob(key("mine"))
 	require.NoError(t, err)
 
-	_, err = r.CreateJob(guideComposeJob("http://127.0.0.1:1/sample-app.tar.gz"))
+	_, err = r.CreateJob(composeexample.GorealisJob("http://127.0.0.1:1/sample-app.tar.gz"))
 	require.NoError(t, err)
 	waitInstances(t, r, &aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "docker-compose"}, 1, aurora.ScheduleStatus_RUNNING)
 }

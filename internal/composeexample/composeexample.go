@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
+	realis "github.com/paypal/gorealis"
+
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/job"
 )
@@ -81,6 +83,27 @@ func Job(key job.Key, uri string) job.Job {
 		WithInstances(1).
 		AddPort(job.GorealisPort(0)).
 		AddMetadata("fileName", FileName).
+		AddURIs(true, true, uri)
+}
+
+// GorealisJob returns the same job written with gorealis' own builder,
+// verbatim from the guide (role vagrant, environment prod, name
+// docker-compose), fetching the sample app from uri: what a gorealis
+// client submits.
+func GorealisJob(uri string) realis.Job {
+	return realis.NewJob().
+		Environment("prod").
+		Role("vagrant").
+		Name("docker-compose").
+		ExecutorName(ExecutorName).
+		ExecutorData("{}").
+		CPU(1).
+		RAM(64).
+		Disk(100).
+		IsService(false).
+		InstanceCount(1).
+		AddPorts(1).
+		AddLabel("fileName", FileName).
 		AddURIs(true, true, uri)
 }
 
