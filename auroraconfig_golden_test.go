@@ -2,7 +2,6 @@ package nixrealis
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/auroraconfig"
-	"github.com/nixrealis/nixrealis/internal/jsoncmp"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -44,20 +42,13 @@ func TestAuroraConfigGolden(t *testing.T) {
 			}
 			n++
 			t.Run(name, func(t *testing.T) {
-				c := goldenCase{name: name}
-				raw, err := os.ReadFile(f)
-				require.NoError(t, err)
-				require.NoError(t, json.Unmarshal(raw, &c.tc))
-				require.NoError(t, json.Unmarshal(c.tc["derived"], &c.derived))
-				c.jobConfig = c.tc["jobConfiguration"]
-				c.payload, err = os.ReadFile(filepath.Join(dir, name+".payload.json"))
-				require.NoError(t, err)
+				c := readGoldenCase(t, dir, name)
 				var meta struct {
 					JobKey   string   `json:"jobkey"`
 					Bindings []string `json:"bindings"`
 					Files    *struct{ Directory, Main string }
 				}
-				require.NoError(t, json.Unmarshal(raw, &meta))
+				require.NoError(t, json.Unmarshal(c.file, &meta))
 				file := filepath.Join(dir, name+".aurora")
 				if meta.Files != nil {
 					file = filepath.Join(dir, meta.Files.Directory, meta.Files.Main)
@@ -72,16 +63,7 @@ func TestAuroraConfigGolden(t *testing.T) {
 				rj, err := RenderJob(spec, goldenOwner)
 				require.NoError(t, err)
 				checkGoldenJobConfig(t, c, rj.JobConfig())
-
-				settings, err := UpdateSettings(spec.Update)
-				if c.derived.SettingsError != nil {
-					require.Error(t, err, "Aurora's client failed with %s", *c.derived.SettingsError)
-					return
-				}
-				require.NoError(t, err)
-				got, err := json.Marshal(updateSettingsJSON(settings))
-				require.NoError(t, err)
-				jsoncmp.Equal(t, c.derived.Settings, got)
+				checkGoldenSettings(t, c, spec.Update)
 			})
 		}
 	}

@@ -26,6 +26,7 @@ const goldenOwner = "oracle"
 // testdata/golden: the library-path payload and the taskconfig.json.
 type goldenCase struct {
 	name      string
+	file      []byte // the taskconfig.json
 	payload   []byte
 	tc        map[string]json.RawMessage
 	derived   goldenDerived
@@ -105,18 +106,26 @@ func loadGoldenCases(t testing.TB) []goldenCase {
 	require.NotEmpty(t, files, "no golden cases in testdata/golden")
 	var cases []goldenCase
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".taskconfig.json")
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		c := goldenCase{name: name}
-		require.NoError(t, json.Unmarshal(raw, &c.tc), f)
-		require.NoError(t, json.Unmarshal(c.tc["derived"], &c.derived), f)
-		c.jobConfig = c.tc["jobConfiguration"]
-		c.payload, err = os.ReadFile(filepath.Join("testdata", "golden", name+".payload.json"))
-		require.NoError(t, err)
-		cases = append(cases, c)
+		cases = append(cases, readGoldenCase(t, filepath.Dir(f), strings.TrimSuffix(filepath.Base(f), ".taskconfig.json")))
 	}
 	return cases
+}
+
+// readGoldenCase reads case name of the oracle's golden directory dir: its
+// taskconfig.json and its payload.
+func readGoldenCase(t testing.TB, dir, name string) goldenCase {
+	t.Helper()
+	f := filepath.Join(dir, name+".taskconfig.json")
+	c := goldenCase{name: name}
+	var err error
+	c.file, err = os.ReadFile(f)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(c.file, &c.tc), f)
+	require.NoError(t, json.Unmarshal(c.tc["derived"], &c.derived), f)
+	c.jobConfig = c.tc["jobConfiguration"]
+	c.payload, err = os.ReadFile(filepath.Join(dir, name+".payload.json"))
+	require.NoError(t, err)
+	return c
 }
 
 // goldenJob returns the thermos job of a case: the payload read back with
@@ -155,17 +164,25 @@ func TestRenderGolden(t *testing.T) {
 
 			var gu goldenUpdateConfig
 			require.NoError(t, json.Unmarshal(c.derived.UpdateConfig, &gu))
-			settings, err := UpdateSettings(gu.toThermos())
-			if c.derived.SettingsError != nil {
-				require.Error(t, err, "Aurora's client failed with %s", *c.derived.SettingsError)
-				return
-			}
-			require.NoError(t, err)
-			gotSettings, err := json.Marshal(updateSettingsJSON(settings))
-			require.NoError(t, err)
-			jsoncmp.Equal(t, c.derived.Settings, gotSettings)
+			checkGoldenSettings(t, c, gu.toThermos())
 		})
 	}
+}
+
+// checkGoldenSettings compares the JobUpdateSettings made from u with what
+// Aurora's client made of the case's update config or, where Aurora's client
+// refused that, checks that UpdateSettings refuses u too.
+func checkGoldenSettings(t *testing.T, c goldenCase, u thermos.UpdateConfig) {
+	t.Helper()
+	settings, err := UpdateSettings(u)
+	if c.derived.SettingsError != nil {
+		require.Error(t, err, "Aurora's client failed with %s", *c.derived.SettingsError)
+		return
+	}
+	require.NoError(t, err)
+	got, err := json.Marshal(updateSettingsJSON(settings))
+	require.NoError(t, err)
+	jsoncmp.Equal(t, c.derived.Settings, got)
 }
 
 // checkGoldenJobConfig compares a rendered JobConfiguration with the case's.
