@@ -3,11 +3,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -24,31 +22,8 @@ import (
 // until the test ends, and returns a gorealis client for it and its URL.
 func serve(t *testing.T, args ...string) (realis.Realis, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut testenv.Buffer
-	var runErr error
-	finished := make(chan struct{})
-	go func() {
-		runErr = run(ctx, append([]string{"-port", "0"}, args...), &out, &errOut)
-		close(finished)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-finished
-		if runErr != nil {
-			t.Errorf("devcluster %v: %v", args, runErr)
-		}
-	})
-	re := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	testenv.Eventually(t, time.Minute, 5*time.Millisecond, func() (bool, error) {
-		select {
-		case <-finished:
-			return false, fmt.Errorf("exited: %v: %s", runErr, errOut.String())
-		default:
-		}
-		return re.MatchString(out.String()), nil
-	}, "devcluster %v printed its URL", args)
-	url := re.FindString(out.String())
+	d := runInProcess(t, append([]string{"-port", "0"}, args...)...)
+	url := d.url
 	r, err := realis.NewRealisClient(append(nixrealisOptions(url), realis.SetLogger(realis.NoopLogger{}))...)
 	require.NoError(t, err)
 	t.Cleanup(r.Close)
