@@ -27,6 +27,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/composeexample"
 )
 
 // sampleApp is a sample-app.tar.gz like the guide's, built here.
@@ -88,39 +89,24 @@ func (s *standIn) only(t *testing.T) (*thermosexec.CustomTask, int) {
 func customWorld(t *testing.T, x thermosexec.CustomExecutor) (*thermosexec.Executor, realis.Realis) {
 	t.Helper()
 	e := newExecutor(t)
-	e.RunAs = "" // custom tasks here run as their roles (www-data)
-	// Tasks run as the role's user: the agent's directories must be
-	// searchable by it.
-	require.NoError(t, os.Chmod(e.Root, 0o755))
-	require.NoError(t, os.Chmod(filepath.Dir(e.Root), 0o755))
+	e.RunAs = "" // custom tasks here run as their roles (www-data), who reach e.Root as nobody does
 	e.ShutdownGracePeriod = 2 * time.Second
 	if x != nil {
 		e.Custom = map[string]thermosexec.CustomExecutor{"docker-compose-executor": x}
 	}
 	cfgs, err := auroratest.LoadExecutorConfig("../testdata/custom_executor_config.json")
 	require.NoError(t, err)
-	srv := auroratest.NewUnstartedServer(e)
-	srv.TimeScale = 100
-	srv.Hosts = []string{"agent-1"}
-	srv.CustomExecutors = cfgs
-	srv.EnableMesosFetcher = true
-	srv.Start()
-	t.Cleanup(srv.Close)
-	r, err := realis.NewRealisClient(srv.ClientOptions()...)
-	require.NoError(t, err)
-	t.Cleanup(r.Close)
-	return e, r
+	return e, gorealisClient(t, e, func(srv *auroratest.Server) {
+		srv.Hosts = []string{"agent-1"}
+		srv.CustomExecutors = cfgs
+		srv.EnableMesosFetcher = true
+	})
 }
 
+// composeJob is the guide's compose job of role, fetching the sample app
+// from uri.
 func composeJob(role, uri string) realis.Job {
-	return realis.NewJob().
-		Environment("prod").Role(role).Name("docker-compose").
-		ExecutorName("docker-compose-executor").ExecutorData("{}").
-		CPU(1).RAM(64).Disk(100).
-		IsService(false).InstanceCount(1).
-		AddPorts(1).
-		AddLabel("fileName", "sample-app/docker-compose.yml").
-		AddURIs(true, true, uri)
+	return composeexample.GorealisJob(uri).Role(role)
 }
 
 // The guide's walk-through: the compose job's archive is fetched from a

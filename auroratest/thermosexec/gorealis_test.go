@@ -25,15 +25,7 @@ import (
 func gorealisWorld(t *testing.T) (*thermosexec.Executor, realis.Realis) {
 	t.Helper()
 	e := newExecutor(t)
-	srv := auroratest.NewUnstartedServer(e)
-	srv.TimeScale = 100
-	srv.Hosts = []string{"agent-1", "agent-2"}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	r, err := realis.NewRealisClient(srv.ClientOptions()...)
-	require.NoError(t, err)
-	t.Cleanup(r.Close)
-	return e, r
+	return e, gorealisClient(t, e, func(srv *auroratest.Server) { srv.Hosts = []string{"agent-1", "agent-2"} })
 }
 
 // realisJob turns a payload into the gorealis job Aurora's client would

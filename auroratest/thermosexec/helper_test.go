@@ -19,6 +19,7 @@ import (
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	procfs "github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/thermos"
+	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/require"
 )
@@ -221,6 +222,24 @@ func newExecutor(t testing.TB) *thermosexec.Executor {
 	e := &thermosexec.Executor{Root: root, TimeScale: 100, PreemptionWait: 5 * time.Minute, RunAs: "nobody"}
 	t.Cleanup(e.Close)
 	return e
+}
+
+// gorealisClient starts auroratest with e as its executor, on the same time
+// scale (the scheduler 100 times faster, the executor's durations a
+// hundredth) and set up further by configure before it starts (its hosts or
+// agents, custom executors), and returns a gorealis client of it; both are
+// closed when t ends.
+func gorealisClient(t testing.TB, e *thermosexec.Executor, configure func(*auroratest.Server)) realis.Realis {
+	t.Helper()
+	srv := auroratest.NewUnstartedServer(e)
+	srv.TimeScale = 100
+	configure(srv)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	r, err := realis.NewRealisClient(srv.ClientOptions()...)
+	require.NoError(t, err)
+	t.Cleanup(r.Close)
+	return r
 }
 
 var taskSeq struct {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 
 	"github.com/nixrealis/nixrealis/auroratest"
@@ -59,14 +58,7 @@ func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	e := newExecutor(t)
 	e.TrustedCaches, e.TrustedKeys = []string{cache}, []string{pub}
 	e.Agents = map[string]thermosexec.Agent{"agent-a": {Store: agentStore}}
-	srv := auroratest.NewUnstartedServer(e)
-	srv.TimeScale = 100
-	srv.Hosts = []string{"agent-a"}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	r, err := realis.NewRealisClient(srv.ClientOptions()...)
-	require.NoError(t, err)
-	t.Cleanup(r.Close)
+	r := gorealisClient(t, e, func(srv *auroratest.Server) { srv.Hosts = []string{"agent-a"} })
 
 	j := newJob(proc(sandbox.InitProcessName, initCmd), proc("hello", "hello && id -u > uid.out"))
 	j.Name = "hello"

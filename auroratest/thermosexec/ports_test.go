@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,22 +23,17 @@ import (
 func TestProcessGetsThePortTheSchedulerAssigned(t *testing.T) {
 	ranges := map[string][2]int32{"agent-1": {31000, 31004}, "agent-2": {31005, 31010}}
 	e := newExecutor(t)
-	srv := auroratest.NewUnstartedServer(e)
-	srv.TimeScale = 100
-	srv.Agents = []auroratest.Agent{
-		{Host: "agent-1", Resources: "cpus:4;mem:4096;disk:10000;ports:[31000-31004]"},
-		{Host: "agent-2", Resources: "cpus:4;mem:4096;disk:10000;ports:[31005-31010]"},
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	r, err := realis.NewRealisClient(srv.ClientOptions()...)
-	require.NoError(t, err)
-	t.Cleanup(r.Close)
+	r := gorealisClient(t, e, func(srv *auroratest.Server) {
+		srv.Agents = []auroratest.Agent{
+			{Host: "agent-1", Resources: "cpus:4;mem:4096;disk:10000;ports:[31000-31004]"},
+			{Host: "agent-2", Resources: "cpus:4;mem:4096;disk:10000;ports:[31005-31010]"},
+		}
+	})
 
 	j := newJob(proc("web", helperCmd(t, "{{thermos.ports[http]}}")))
 	j.Name, j.Service = "ported", true
 	rj := realisJob(t, j, 3, "http")
-	_, err = r.CreateJob(rj)
+	_, err := r.CreateJob(rj)
 	require.NoError(t, err)
 
 	tasks := activeTasks(t, r, rj.JobKey(), 3, aurora.ScheduleStatus_RUNNING)
