@@ -62,9 +62,7 @@ const (
 func TestJobCannotPoisonAgentStore(t *testing.T) {
 	operator := newNixWorld(t) // the cluster's key and cache, trusted by the agent
 	attacker := newNixWorld(t) // a job submitter's own key and cache
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	dir := taskReachable(t, t.TempDir())
 	store := filepath.Join(dir, "agent-one-store")
 	ex := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, RunAs: taskUser,

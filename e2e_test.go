@@ -28,9 +28,7 @@ import (
 // kill stops every process.
 func TestEndToEndNixJob(t *testing.T) {
 	w := newNixWorld(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	dir := taskReachable(t, t.TempDir())
 	exec := &thermosexec.Executor{Root: filepath.Join(dir, "agents"), TimeScale: 100, Agents: map[string]thermosexec.Agent{}, RunAs: taskUser,
 		TrustedCaches: []string{w.cacheURL}, TrustedKeys: []string{w.pub}}

@@ -122,9 +122,7 @@ func TestCreateWaitProcessFails(t *testing.T) {
 // wait ends then, with init_sandbox's one-line cause in the error.
 func TestCreateWaitInitSandboxFails(t *testing.T) {
 	w := newNixWorld(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	// The agent's operator trusts the cluster's cache (which then goes).
 	srv, _ := thermosCluster(t, map[string]thermosexec.Agent{"agent-one": {Store: filepath.Join(t.TempDir(), "agent-one-store")}},
 		func(e *thermosexec.Executor) { e.TrustedCaches, e.TrustedKeys = []string{w.cacheURL}, []string{w.pub} })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/thermos"
 )
 
@@ -46,8 +47,8 @@ func BenchmarkLaunch100(b *testing.B) {
 	}{{"host-store", false}, {"agent-store", true}}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
-			if bc.store && os.Geteuid() != 0 {
-				b.Skip("agent stores need root")
+			if bc.store {
+				testenv.NeedRoot(b)
 			}
 			dir := b.TempDir()
 			// As in the tests: tasks run as an unprivileged user, who must

@@ -21,9 +21,7 @@ import (
 func TestCloseStopsNixDaemon(t *testing.T) {
 	testenv.NeedNix(t)
 	testenv.NeedCommand(t, "nix-daemon")
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "an agent's nix-daemon needs root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	e := &Executor{Root: t.TempDir()}
 	store := filepath.Join(t.TempDir(), "store")
 	require.NoError(t, prepareStore(store))

@@ -20,9 +20,7 @@ import (
 // the host's; the operator's configuration is checked before a task runs.
 func TestAgentNixConf(t *testing.T) {
 	nixStore := testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	const key = "cluster-1:owhzNC7uktpmQsjnAd+IOmeptbDLsfr+rJE3CbSBfWU="
 	store := filepath.Join(t.TempDir(), "store")
 	e := newExecutor(t)

@@ -29,9 +29,7 @@ import (
 // hello prints its greeting in .logs/hello/0/stdout.
 func TestNixHelloOnEmptyAgentStore(t *testing.T) {
 	testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	n := &nix.Nix{}

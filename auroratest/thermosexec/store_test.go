@@ -24,9 +24,7 @@ import (
 // missing for agent B's and for an agent on the host's store.
 func TestAgentStores(t *testing.T) {
 	nixStore := testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	dir := t.TempDir()
 	storeA, storeB := filepath.Join(dir, "store-a"), filepath.Join(dir, "store-b")
 	src := filepath.Join(dir, "greeting")

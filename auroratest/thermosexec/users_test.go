@@ -20,9 +20,7 @@ import (
 // role without a user on the agent fails the launch saying so, before any
 // process runs; root runs a task only with UnsafeRunTasksAsRoot.
 func TestTaskUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "switching a task's user needs a root executor")
-	}
+	testenv.NeedRoot(t)
 	tests := []struct {
 		name, role, runAs string
 		unsafeRoot        bool

@@ -93,9 +93,7 @@ func TestTrustNeedsRoot(t *testing.T) {
 // agent reads exactly the operator's caches and keys.
 func TestAgentsTrustTheFlags(t *testing.T) {
 	testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "agent stores need root for the mount namespace")
-	}
+	testenv.NeedRoot(t)
 	dir := sandboxDir(t)
 	d := runInProcess(t, "-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one", "-run_as", "nobody",
 		"-substituters", "file:///srv/operator-cache, https://cache.example", "-trusted_public_keys", testPub)

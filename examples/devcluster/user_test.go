@@ -21,9 +21,7 @@ import (
 // job of role www-data (a user Debian has) prints uid and user of www-data,
 // and the devcluster says how tasks run.
 func TestTaskRunsAsRoleUserByDefault(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "switching a task's user needs devcluster to run as root")
-	}
+	testenv.NeedRoot(t)
 	dir := sandboxDir(t)
 	d := runInProcess(t, "-port", "0", "-executor", "thermos", "-sandboxes", dir, "-hosts", "agent-one")
 	require.Eventually(t, func() bool { return regexp.MustCompile(`tasks run as their role's user`).MatchString(d.out.String()) }, time.Minute, 5*time.Millisecond, "stdout: %s", &d.out)

@@ -129,9 +129,7 @@ func assertQuiet(t *testing.T, r result) {
 // with -url, -cache and -secretKey and requires exit 0.
 func againstScheduler(t *testing.T) func(args ...string) result {
 	testenv.NeedNix(t)
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "simulated agent stores need root")
-	}
+	testenv.NeedRoot(t)
 	// The tasks run as nobody (the client's role, vagrant, has no user
 	// here), who must reach the sandboxes and the cache.
 	dir := t.TempDir()

@@ -1,8 +1,9 @@
 // Package testenv gates tests that need real external programs (nix,
-// ZooKeeper) the way the project's CI requires: on a developer's machine
-// without them such a test skips and says why; in CI (CI=true), where
-// scripts/test.sh installs them, a missing program fails the test instead,
-// so a green CI always means the real parts ran.
+// ZooKeeper) or root the way the project's CI requires: on a developer's
+// machine without them such a test skips and says why; in CI (CI=true),
+// where scripts/test.sh installs them and the tests run as root, a missing
+// program or privilege fails the test instead, so a green CI always means
+// the real parts ran.
 package testenv
 
 import (
@@ -21,10 +22,33 @@ func InCI() bool {
 // Unavailable skips t, or fails it in CI, with the reason given.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
+	unavailable(t, "run scripts/test.sh to install it", format, args...)
+}
+
+// unavailable is Unavailable with the skip's hint of how to make the test
+// run.
+func unavailable(t testing.TB, hint, format string, args ...any) {
+	t.Helper()
 	if InCI() {
 		t.Fatalf("required in CI: "+format, args...)
 	}
-	t.Skipf(format+" (run scripts/test.sh to install it)", args...)
+	t.Skipf(format+" ("+hint+")", args...)
+}
+
+// NeedRoot skips t (fails it in CI) unless the tests run as root, as they
+// must for an agent store (a mount namespace per agent) or to run a task
+// as another user than the executor's.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	needRoot(t, os.Geteuid())
+}
+
+// needRoot is NeedRoot for a process of effective user id euid.
+func needRoot(t testing.TB, euid int) {
+	t.Helper()
+	if euid != 0 {
+		unavailable(t, "run the tests as root", "needs root, for agent stores' mount namespaces and tasks' users")
+	}
 }
 
 // NeedCommand returns the absolute path of the named program, or skips t

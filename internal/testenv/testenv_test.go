@@ -81,10 +81,40 @@ func TestEventuallyStopsAtError(t *testing.T) {
 	}
 }
 
-// fakeTB records a failure; Fatalf ends the goroutine like testing.T's.
+// TestNeedRoot: as root the test runs; as another user it skips saying
+// how to run it, or fails in CI, where the tests run as root.
+func TestNeedRoot(t *testing.T) {
+	tests := []struct {
+		name               string
+		ci                 string
+		euid               int
+		wantFail, wantSkip bool
+	}{
+		{"root", "", 0, false, false},
+		{"root in CI", "true", 0, false, false},
+		{"a user", "", 1000, false, true},
+		{"a user in CI", "true", 1000, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CI", tt.ci)
+			f := run(func(tb testing.TB) { needRoot(tb, tt.euid) })
+			if f.failed != tt.wantFail || (f.skipped != "") != tt.wantSkip {
+				t.Fatalf("failed %v, skipped %q; want failed %v, skipped %v", f.failed, f.skipped, tt.wantFail, tt.wantSkip)
+			}
+			if tt.wantSkip && !strings.Contains(f.skipped, "needs root") || strings.Contains(f.skipped, "scripts/test.sh") {
+				t.Errorf("skip message %q: want why root and how to run the tests, not how to install a program", f.skipped)
+			}
+		})
+	}
+}
+
+// fakeTB records a failure or a skip; Fatalf and Skipf end the goroutine
+// like testing.T's.
 type fakeTB struct {
 	testing.TB
-	failed bool
+	failed  bool
+	skipped string
 }
 
 func (f *fakeTB) Helper() {}
@@ -92,10 +122,13 @@ func (f *fakeTB) Fatalf(string, ...any) {
 	f.failed = true
 	runtime.Goexit()
 }
+func (f *fakeTB) Skipf(format string, args ...any) {
+	f.skipped = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
 
-// runFails runs fn on its own goroutine with a fakeTB and reports
-// whether it failed.
-func runFails(fn func(testing.TB)) bool {
+// run runs fn on its own goroutine with a fakeTB and returns it.
+func run(fn func(testing.TB)) *fakeTB {
 	f := &fakeTB{}
 	done := make(chan struct{})
 	go func() {
@@ -103,5 +136,11 @@ func runFails(fn func(testing.TB)) bool {
 		fn(f)
 	}()
 	<-done
-	return f.failed
+	return f
+}
+
+// runFails runs fn on its own goroutine with a fakeTB and reports
+// whether it failed.
+func runFails(fn func(testing.TB)) bool {
+	return run(fn).failed
 }
