@@ -9,18 +9,42 @@
 # REGEX (an extended regexp, default all) picks benchmarks from the list
 # below by their full name. For each benchmark it prints the instructions
 # per op under callgrind (stable on a loaded machine, unlike ns/op) and the
-# allocations per op of a native run, both commits measured the same way:
-# the same benchmark source (each package's bench_test.go of the working
-# tree is copied over the base's when the base builds with it, so a
-# benchmark added since has a "before" too), GOMAXPROCS=1 and no
-# asynchronous preemption (callgrind loses track of Go's preemption
-# signals), and instructions per op = (Ir of N ops - Ir of 1 op) / (N-1),
-# which removes the setup. N is chosen from a native run, the same for
-# both commits. Needs valgrind.
+# allocations and bytes allocated per op of a native run, both commits
+# measured the same way: the same benchmark source (each package's
+# bench_test.go of the working tree is copied over the base's when the base
+# builds with it, so a benchmark added since has a "before" too), the same
+# N, GOMAXPROCS=1 and no asynchronous preemption (callgrind loses track of
+# Go's preemption signals).
+#
+# Instructions per op = (Ir of N ops - Ir of 1 op) / (N-1), which removes
+# the setup and the runtime's start. What is left over is noise from the
+# threads that run by the wall clock (sysmon, the garbage collector's
+# workers and its pacing, so the assists charged to an op, depend on time):
+# about 30 thousand instructions a run with the collector off, 100
+# thousand with it on, and more as N grows, which moved hello_world's
+# figures by several per cent between two runs of one binary. So the callgrind runs have GOGC=off unless BENCHCMP_GOGC
+# says otherwise (what an op costs the collector shows in its allocs/op and
+# B/op, counted natively), and a small benchmark wants a large N.
+#
+# N is the same for both commits. By default it is chosen from a native run
+# of the head (about 0.2 s of work, 5 to 3000 ops), so it depends on the
+# machine's load. BENCHCMP_N=N fixes it for every benchmark picked, with no
+# timed run at all, so two runs of the script count the same iterations and
+# their figures compare:
+#
+#	BENCHCMP_N=2000 scripts/benchcmp.sh 852a13c 'Build/hello_world'
+#
+# N must be at least 2; each row prints the N it used. Needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:-852a13c}
 filter=${2:-.}
+fixedn=${BENCHCMP_N:-}
+if [ -n "$fixedn" ] && ! [[ $fixedn =~ ^[0-9]+$ && $fixedn -ge 2 ]]; then
+	echo "benchcmp.sh: BENCHCMP_N=$fixedn is not a whole number of at least 2" >&2
+	exit 1
+fi
+gogc=${BENCHCMP_GOGC:-off}
 
 # package|benchmark (top level/sub-benchmark)
 benchmarks='
@@ -90,36 +114,44 @@ run() {
 
 # ir BIN DIR NAME N prints the instructions callgrind counts for N ops.
 ir() {
-	(cd "$2" && GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	(cd "$2" && GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 GOGC=$gogc valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 		"$1" -test.run='^$' -test.bench="^${3%%/*}\$/^${3#*/}\$" -test.benchtime="$4x" 2>&1 |
 		sed -n 's/.*Collected : //p')
 }
 
-printf '%-44s %14s %14s %8s %12s %12s\n' benchmark "base instr/op" "head instr/op" delta "base allocs" "head allocs"
+printf '%-44s %6s %14s %14s %8s %12s %12s %12s %12s\n' benchmark N "base instr/op" "head instr/op" delta "base allocs" "head allocs" "base B/op" "head B/op"
 echo "$benchmarks" | grep -E "$filter" | grep . | while IFS='|' read -r pkg name; do
 	id=${pkg//\//_}; [ "$id" = . ] && id=root
 	headbin=$work/bin/head-$id.test basebin=$work/bin/base-$id.test
 	headdir=$pkg basedir=$work/base/$pkg
-	# N: about 0.2 s of native work, at least 5 and at most 3000 ops.
-	ns=$(run "$headbin" "$headdir" "$name" -test.benchtime=100ms | awk '/ns\/op/ {for (i = 1; i < NF; i++) if ($(i+1) == "ns/op") print $i}')
-	if [ -z "$ns" ]; then
-		echo "benchcmp.sh: $pkg $name did not run" >&2
-		continue
+	if [ -n "$fixedn" ]; then
+		n=$fixedn
+	else
+		# N: about 0.2 s of native work, at least 5 and at most 3000 ops.
+		ns=$(run "$headbin" "$headdir" "$name" -test.benchtime=100ms | awk '/ns\/op/ {for (i = 1; i < NF; i++) if ($(i+1) == "ns/op") print $i}')
+		if [ -z "$ns" ]; then
+			echo "benchcmp.sh: $pkg $name did not run" >&2
+			continue
+		fi
+		n=$(awk -v ns="$ns" 'BEGIN {n = int(2e8 / ns); if (n < 5) n = 5; if (n > 3000) n = 3000; print n}')
 	fi
-	n=$(awk -v ns="$ns" 'BEGIN {n = int(2e8 / ns); if (n < 5) n = 5; if (n > 3000) n = 3000; print n}')
-	allocs() {
-		run "$1" "$2" "$name" -test.benchtime="${n}x" -test.benchmem | awk '/allocs\/op/ {for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op") print $i}'
+	# mem BIN DIR prints allocs/op and B/op of N ops.
+	mem() {
+		run "$1" "$2" "$name" -test.benchtime="${n}x" -test.benchmem |
+			awk '/allocs\/op/ {for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op" || $(i+1) == "B/op") v[$(i+1)] = $i; print v["allocs/op"], v["B/op"]}'
 	}
 	if [[ $(run "$basebin" "$basedir" "$name" -test.benchtime=1x) != *ns/op* ]]; then
-		printf '%-44s %14s\n' "$name" "(not in base)"
+		printf '%-44s %6s %14s\n' "$name" "$n" "(not in base)"
 		continue
 	fi
 	b1=$(ir "$basebin" "$basedir" "$name" 1) bn=$(ir "$basebin" "$basedir" "$name" "$n")
 	h1=$(ir "$headbin" "$headdir" "$name" 1) hn=$(ir "$headbin" "$headdir" "$name" "$n")
-	ba=$(allocs "$basebin" "$basedir") ha=$(allocs "$headbin" "$headdir")
-	awk -v name="$name" -v n="$n" -v b1="${b1//,/}" -v bn="${bn//,/}" -v h1="${h1//,/}" -v hn="${hn//,/}" -v ba="$ba" -v ha="$ha" 'BEGIN {
+	read -r ba bb < <(mem "$basebin" "$basedir")
+	read -r ha hb < <(mem "$headbin" "$headdir")
+	awk -v name="$name" -v n="$n" -v b1="${b1//,/}" -v bn="${bn//,/}" -v h1="${h1//,/}" -v hn="${hn//,/}" \
+		-v ba="$ba" -v ha="$ha" -v bb="$bb" -v hb="$hb" 'BEGIN {
 		b = (bn - b1) / (n - 1); h = (hn - h1) / (n - 1)
-		printf "%-44s %14.0f %14.0f %+7.1f%% %12s %12s\n", name, b, h, (h / b - 1) * 100, ba, ha
+		printf "%-44s %6d %14.0f %14.0f %+7.1f%% %12s %12s %12s %12s\n", name, n, b, h, (h / b - 1) * 100, ba, ha, bb, hb
 	}'
 done
-echo "(N ops per callgrind run chosen per benchmark; bench_test.go in base: $(for p in $pkgs; do printf '%s %s; ' "$p" "${srcnote[$p]}"; done))"
+echo "(N ops per callgrind run: ${fixedn:-chosen per benchmark from a native run}; GOGC=$gogc under callgrind; bench_test.go in base: $(for p in $pkgs; do printf '%s %s; ' "$p" "${srcnote[$p]}"; done))"
