@@ -20,6 +20,15 @@ func Eventually(t testing.TB, wait, tick time.Duration, cond func() (bool, error
 	}
 }
 
+// Lazy is an argument of Eventually's or Never's message that is read
+// when the message is written, on failure: for what cond last saw when
+// that is no pointer to a value that prints itself (a slice, a
+// [fmt.Stringer]).
+type Lazy func() any
+
+// String formats what l returns as fmt.Sprint does.
+func (l Lazy) String() string { return fmt.Sprint(l()) }
+
 // Never calls cond every tick for wait and fails t as soon as it reports
 // true (with the message, which should say what happened) or returns an
 // error.

@@ -81,6 +81,19 @@ func TestEventuallyStopsAtError(t *testing.T) {
 	}
 }
 
+// A Lazy argument of the message says what the condition saw last, not
+// what it was when Eventually was called.
+func TestEventuallyLazyMessage(t *testing.T) {
+	calls := 0
+	f := run(func(tb testing.TB) {
+		Eventually(tb, 20*time.Millisecond, time.Millisecond, func() (bool, error) { calls++; return false, nil },
+			"calls: %v", Lazy(func() any { return calls }))
+	})
+	if want := fmt.Sprintf("calls: %d (waited", calls); !f.failed || !strings.HasPrefix(f.msg, want) || calls < 2 {
+		t.Fatalf("failed %v, message %q; want one starting %q after at least 2 calls", f.failed, f.msg, want)
+	}
+}
+
 // TestNeedRoot: as root the test runs; as another user it skips saying
 // how to run it, or fails in CI, where the tests run as root.
 func TestNeedRoot(t *testing.T) {
@@ -114,12 +127,13 @@ func TestNeedRoot(t *testing.T) {
 type fakeTB struct {
 	testing.TB
 	failed  bool
+	msg     string // Fatalf's
 	skipped string
 }
 
 func (f *fakeTB) Helper() {}
-func (f *fakeTB) Fatalf(string, ...any) {
-	f.failed = true
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed, f.msg = true, fmt.Sprintf(format, args...)
 	runtime.Goexit()
 }
 func (f *fakeTB) Skipf(format string, args ...any) {
