@@ -11,6 +11,7 @@ import (
 
 	"github.com/nixrealis/nixrealis"
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 // The benchmarks below measure the client's overhead over bare gorealis
@@ -98,16 +99,10 @@ func BenchmarkCreateKill(b *testing.B) {
 			if _, err := r.KillJob(k); err != nil {
 				b.Fatal(err)
 			}
-			for {
+			testenv.Eventually(b, 10*time.Second, time.Millisecond, func() (bool, error) {
 				ts, err := r.GetTasksWithoutConfigs(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{k}, Statuses: aurora.ACTIVE_STATES})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(ts) == 0 {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+				return len(ts) == 0, err
+			}, "job %v has active tasks after its kill", k)
 		}
 	})
 }

@@ -42,17 +42,14 @@ func scaledCronServer(t *testing.T) (*auroratest.Server, *testenv.Buffer) {
 // the test after a generous deadline.
 func pollCron(t *testing.T, r realis.Realis, name, what string, check func([]*aurora.ScheduledTask) bool) []*aurora.ScheduledTask {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		tasks := jobTasks(t, r, name)
-		if check(tasks) || t.Failed() {
-			return tasks
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s: no %s within a minute; tasks: %v", name, what, taskIDs(tasks))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var tasks []*aurora.ScheduledTask
+	var ids []string
+	testenv.Eventually(t, time.Minute, 5*time.Millisecond, func() (bool, error) {
+		tasks = jobTasks(t, r, name)
+		ids = taskIDs(tasks)
+		return check(tasks) || t.Failed(), nil
+	}, "job %s: no %s; tasks: %v", name, what, &ids)
+	return tasks
 }
 
 // taskSpan is when a task was created (its PENDING event), when the cron

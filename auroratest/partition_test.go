@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 // agentExec is a NopExecutor that remembers each task's report function,
@@ -100,17 +101,14 @@ func taskOf(t *testing.T, r realis.Realis, name, id string) *aurora.ScheduledTas
 // waitTask polls through gorealis until task id is in state.
 func waitTask(t *testing.T, r realis.Realis, name, id string, state aurora.ScheduleStatus) *aurora.ScheduledTask {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		task := taskOf(t, r, name, id)
-		if task.Status == state {
-			return task
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task %s is %v, want %v", id, task.Status, state)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var task *aurora.ScheduledTask
+	var last aurora.ScheduleStatus
+	testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) {
+		task = taskOf(t, r, name, id)
+		last = task.Status
+		return last == state, nil
+	}, "task %s: want %v, is %v", id, state, &last)
+	return task
 }
 
 func statuses(task *aurora.ScheduledTask) []aurora.ScheduleStatus {
@@ -181,11 +179,8 @@ func TestPartitionDefaultPolicyReschedulesElsewhere(t *testing.T) {
 			assert.False(t, ex.wasKilled(id), "a kill reached a partitioned agent")
 
 			require.NoError(t, srv.Restore("a"))
-			deadline := time.Now().Add(10 * time.Second)
-			for !ex.wasKilled(id) {
-				require.False(t, time.Now().After(deadline), "the lost task was not killed when its agent came back")
-				time.Sleep(2 * time.Millisecond)
-			}
+			testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) { return ex.wasKilled(id), nil },
+				"the lost task was not killed when its agent came back")
 			assert.Equal(t, aurora.ScheduleStatus_LOST, taskOf(t, r, "part", id).Status)
 		})
 	}

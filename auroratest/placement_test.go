@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 // agentServer starts a fast server with the given agents.
@@ -30,24 +31,22 @@ func agentServer(t testing.TB, agents ...auroratest.Agent) *auroratest.Server {
 // pending tasks all have a reason, and returns the reasons.
 func waitReasons(t testing.TB, r realis.Realis, k *aurora.JobKey, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := r.GetPendingReason(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{k}})
-		require.NoError(t, err)
-		var reasons []string
+	var got []*aurora.PendingReason
+	var reasons []string
+	testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) {
+		var err error
+		if got, err = r.GetPendingReason(&aurora.TaskQuery{JobKeys: []*aurora.JobKey{k}}); err != nil {
+			return false, err
+		}
+		reasons = nil
 		for _, p := range got {
 			if p.Reason != "" {
 				reasons = append(reasons, p.Reason)
 			}
 		}
-		if len(reasons) == n && len(got) == n {
-			return reasons
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %v: pending reasons %v, want %d", k, got, n)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return len(reasons) == n && len(got) == n, nil
+	}, "job %v: want %d pending reasons, have %v", k, n, &got)
+	return reasons
 }
 
 // hostsOf returns the agent host of each active task of the job.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/auroratest"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 )
 
 const (
@@ -50,18 +51,12 @@ func key(name string) *aurora.JobKey {
 // in one of the states.
 func waitInstances(t testing.TB, r realis.Realis, k *aurora.JobKey, want int, states ...aurora.ScheduleStatus) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ids, err := r.GetInstanceIds(k, states)
-		require.NoError(t, err)
-		if len(ids) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %v: %d instances in %v, want %d", k, len(ids), states, want)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var ids []int32
+	testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, func() (bool, error) {
+		var err error
+		ids, err = r.GetInstanceIds(k, states)
+		return len(ids) == want, err
+	}, "job %v: want %d instances in %v, have %v", k, want, states, &ids)
 }
 
 func waitUpdate(t testing.TB, r realis.Realis, k *aurora.JobUpdateKey, states ...aurora.JobUpdateStatus) aurora.JobUpdateStatus {

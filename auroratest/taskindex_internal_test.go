@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -144,19 +145,11 @@ func TestTaskIndexFollowsStates(t *testing.T) {
 	k := &aurora.JobKey{Role: "vagrant", Environment: "prod", Name: "idx"}
 	waitFor := func(what string, ok func(st *state) bool) {
 		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
+		testenv.Eventually(t, time.Minute, 5*time.Millisecond, func() (bool, error) {
 			srv.mu.Lock()
-			done := ok(srv.st)
-			srv.mu.Unlock()
-			if done {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s", what)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			defer srv.mu.Unlock()
+			return ok(srv.st), nil
+		}, "waiting for %s", what)
 	}
 	count := func(st *state, s aurora.ScheduleStatus) int {
 		n := 0

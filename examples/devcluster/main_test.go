@@ -82,15 +82,10 @@ func TestRunWithAgentsFileShowsPendingReasons(t *testing.T) {
 	_, err = r.CreateJob(job)
 	require.NoError(t, err)
 	var reasons []*aurora.PendingReason
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
 		reasons, err = r.GetPendingReason(&aurora.TaskQuery{Role: thrift.StringPtr("vagrant")})
-		require.NoError(t, err)
-		if len(reasons) == 1 && reasons[0].Reason != "" {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(reasons) == 1 && reasons[0].Reason != "", err
+	}, "want one pending task with a reason, have %v", &reasons)
 	require.Len(t, reasons, 1)
 	assert.Equal(t, "Insufficient: CPU", reasons[0].Reason)
 	require.NoError(t, d.stop())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	realis "github.com/paypal/gorealis"
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
 	"github.com/stretchr/testify/assert"
@@ -42,18 +43,19 @@ func TestAdminPartitionReschedulesThroughGorealis(t *testing.T) {
 	// waitFor polls until a task of the job is in state, and returns it.
 	waitFor := func(state aurora.ScheduleStatus, not string) *aurora.ScheduledTask {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			tasks, err := r.GetTaskStatus(query)
-			require.NoError(t, err)
+		var tasks []*aurora.ScheduledTask
+		var found *aurora.ScheduledTask
+		testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
+			var err error
+			tasks, err = r.GetTaskStatus(query)
 			for _, task := range tasks {
 				if task.Status == state && task.AssignedTask.TaskId != not {
-					return task
+					found = task
 				}
 			}
-			require.False(t, time.Now().After(deadline), "no task %v in %v", state, tasks)
-			time.Sleep(5 * time.Millisecond)
-		}
+			return found != nil, err
+		}, "no task %v in %v", state, &tasks)
+		return found
 	}
 	first := waitFor(aurora.ScheduleStatus_RUNNING, "").AssignedTask
 

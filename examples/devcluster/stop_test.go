@@ -131,8 +131,7 @@ func waitSleeps(t *testing.T, dir string, n int) {
 	t.Helper()
 	var ps []proc.Process
 	var err error
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, time.Minute, 10*time.Millisecond, func() (bool, error) {
 		ps, err = liveUnder(dir)
 		sleeps := 0
 		for _, p := range ps {
@@ -140,12 +139,8 @@ func waitSleeps(t *testing.T, dir string, n int) {
 				sleeps++
 			}
 		}
-		if err == nil && sleeps == n {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("want %d sleep processes under %s within a minute; have %v (err %v)", n, dir, ps, err)
+		return err == nil && sleeps == n, nil
+	}, "want %d sleep processes under %s; have %v (err %v)", n, dir, &ps, testenv.Lazy(func() any { return err }))
 }
 
 // sandboxDir is a temporary directory for the sandboxes; whatever still

@@ -21,6 +21,7 @@ import (
 	"github.com/nixrealis/nixrealis/auroratest"
 	"github.com/nixrealis/nixrealis/auroratest/thermosexec"
 	"github.com/nixrealis/nixrealis/internal/composeexample"
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/nixrealis/nixrealis/job"
 )
 
@@ -98,19 +99,23 @@ func TestWalkThroughWithClient(t *testing.T) {
 
 func get(t *testing.T, ctx context.Context, url string) string {
 	t.Helper()
-	for {
+	var body string
+	// ctx bounds the wait: once it is done, the request's error ends it.
+	testenv.Eventually(t, time.Hour, 20*time.Millisecond, func() (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			return string(b)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, err
+			}
+			return false, nil
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("the sample app never answered on %s: %v", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return true, nil
+	}, "the sample app never answered on %s", url)
+	return body
 }
 
 // The client refuses nothing the scheduler would accept, and the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixrealis/nixrealis/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -127,11 +128,8 @@ func TestChildTree(t *testing.T) {
 	assert.Subset(t, pidsOf(mine), []int{sh, sleep}, "grandchildren too")
 
 	require.NoError(t, syscall.Kill(-sh, syscall.SIGKILL))
-	deadline := time.Now().Add(30 * time.Second)
-	for Alive(sh) {
-		require.True(t, time.Now().Before(deadline), "sh %d is still not a zombie 30s after SIGKILL", sh)
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, 5*time.Millisecond, func() (bool, error) { return !Alive(sh), nil },
+		"sh %d is still not a zombie after SIGKILL", sh)
 	p, err = Stat(sh)
 	require.NoError(t, err, "a zombie until waited for")
 	assert.Equal(t, byte('Z'), p.State)
