@@ -439,41 +439,47 @@ func (sto *store) commit(st *state) error {
 	return nil
 }
 
-// rewrite replaces the whole database with st (snapshot, commitRecovery)
-// in one transaction, dropping configs nothing refers to any more.
-func (sto *store) rewrite(st *state) error {
-	sto.configs = map[*config]string{}
-	sto.wrote = map[string]bool{}
-	sto.ufixed = map[*update]*updateFixed{}
-	sto.seq, sto.useq, sto.nextSeq = map[*taskRec]uint64{}, map[*update]uint64{}, 0
-	sto.written = map[string]map[string]string{}
-	sto.dirty, sto.gone = nil, nil
-	clear(sto.dirtySet)
+// full returns new bookkeeping for st on db, and all of st's records for
+// writeAll: tasks and updates numbered afresh, and only the configs
+// something refers to.
+func full(st *state, db *bolt.DB) (*store, *changes) {
+	fresh := newStore(db)
 	for _, t := range st.tasks {
-		sto.touch(t)
+		fresh.touch(t)
 	}
-	ch := sto.prepare(st)
+	ch := fresh.prepare(st)
 	if ch == nil {
 		ch = &changes{small: map[string]map[string]string{}}
 	}
-	err := sto.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if err := tx.DeleteBucket(b); err != nil && err != bolt.ErrBucketNotFound {
-				return err
-			}
-			if _, err := tx.CreateBucket(b); err != nil {
-				return err
-			}
-		}
-		if err := sto.apply(tx, st, ch); err != nil {
+	return fresh, ch
+}
+
+// writeAll replaces everything in tx with ch, st's records from full.
+func (sto *store) writeAll(tx *bolt.Tx, st *state, ch *changes) error {
+	for _, b := range allBuckets {
+		if err := tx.DeleteBucket(b); err != nil && err != bolt.ErrBucketNotFound {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(fmt.Sprint(storageVersion)))
-	})
-	if err != nil {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	if err := sto.apply(tx, st, ch); err != nil {
 		return err
 	}
-	sto.finish(ch)
+	return tx.Bucket(bucketMeta).Put(keyVersion, []byte(fmt.Sprint(storageVersion)))
+}
+
+// rewrite replaces the whole database with st (commitRecovery) in one
+// transaction, dropping configs nothing refers to any more. On an error
+// the database and sto are as they were.
+func (sto *store) rewrite(st *state) error {
+	fresh, ch := full(st, sto.db)
+	if err := sto.db.Update(func(tx *bolt.Tx) error { return fresh.writeAll(tx, st, ch) }); err != nil {
+		return err
+	}
+	fresh.finish(ch)
+	*sto = *fresh
 	return nil
 }
 
