@@ -198,15 +198,16 @@ func (a *api) UnloadRecovery(ctx context.Context) (r *aurora.Response, err error
 	return a.ok(nil), nil
 }
 
-// Snapshot implements snapshot: the database is rewritten from the state
-// in one transaction, dropping what nothing refers to any more, as
-// Aurora's snapshot compacts its log. In memory it does nothing.
+// Snapshot implements snapshot: the state is written to a fresh
+// database that replaces the scheduler's (snapshot.go), so that what was
+// deleted no longer takes room, as Aurora's snapshot compacts its log. In
+// memory it does nothing.
 func (a *api) Snapshot(ctx context.Context) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
 	if st.store != nil {
-		if err := st.store.rewrite(st); err != nil {
+		if err := st.store.snapshot(st, a.s.DataDir); err != nil {
 			return a.respond(aurora.ResponseCode_ERROR, "auroratest: snapshot: "+err.Error()), nil
 		}
 	}

@@ -136,7 +136,12 @@
 // performBackup, listBackups, stageRecovery, queryRecovery,
 // deleteRecoveryTasks, commitRecovery, unloadRecovery and snapshot do
 // what Aurora's do on that storage (backups are copies of the database in
-// DataDir/backups); forceTaskState, pruneTasks and
+// DataDir/backups). A bbolt file never shrinks, so snapshot, as Aurora's
+// compacts its log, writes the state to a fresh database,
+// scheduler.db.snapshot-tmp, and renames it over scheduler.db: what
+// pruneTasks and killed jobs deleted no longer takes room (a crash before
+// the rename leaves the old file, and Start removes the temporary one);
+// forceTaskState, pruneTasks and
 // triggerExplicitTaskReconciliation (tasks the executor does not know go
 // LOST) and triggerImplicitTaskReconciliation work with or without it.
 // Without DataDir everything is in memory.

@@ -488,6 +488,9 @@ func openDB(dir string) (*bolt.DB, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("DataDir %s: %w", dir, err)
 	}
+	if err := removeSnapshotTmp(dir); err != nil {
+		return nil, fmt.Errorf("DataDir %s: %w", dir, err)
+	}
 	path := filepath.Join(dir, dbFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
