@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -58,4 +60,23 @@ func (d *inProcess) stop() error {
 		d.stopErr = <-d.done
 	})
 	return d.stopErr
+}
+
+// waitMainStdout waits until what the main process of the first task on
+// agent-one (whose sandboxes are under dir) has printed satisfies done,
+// and returns it; the failure says what (never happened) and what the
+// process printed last.
+func waitMainStdout(t *testing.T, dir string, done func(stdout string) bool, what string) string {
+	t.Helper()
+	var got string
+	testenv.Eventually(t, time.Minute, 20*time.Millisecond, func() (bool, error) {
+		logs, err := filepath.Glob(filepath.Join(dir, "agent-one", "sandboxes", "*", ".logs", "main", "0", "stdout"))
+		if err != nil || len(logs) == 0 {
+			return false, err
+		}
+		b, err := os.ReadFile(logs[0])
+		got = string(b)
+		return done(got), err
+	}, "%s; the task printed %q", what, testenv.Lazy(func() any { return got }))
+	return got
 }

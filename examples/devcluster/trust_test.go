@@ -108,21 +108,7 @@ func TestAgentsTrustTheFlags(t *testing.T) {
 	require.NoError(t, err)
 
 	want := "substituters = file:///srv/operator-cache https://cache.example\ntrusted-public-keys = " + testPub + "\n"
-	var got string
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the task printed %q", got)
-		}
-	})
-	testenv.Eventually(t, time.Minute, 20*time.Millisecond, func() (bool, error) {
-		logs, err := filepath.Glob(filepath.Join(dir, "agent-one", "sandboxes", "*", ".logs", "main", "0", "stdout"))
-		if err != nil || len(logs) == 0 {
-			return false, err
-		}
-		b, err := os.ReadFile(logs[0])
-		got = string(b)
-		return got == want, err
-	}, "the task's Nix never printed the operator's trust")
+	waitMainStdout(t, dir, func(got string) bool { return got == want }, "the task's Nix never printed the operator's trust")
 	_, err = os.Stat(filepath.Join(dir, "agent-one", "store", "etc", "nix", "nix.conf"))
 	assert.NoError(t, err, "the agent's nix.conf is in its own store")
 }

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -34,15 +32,6 @@ func TestTaskRunsAsRoleUserByDefault(t *testing.T) {
 	_, err = c.Create(t.Context(), job.New(job.Key{Cluster: "devcluster", Role: "www-data", Environment: "devel", Name: "who"}, task))
 	require.NoError(t, err)
 
-	var got string
-	testenv.Eventually(t, time.Minute, 20*time.Millisecond, func() (bool, error) {
-		logs, err := filepath.Glob(filepath.Join(dir, "agent-one", "sandboxes", "*", ".logs", "main", "0", "stdout"))
-		if err != nil || len(logs) == 0 {
-			return false, err
-		}
-		b, err := os.ReadFile(logs[0])
-		got = string(b)
-		return got != "", err
-	}, "the task printed nothing")
+	got := waitMainStdout(t, dir, func(got string) bool { return got != "" }, "the task printed nothing")
 	assert.Regexp(t, `^[1-9][0-9]* www-data www-data\n$`, got, "the task runs as its role's user, not root")
 }
