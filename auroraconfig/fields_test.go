@@ -151,5 +151,5 @@ func source(a *auroraSchema, v reflect.Value, extra map[string]string) string {
 	for _, k := range mapkeys.Sorted(extra) {
 		args = append(args, k+" = "+extra[k])
 	}
-	return a.classes[info.Type].name + "(" + strings.Join(args, ", ") + ")"
+	return a.classFor(info.Type).name + "(" + strings.Join(args, ", ") + ")"
 }

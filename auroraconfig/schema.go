@@ -40,25 +40,36 @@ var payloadStructs = func() map[reflect.Type]thermos.StructInfo {
 	return m
 }()
 
+// classIndex numbers the payload structs: the index of a struct's plan in
+// classPlans and of its class in a load's auroraSchema.classes, so that a
+// load finds a class by index instead of hashing a reflect.Type.
+var classIndex = func() map[reflect.Type]int {
+	m := make(map[reflect.Type]int, len(payloadStructs))
+	for _, s := range thermos.Schema() {
+		m[s.Type] = len(m)
+	}
+	return m
+}()
+
 // auroraSchema holds the classes of one load (objects are never shared
 // between loads, so nothing global is mutable).
 type auroraSchema struct {
-	// classes are the Struct classes by the thermos struct they describe.
-	classes                                                           map[reflect.Type]*schema
+	// classes are the Struct classes by classIndex, made on first use.
+	classes                                                           []*schema
 	resources, constraint, process, task, job                         *schema
 	queueStrategy, batchStrategy, container, docker, appcImage        *schema
 	percentageSLA, countSLA                                           *schema
-	enums                                                             map[string]*ptype
+	enums                                                             []*ptype // as dslEnums
 	defaultHealthChecker, defaultLifecycle, disableLifecycle, service *object
 }
 
 func newAuroraSchema() *auroraSchema {
-	a := &auroraSchema{classes: make(map[reflect.Type]*schema, len(classPlans)), enums: make(map[string]*ptype, len(dslEnums))}
-	for _, e := range dslEnums {
-		a.enums[e[0]] = enumOf(e[0], e[1:]...)
+	a := &auroraSchema{classes: make([]*schema, len(classPlans)), enums: make([]*ptype, len(dslEnums))}
+	for k, e := range dslEnums {
+		a.enums[k] = enumOf(e[0], e[1:]...)
 	}
-	for t := range classPlans {
-		a.class(t)
+	for k := range classPlans {
+		a.class(k)
 	}
 	a.resources, a.constraint, a.process = a.classOf(thermos.Resources{}), a.classOf(thermos.Constraint{}), a.classOf(thermos.Process{})
 	a.task, a.job = a.classOf(thermos.Task{}), a.classOf(thermos.Job{})
@@ -75,7 +86,17 @@ func newAuroraSchema() *auroraSchema {
 	return a
 }
 
-func (a *auroraSchema) classOf(v any) *schema { return a.classes[reflect.TypeOf(v)] }
+func (a *auroraSchema) classOf(v any) *schema { return a.classFor(reflect.TypeOf(v)) }
+
+// classFor returns the Struct class of thermos struct t, nil if thermos
+// does not describe t.
+func (a *auroraSchema) classFor(t reflect.Type) *schema {
+	k, ok := classIndex[t]
+	if !ok {
+		return nil
+	}
+	return a.class(k)
+}
 
 // classPlan is how the class of a thermos struct is made, worked out once
 // from thermos' description and dslClasses: Aurora's class name and its
@@ -86,15 +107,27 @@ type classPlan struct {
 }
 
 // fieldPlan is one field of a class: thermos' field (info) as the DSL
-// declares it (spec), or a DSL-only field (extra), and its default.
+// declares it (spec), or a DSL-only field (extra), its type and its
+// default.
 type fieldPlan struct {
 	info  thermos.FieldInfo
 	spec  fieldSpec
 	extra func(class func(reflect.Type) *schema) field
+	typ   typePlan
 	// mode is how the field is declared: Required, a bare type, or
 	// Default with def.
 	mode fieldMode
 	def  defaultPlan
+}
+
+// typePlan is a field's Pystachio type: thermos' kind, the DSL's Enum
+// (an index in dslEnums, or -1), the class of a struct or struct list, or
+// a choice's alternatives (classIndex values, in Aurora's order).
+type typePlan struct {
+	kind  thermos.Kind
+	enum  int
+	class int
+	alts  []int
 }
 
 type fieldMode uint8
@@ -106,12 +139,12 @@ const (
 )
 
 // defaultPlan is a default value: a scalar (immutable, shared by every
-// load), an empty list, or an object of class typ setting vals (made anew
-// for every load).
+// load), an empty list, or an object of the class numbered class setting
+// vals (made anew for every load).
 type defaultPlan struct {
 	scalar    starlark.Value
 	emptyList bool
-	typ       reflect.Type
+	class     int
 	vals      []namedDefault
 }
 
@@ -120,9 +153,9 @@ type namedDefault struct {
 	def  defaultPlan
 }
 
-// classPlans are the plans of every class, by thermos struct.
-var classPlans = func() map[reflect.Type]classPlan {
-	plans := make(map[reflect.Type]classPlan, len(payloadStructs))
+// classPlans are the plans of every class, by classIndex.
+var classPlans = func() []classPlan {
+	plans := make([]classPlan, len(classIndex))
 	for t, info := range payloadStructs {
 		spec := dslClasses[t]
 		p := classPlan{name: spec.name}
@@ -136,7 +169,7 @@ var classPlans = func() map[reflect.Type]classPlan {
 				p.fields = append(p.fields, fieldPlan{extra: x.field})
 			}
 		}
-		plans[t] = p
+		plans[classIndex[t]] = p
 	}
 	return plans
 }()
@@ -161,6 +194,7 @@ func planField(tf thermos.FieldInfo, spec fieldSpec) fieldPlan {
 		p.info.Alternatives = slices.Clone(tf.Alternatives)
 		slices.SortStableFunc(p.info.Alternatives, func(x, y reflect.Type) int { return pos(x) - pos(y) })
 	}
+	p.typ = planType(p.info, spec)
 	switch {
 	case spec.required || tf.Required && !spec.optional:
 		p.mode = modeRequired
@@ -192,7 +226,7 @@ func planDefault(v reflect.Value) defaultPlan {
 	case reflect.Pointer:
 		return planDefault(v.Elem())
 	}
-	p := defaultPlan{typ: v.Type()}
+	p := defaultPlan{class: classIndex[v.Type()]}
 	for _, tf := range payloadStructs[v.Type()].Fields {
 		fv := v.FieldByName(tf.GoName)
 		if tf.Optional && fv.IsNil() || !tf.Optional && reflect.DeepEqual(fv.Interface(), tf.Default) {
@@ -203,32 +237,54 @@ func planDefault(v reflect.Value) defaultPlan {
 	return p
 }
 
-// class returns the Struct class of thermos struct t, made on first use
-// from its plan.
-func (a *auroraSchema) class(t reflect.Type) *schema {
-	if sc, ok := a.classes[t]; ok {
+// planType is the type plan of thermos field tf (a choice's alternatives
+// in Aurora's order, see planField).
+func planType(tf thermos.FieldInfo, spec fieldSpec) typePlan {
+	p := typePlan{kind: tf.Kind, enum: -1}
+	if spec.enum != "" {
+		p.enum = slices.IndexFunc(dslEnums, func(e []string) bool { return e[0] == spec.enum })
+		if p.enum < 0 {
+			panic("auroraconfig: no Enum " + spec.enum + " in dslEnums")
+		}
+		return p
+	}
+	switch tf.Kind {
+	case thermos.KindStruct, thermos.KindStructList:
+		p.class = classIndex[tf.Struct]
+	case thermos.KindChoice:
+		for _, t := range tf.Alternatives {
+			p.alts = append(p.alts, classIndex[t])
+		}
+	}
+	return p
+}
+
+// class returns the class numbered k (classIndex), made on first use from
+// its plan.
+func (a *auroraSchema) class(k int) *schema {
+	if sc := a.classes[k]; sc != nil {
 		return sc
 	}
-	plan := classPlans[t]
+	plan := &classPlans[k]
 	fields := make([]field, len(plan.fields))
-	for k := range plan.fields {
-		fp := &plan.fields[k]
+	for j := range plan.fields {
+		fp := &plan.fields[j]
 		if fp.extra != nil {
-			fields[k] = fp.extra(a.class)
+			fields[j] = fp.extra(a.classFor)
 			continue
 		}
-		typ := a.typeOf(fp.info, fp.spec)
+		typ := a.typeOf(&fp.typ)
 		switch fp.mode {
 		case modeRequired:
-			fields[k] = req(fp.info.Name, typ)
+			fields[j] = req(fp.info.Name, typ)
 		case modeOptional:
-			fields[k] = opt(fp.info.Name, typ)
+			fields[j] = opt(fp.info.Name, typ)
 		default:
-			fields[k] = def(fp.info.Name, typ, a.value(&fp.def))
+			fields[j] = def(fp.info.Name, typ, a.value(&fp.def))
 		}
 	}
 	sc := newSchema(plan.name, fields...)
-	a.classes[t] = sc
+	a.classes[k] = sc
 	return sc
 }
 
@@ -240,20 +296,19 @@ func (a *auroraSchema) value(d *defaultPlan) starlark.Value {
 	case d.emptyList:
 		return emptyList()
 	}
-	o := obj(a.class(d.typ))
+	o := obj(a.class(d.class))
 	for k := range d.vals {
 		o.vals[d.vals[k].name] = a.value(&d.vals[k].def)
 	}
 	return o
 }
 
-// typeOf is the Pystachio type of thermos field tf (a choice's
-// alternatives in Aurora's order, see planField).
-func (a *auroraSchema) typeOf(tf thermos.FieldInfo, spec fieldSpec) *ptype {
-	if spec.enum != "" {
-		return a.enums[spec.enum]
+// typeOf is the Pystachio type of plan t.
+func (a *auroraSchema) typeOf(t *typePlan) *ptype {
+	if t.enum >= 0 {
+		return a.enums[t.enum]
 	}
-	switch tf.Kind {
+	switch t.kind {
 	case thermos.KindString:
 		return tString
 	case thermos.KindInteger:
@@ -269,13 +324,13 @@ func (a *auroraSchema) typeOf(tf thermos.FieldInfo, spec fieldSpec) *ptype {
 	case thermos.KindIntegerList:
 		return listOf(tInteger)
 	case thermos.KindStruct:
-		return st(a.class(tf.Struct))
+		return st(a.class(t.class))
 	case thermos.KindStructList:
-		return listOf(st(a.class(tf.Struct)))
+		return listOf(st(a.class(t.class)))
 	}
-	alts := make([]*ptype, len(tf.Alternatives))
-	for k, t := range tf.Alternatives {
-		alts[k] = st(a.class(t))
+	alts := make([]*ptype, len(t.alts))
+	for k, c := range t.alts {
+		alts[k] = st(a.class(c))
 	}
 	return choiceOf(alts...)
 }
@@ -301,8 +356,8 @@ func (a *auroraSchema) predeclared() starlark.StringDict {
 		// nixrealis
 		"NixPackages": starlark.NewBuiltin("NixPackages", builtinNixPackages),
 	}
-	for name, e := range a.enums {
-		d[name] = e
+	for _, e := range a.enums {
+		d[e.name] = e
 	}
 	for _, sc := range a.classes {
 		d[sc.name] = sc.typ

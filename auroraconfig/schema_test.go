@@ -20,7 +20,7 @@ func TestClassesFollowThermos(t *testing.T) {
 	a := newAuroraSchema()
 	pre := a.predeclared()
 	for _, info := range thermos.Schema() {
-		sc := a.classes[info.Type]
+		sc := a.classFor(info.Type)
 		require.NotNil(t, sc, "%v has no class", info.Type)
 		assert.Same(t, sc.typ, pre[sc.name], "%s is not predeclared", sc.name)
 		spec := dslClasses[info.Type]
@@ -84,16 +84,16 @@ func checkType(t *testing.T, a *auroraSchema, what string, tf thermos.FieldInfo,
 	require.Equal(t, want, typ.kind, what)
 	switch tf.Kind {
 	case thermos.KindStruct:
-		assert.Same(t, a.classes[tf.Struct], typ.sch, what)
+		assert.Same(t, a.classFor(tf.Struct), typ.sch, what)
 	case thermos.KindStructList:
-		assert.Same(t, a.classes[tf.Struct], typ.elem.sch, what)
+		assert.Same(t, a.classFor(tf.Struct), typ.elem.sch, what)
 	case thermos.KindChoice:
 		var got, wantAlts []string
 		for _, alt := range typ.alts {
 			got = append(got, alt.name)
 		}
 		for _, alt := range tf.Alternatives {
-			wantAlts = append(wantAlts, a.classes[alt].name)
+			wantAlts = append(wantAlts, a.classFor(alt).name)
 		}
 		assert.ElementsMatch(t, wantAlts, got, what)
 		if fs.alternatives != nil {
@@ -151,7 +151,7 @@ func TestDSLOnlyFields(t *testing.T) {
 		of   reflect.Type
 		name string
 	}{{typeKey[thermos.Process](), "packages"}, {typeKey[thermos.Job](), "instances"}, {typeKey[thermos.Job](), "update_config"}} {
-		_, ok := a.classes[c.of].field(c.name)
+		_, ok := a.classFor(c.of).field(c.name)
 		assert.True(t, ok, "%v.%s", c.of, c.name)
 		_, inThermos := payloadStructs[c.of].Field(c.name)
 		assert.False(t, inThermos, "%v.%s", c.of, c.name)
