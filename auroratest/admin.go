@@ -183,6 +183,7 @@ func (a *api) CommitRecovery(ctx context.Context) (r *aurora.Response, err error
 	}
 	staged.kills = append(staged.kills, old.kills...)
 	staged.launches = append(staged.launches, old.launches...)
+	staged.implicit = old.implicit
 	a.s.st = staged
 	a.s.staged = nil
 	staged.queueReconcile(true)
@@ -215,9 +216,11 @@ func (a *api) Snapshot(ctx context.Context) (r *aurora.Response, err error) {
 }
 
 // ForceTaskState implements forceTaskState: the task moves to status if
-// Aurora's state machine allows it, with Aurora's audit message. A task
-// forced into a terminal state is also killed on its agent (Aurora kills
-// it when the agent next reports it running).
+// Aurora's state machine allows it, with Aurora's audit message. As in
+// Aurora, nothing is sent to its agent: a task forced into a terminal
+// state while it runs goes on running there until the agent reports it
+// alive, which triggerImplicitTaskReconciliation makes it do, and is then
+// killed (see Lister).
 func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.ScheduleStatus) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
 	st := a.lock()
@@ -225,13 +228,8 @@ func (a *api) ForceTaskState(ctx context.Context, taskId string, status aurora.S
 	if strings.TrimSpace(taskId) == "" {
 		return a.respond(aurora.ResponseCode_ERROR, "Argument cannot be blank"), nil
 	}
-	t := st.byID[taskId]
-	if t == nil {
-		return a.ok(nil), nil
-	}
-	from := t.status
-	if st.changeState(t, status, "Transition forced by "+userOf(ctx)) && terminalStates[status] && assignedStates[from] && !terminalStates[from] {
-		st.kill(t)
+	if t := st.byID[taskId]; t != nil {
+		st.changeState(t, status, "Transition forced by "+userOf(ctx))
 	}
 	return a.ok(nil), nil
 }
@@ -285,12 +283,18 @@ func (a *api) TriggerExplicitTaskReconciliation(ctx context.Context, settings *a
 }
 
 // TriggerImplicitTaskReconciliation implements
-// triggerImplicitTaskReconciliation. Mesos answers it with the latest
-// status of every task its agents know; auroratest's executors report
-// every change as it happens, so the scheduler already has them all.
+// triggerImplicitTaskReconciliation: as Mesos answers it with the latest
+// status of every task its agents know, the executor, when it is a
+// Lister, lists the tasks it holds and the scheduler applies each status:
+// a task whose report was lost takes the state it has on its agent, and a
+// task still running there that the scheduler no longer wants (pruned,
+// forced into a terminal state, missing from a recovered backup) is
+// killed. With an executor that cannot list, nothing changes.
 func (a *api) TriggerImplicitTaskReconciliation(ctx context.Context) (r *aurora.Response, err error) {
 	defer a.guard(&r, &err)
-	a.lock()
+	st := a.lock()
 	defer a.unlock()
+	st.implicit = true
+	st.s.wake()
 	return a.ok(nil), nil
 }

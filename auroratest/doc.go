@@ -146,6 +146,21 @@
 // LOST) and triggerImplicitTaskReconciliation work with or without it.
 // Without DataDir everything is in memory.
 //
+// Reconciliation: as in Aurora, forceTaskState changes only the stored
+// state and sends nothing to the agent. triggerImplicitTaskReconciliation
+// does what Mesos' implicit reconciliation does for Aurora: an Executor
+// that is a Lister (NopExecutor, thermosexec) lists the latest state of
+// every task its agents hold, and the scheduler applies each as a status
+// update with the Mesos master's message "Reconciliation: Latest task
+// state", through Aurora's state machine: a task whose stored state
+// differs takes the agent's where the state machine allows it (a task
+// forced PARTITIONED, or from there to STARTING, is RUNNING again), and a
+// task the agent reports ASSIGNED, STARTING or RUNNING that the scheduler
+// has in a terminal state, is killing (restarting, draining, preempting),
+// or does not have (pruned, or left out of a committed recovery) is
+// killed on the agent. Any report of a live task from an agent is handled
+// the same way. A task in the agent's state gets no event.
+//
 // Partitions: Server.Partition(host) (or PartitionAgent(agentID), as two
 // agents may share a host) cuts agents off as a network partition between
 // the Mesos master and them would, and Restore (RestoreAgent) reconnects

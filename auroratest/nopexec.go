@@ -2,6 +2,7 @@ package auroratest
 
 import (
 	"context"
+	"sort"
 	"sync"
 
 	"github.com/paypal/gorealis/gen-go/apache/aurora"
@@ -20,7 +21,10 @@ type NopExecutor struct {
 	reports map[string]func(StatusUpdate)
 }
 
-var _ Recoverer = (*NopExecutor)(nil)
+var (
+	_ Recoverer = (*NopExecutor)(nil)
+	_ Lister    = (*NopExecutor)(nil)
+)
 
 // Launch reports t STARTING and then RUNNING, or FAILED if Fail says so.
 func (e *NopExecutor) Launch(ctx context.Context, t LaunchedTask, report func(StatusUpdate)) {
@@ -68,4 +72,17 @@ func (e *NopExecutor) Recover(ctx context.Context, t LaunchedTask, report func(S
 		report(StatusUpdate{TaskID: t.TaskID, Status: aurora.ScheduleStatus_RUNNING})
 	}
 	return true
+}
+
+// Statuses lists every task the executor runs, RUNNING, in task id order:
+// those launched and not killed or failed, and those recovered.
+func (e *NopExecutor) Statuses() []StatusUpdate {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]StatusUpdate, 0, len(e.reports))
+	for id := range e.reports {
+		out = append(out, StatusUpdate{TaskID: id, Status: aurora.ScheduleStatus_RUNNING})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TaskID < out[j].TaskID })
+	return out
 }

@@ -111,6 +111,7 @@ type state struct {
 	store     *store   // nil: in memory only
 	reconcile []string // tasks to reconcile with the executor
 	restarted bool     // reconcile after a restart: unknown tasks are LOST
+	implicit  bool     // an implicit reconciliation is asked for
 }
 
 func newState(s *Server, agents []*agent) *state {
@@ -527,8 +528,12 @@ func (s *Server) report(u StatusUpdate) {
 	s.st.apply(u)
 }
 
-// apply applies a status update from an agent.
+// apply applies a status update from an agent, killing a task the
+// scheduler does not want to run (killUnwanted).
 func (st *state) apply(u StatusUpdate) {
+	if st.killUnwanted(u) {
+		return
+	}
 	t := st.byID[u.TaskID]
 	if t == nil || terminalStates[t.status] || u.Status == t.status {
 		return
@@ -553,9 +558,14 @@ func (s *Server) loop() {
 		launches, kills := s.st.launches, s.st.kills
 		s.st.launches, s.st.kills = nil, nil
 		recon, restarted := s.st.reconciling(launches)
+		implicit := s.st.implicit
+		s.st.implicit = false
 		s.commit()
 		s.mu.Unlock()
 		s.reconcile(recon, restarted)
+		if implicit {
+			s.reconcileImplicit()
+		}
 		for _, l := range launches {
 			s.Executor.Launch(s.ctx, l, s.reporter(l.TaskID))
 		}
