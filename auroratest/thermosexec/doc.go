@@ -43,6 +43,11 @@
 // exit status being unknown) or killed (SIGTERM, the preemption wait,
 // SIGKILL); a task none of whose processes runs (a PID reused by another
 // process does not count) is not known, and the scheduler marks it LOST.
+// Executor.Statuses (auroratest.Lister) answers the scheduler's
+// triggerImplicitTaskReconciliation as a Mesos agent answers the master:
+// every task launched or adopted and not ended, in the state its runner
+// last reported; the scheduler then kills those it has terminal or no
+// longer has, SIGTERM and all, as any kill.
 //
 // Health checks follow Aurora's executor: a shell check always, an HTTP
 // check when the task has a port named "health"; initial_interval_secs,

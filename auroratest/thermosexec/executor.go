@@ -181,16 +181,7 @@ func (e *Executor) Kill(taskID string) {
 // Close kills every task still running and waits until all have ended and
 // no process of theirs is left, then stops the agents' nix-daemons.
 func (e *Executor) Close() {
-	e.mu.Lock()
-	tasks := make([]*task, 0, len(e.tasks))
-	for _, t := range e.tasks {
-		tasks = append(tasks, t)
-	}
-	custom := make([]*customRun, 0, len(e.custom))
-	for _, r := range e.custom {
-		custom = append(custom, r)
-	}
-	e.mu.Unlock()
+	tasks, custom := e.held()
 	for _, t := range tasks {
 		t.kill("Told to shut down executor.")
 	}
@@ -199,6 +190,21 @@ func (e *Executor) Close() {
 	}
 	e.wg.Wait()
 	e.stopDaemons()
+}
+
+// held returns the Thermos and custom tasks launched or adopted so far.
+func (e *Executor) held() ([]*task, []*customRun) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tasks := make([]*task, 0, len(e.tasks))
+	for _, t := range e.tasks {
+		tasks = append(tasks, t)
+	}
+	custom := make([]*customRun, 0, len(e.custom))
+	for _, r := range e.custom {
+		custom = append(custom, r)
+	}
+	return tasks, custom
 }
 
 // Wait blocks until the task has reached its terminal state and all its
