@@ -12,7 +12,11 @@ import (
 // reject 5.5), duplicate keys, nesting depth, and the JSON path of every
 // error. encoding/json's Decoder.Token was measured at 13 times the time
 // of this scanner on the 500-process golden payload (3.3 ms against
-// 0.25 ms), beyond the speed Unmarshal must keep.
+// 0.25 ms), beyond the speed Unmarshal must keep. The v2 Decoder
+// (encoding/json/jsontext, tried through github.com/go-json-experiment/json
+// v1.27.2 and Go 1.26's GOEXPERIMENT=jsonv2) under these same methods passed
+// every test but cost 40 % more instructions per Unmarshal than this
+// scanner, against a bound of 10 %.
 
 type decoder struct {
 	data []byte
