@@ -158,7 +158,11 @@ func (st *state) drainHost(host string) int {
 
 // pollMaintenance is MaintenanceControllerImpl.runOneIteration, every
 // maintenance polling interval: DRAINING hosts drain what their SLA
-// allows. It reports whether hosts are still draining.
+// allows. It reports whether hosts are still draining. The interval runs
+// from the end of the last poll, not from the round's start: on a scaled
+// clock one round can take seconds of scheduler time, and what a poll
+// drains must be stamped at least an interval before what the next one
+// drains.
 func (st *state) pollMaintenance(now time.Time) bool {
 	draining := false
 	for _, m := range st.modes {
@@ -169,7 +173,6 @@ func (st *state) pollMaintenance(now time.Time) bool {
 	if !draining || now.Sub(st.lastMaintPoll) < maintenancePollInterval {
 		return draining
 	}
-	st.lastMaintPoll = now
 	var hosts []string
 	for h, m := range st.modes {
 		if m == aurora.MaintenanceMode_DRAINING {
@@ -183,6 +186,7 @@ func (st *state) pollMaintenance(now time.Time) bool {
 			delete(st.maint, h)
 		}
 	}
+	st.lastMaintPoll = st.s.now()
 	return true
 }
 
