@@ -277,7 +277,7 @@ type ProcessRun struct {
 	// State is one of the Process* states.
 	State ProcessState
 	// PID is the process id of the process's bash, which leads its own
-	// process group.
+	// process group; 0 while the run is being started.
 	PID int
 	// ExitCode is the exit status, or -1 when a signal ended the run.
 	ExitCode int

@@ -219,16 +219,21 @@ func TestKillRunsFinalAndLeavesNoProcess(t *testing.T) {
 	id, r := launch(t, e, j, nil)
 	r.waitFor(t, RUNNING, 5*time.Second)
 	info, _ := e.Task(id)
+	// A process can write its file before the executor has recorded its
+	// PID (PID is 0 until cmd.Start returns): wait for both.
+	var pgids []int
 	require.Eventually(t, func() bool {
 		_, err1 := os.Stat(filepath.Join(info.Sandbox, "started"))
 		_, err2 := os.Stat(filepath.Join(info.Sandbox, "trap.ready"))
-		return err1 == nil && err2 == nil
+		now, _ := e.Task(id)
+		pgids = pgids[:0]
+		for _, name := range []string{"server", "trap"} {
+			if runs := now.RunsOf(name); len(runs) == 1 && runs[0].PID > 0 {
+				pgids = append(pgids, runs[0].PID)
+			}
+		}
+		return err1 == nil && err2 == nil && len(pgids) == 2
 	}, 5*time.Second, 10*time.Millisecond)
-	info, _ = e.Task(id)
-	var pgids []int
-	for _, run := range info.Runs {
-		pgids = append(pgids, run.PID)
-	}
 	require.NotEmpty(t, procsIn(info.Sandbox))
 
 	e.Kill(id)
