@@ -14,7 +14,7 @@ import (
 // Aurora reads Mesos' TASK_STAGING). An executor that can lose reports
 // may list a task that ended meanwhile with its terminal state. The
 // message is ignored: Mesos' master words every status of an implicit
-// reconciliation "Reconciliation: Latest task state".
+// reconciliation LatestTaskState.
 // Statuses is called on triggerImplicitTaskReconciliation, outside the
 // scheduler's lock; it must return promptly and may run concurrently
 // with Launch, Kill and the reports.
@@ -35,9 +35,10 @@ type Lister interface {
 	Statuses() []StatusUpdate
 }
 
-// latestTaskState is the message of every status of Mesos' implicit
-// reconciliation.
-const latestTaskState = "Reconciliation: Latest task state"
+// LatestTaskState is the message of every status the Mesos master sends
+// in answer to a reconciliation of a task it knows, implicit or explicit.
+// A Recoverer reports a task that has ended on its agent with it.
+const LatestTaskState = "Reconciliation: Latest task state"
 
 // aliveStates are the states of a task that runs, or is about to, on its
 // agent.
@@ -79,7 +80,7 @@ func (s *Server) reconcileImplicit() {
 		return
 	}
 	for _, u := range l.Statuses() {
-		u.Message = latestTaskState
+		u.Message = LatestTaskState
 		s.report(u)
 	}
 }

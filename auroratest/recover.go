@@ -13,11 +13,16 @@ import (
 // The scheduler calls Recover for every task it has on an agent (ASSIGNED
 // to KILLING) when it starts on a DataDir that holds such tasks, and on
 // triggerExplicitTaskReconciliation. Recover returns true when the task is
-// known: launched by this executor and not ended, or still running from
-// before and adopted, its later updates then going through report as
-// after Launch. False makes the scheduler mark the task LOST, as Mesos'
-// reconciliation reports a task its agent does not know; Aurora then
-// reschedules it. Recover must return promptly.
+// known: launched by this executor, or still running from before and
+// adopted, its later updates then going through report as after Launch.
+// A known task that has ended on its agent is reported, before Recover
+// returns, in its terminal state with the message LatestTaskState, as the
+// Mesos master answers an explicit reconciliation with a task's latest
+// state: the scheduler applies it as any report, so a task a recovered
+// backup had RUNNING that has FINISHED since is FINISHED. False makes the
+// scheduler mark the task LOST, as Mesos' reconciliation reports a task
+// its agent does not know; Aurora then reschedules it. Recover must return
+// promptly.
 //
 // After a restart, the tasks of an Executor that is not a Recoverer are
 // all LOST.

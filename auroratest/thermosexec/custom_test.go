@@ -85,8 +85,8 @@ func (s *standIn) only(t *testing.T) (*thermosexec.CustomTask, int) {
 
 // customWorld is auroratest with the guide's executor configuration, the
 // fetcher on, and this executor with x standing in for the compose
-// executor.
-func customWorld(t *testing.T, x thermosexec.CustomExecutor) (*thermosexec.Executor, realis.Realis) {
+// executor, set up further by configure.
+func customWorld(t *testing.T, x thermosexec.CustomExecutor, configure ...func(*auroratest.Server)) (*thermosexec.Executor, realis.Realis) {
 	t.Helper()
 	e := newExecutor(t)
 	e.RunAs = "" // custom tasks here run as their roles (www-data), who reach e.Root as nobody does
@@ -100,6 +100,9 @@ func customWorld(t *testing.T, x thermosexec.CustomExecutor) (*thermosexec.Execu
 		srv.Hosts = []string{"agent-1"}
 		srv.CustomExecutors = cfgs
 		srv.EnableMesosFetcher = true
+		for _, c := range configure {
+			c(srv)
+		}
 	})
 }
 

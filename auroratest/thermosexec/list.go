@@ -57,3 +57,24 @@ func heldStatus(id, state string) (auroratest.StatusUpdate, bool) {
 	}
 	return auroratest.StatusUpdate{TaskID: id, Status: s}, true
 }
+
+// endedOf is the terminal status of the Thermos task tk or, when tk is
+// nil, of the custom task cr, and false while it has not ended.
+func endedOf(tk *task, cr *customRun) (auroratest.StatusUpdate, bool) {
+	var id, state string
+	ended := true
+	if tk != nil {
+		tk.mu.Lock()
+		id, state = tk.lt.TaskID, tk.state
+		tk.mu.Unlock()
+	} else {
+		cr.mu.Lock()
+		id, state, ended = cr.lt.TaskID, cr.state, cr.ended
+		cr.mu.Unlock()
+	}
+	if _, live := heldStatus(id, state); live || !ended {
+		return auroratest.StatusUpdate{}, false
+	}
+	s, err := aurora.ScheduleStatusFromString(state)
+	return auroratest.StatusUpdate{TaskID: id, Status: s}, err == nil
+}

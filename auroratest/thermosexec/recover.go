@@ -81,8 +81,13 @@ func (c checkpointProc) alive() bool {
 	return err == nil && p.Live() && c.StartTime != 0 && p.StartTime == c.StartTime
 }
 
-// Recover implements auroratest.Recoverer. A task this executor runs is
-// known. Otherwise the task's sandbox checkpoint is read: if processes it
+// Recover implements auroratest.Recoverer. A task this executor holds,
+// launched or adopted, is known. One that has ended on its agent (a
+// Thermos task whose runner reported a terminal state, a custom task that
+// ended) is reported again in that state, with the message
+// auroratest.LatestTaskState, as the Mesos master answers an explicit
+// reconciliation: a task a recovered backup had RUNNING that has FINISHED
+// since is FINISHED in the scheduler. Otherwise the task's sandbox checkpoint is read: if processes it
 // recorded still run, the task is adopted, RUNNING, and watched until they
 // end or it is killed; if none does (or there is no checkpoint), Recover
 // returns false and the scheduler marks the task LOST. An adopted task's
@@ -92,10 +97,13 @@ func (c checkpointProc) alive() bool {
 // in this process, so after a restart those tasks are not known.
 func (e *Executor) Recover(ctx context.Context, lt auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) bool {
 	e.mu.Lock()
-	_, known := e.tasks[lt.TaskID]
-	_, knownCustom := e.custom[lt.TaskID]
+	held, cr := e.tasks[lt.TaskID], e.custom[lt.TaskID]
 	e.mu.Unlock()
-	if known || knownCustom {
+	if held != nil || cr != nil {
+		if u, ended := endedOf(held, cr); ended {
+			u.Message = auroratest.LatestTaskState
+			report(u)
+		}
 		return true
 	}
 	_, root := e.agent(lt)
