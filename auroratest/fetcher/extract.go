@@ -169,6 +169,10 @@ func writeFile(dst string, r io.Reader, perm fs.FileMode) error {
 	if err := os.RemoveAll(dst); err != nil {
 		return err
 	}
+	if perm&0o111 != 0 {
+		// A task may run it: see writeUnforked.
+		return writeUnforked(dst, r, perm|0o600)
+	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o600)
 	if err != nil {
 		return err

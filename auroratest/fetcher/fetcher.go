@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -129,7 +130,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, sandbox, user string, u URI) (Re
 		return r, err
 	}
 	if u.Executable {
-		if err := os.Chmod(r.Path, 0o755); err != nil {
+		if err := makeExecutable(r.Path); err != nil {
 			return r, err
 		}
 	}
@@ -283,6 +284,52 @@ func copyFile(src, dst string) error {
 	}
 	defer in.Close()
 	return replaceFile(dst, in)
+}
+
+// makeExecutable replaces path by an executable copy (mode 0755) that no
+// other process has ever held open for writing; see writeUnforked.
+func makeExecutable(path string) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".exec-tmp")
+	os.Remove(tmp) // left by an earlier, interrupted fetch
+	err = writeUnforked(tmp, in, 0o755)
+	if err == nil {
+		err = os.Chmod(tmp, 0o755) // whatever the umask, as before
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// writeUnforked writes src to a new file dst with mode perm (less the
+// umask), holding syscall.ForkLock for reading from its creation to its
+// close, so that no process is forked while the file is open: os/exec
+// takes the lock for writing around every fork. A process forked while a file is open for
+// writing holds a copy of its descriptor until it execs (close-on-exec
+// closes it only then), and running the file meanwhile fails with "text
+// file busy" (ETXTBSY, golang/go#22315), as when the executor starts
+// another task's process while this task's files are fetched. Forks wait
+// for the write, so only local copies go through here, never a download.
+func writeUnforked(dst string, src io.Reader, perm fs.FileMode) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, src); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // replaceFile writes src to dst (mode 0644) through a temporary file in
