@@ -2,6 +2,7 @@ package job
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -46,19 +47,6 @@ func (e *FieldError) Error() string {
 // Unwrap returns e.Err.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// detailError attaches a human message to a sentinel without changing what
-// errors.Is sees.
-type detailError struct {
-	kind error
-	msg  string
-}
-
-// Error returns the message.
-func (e *detailError) Error() string { return e.msg }
-
-// Unwrap returns the sentinel.
-func (e *detailError) Unwrap() error { return e.kind }
-
 // UnboundError lists template variables left unbound in one field.
 type UnboundError struct {
 	// Refs are the unbound references without braces, e.g. "greeting".
@@ -95,7 +83,7 @@ type errorList struct {
 func (l *errorList) add(path string, kind error, msg string) {
 	var err error = kind
 	if msg != "" {
-		err = &detailError{kind: kind, msg: kind.Error() + ": " + msg}
+		err = fmt.Errorf("%w: %s", kind, msg) // errors.Is still sees kind
 	}
 	l.errs = append(l.errs, &FieldError{Path: path, Err: err})
 }

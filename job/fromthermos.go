@@ -27,7 +27,7 @@ import (
 // package is an error naming it.
 func FromThermos(p *thermos.Job) (Job, error) {
 	if p == nil {
-		return Job{}, &FieldError{Err: &detailError{kind: ErrRequired, msg: "required: FromThermos needs a payload, got nil"}}
+		return Job{}, &FieldError{Err: fmt.Errorf("%w: FromThermos needs a payload, got nil", ErrRequired)}
 	}
 	var errs errorList
 	// Templates the builder keeps only for the job, task, process and
@@ -211,7 +211,7 @@ func UpdateFromThermos(u thermos.UpdateConfig) Update {
 // it also takes the instance count and update_config.
 func FromConfig(c *thermos.Config) (Job, error) {
 	if c == nil {
-		return Job{}, &FieldError{Err: &detailError{kind: ErrRequired, msg: "required: FromConfig needs a config, got nil"}}
+		return Job{}, &FieldError{Err: fmt.Errorf("%w: FromConfig needs a config, got nil", ErrRequired)}
 	}
 	j, err := FromThermos(c.Job)
 	if err != nil {

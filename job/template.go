@@ -58,8 +58,8 @@ const maxPasses = 100
 const maxExpansion = 1 << 20
 
 var (
-	errTemplateTooDeep  = &detailError{kind: ErrInvalid, msg: "invalid: template references nest more than 100 levels deep (a variable probably refers to itself)"}
-	errTemplateTooLarge = &detailError{kind: ErrInvalid, msg: "invalid: template expands to more than 1 MiB (a variable probably refers to itself several times)"}
+	errTemplateTooDeep  = fmt.Errorf("%w: template references nest more than 100 levels deep (a variable probably refers to itself)", ErrInvalid)
+	errTemplateTooLarge = fmt.Errorf("%w: template expands to more than 1 MiB (a variable probably refers to itself several times)", ErrInvalid)
 )
 
 // node is something a template reference can walk into.
@@ -499,10 +499,10 @@ func refError(out string) error {
 	scanRefs(out, &p)
 	var errs []error
 	for _, a := range p.invalid {
-		errs = append(errs, &detailError{kind: ErrInvalid, msg: fmt.Sprintf("invalid: {{%s}} is not a template reference: references are names joined by .name or [index]", a)})
+		errs = append(errs, fmt.Errorf("%w: {{%s}} is not a template reference: references are names joined by .name or [index]", ErrInvalid, a))
 	}
 	for _, a := range p.badPorts {
-		errs = append(errs, &detailError{kind: ErrInvalid, msg: fmt.Sprintf("invalid: {{%s}}: ports must be indexed, write {{thermos.ports[%s]}}", a, strings.TrimPrefix(a, "thermos.ports."))})
+		errs = append(errs, fmt.Errorf("%w: {{%s}}: ports must be indexed, write {{thermos.ports[%s]}}", ErrInvalid, a, strings.TrimPrefix(a, "thermos.ports.")))
 	}
 	if len(p.unbound) > 0 {
 		errs = append(errs, &UnboundError{Refs: p.unbound})
