@@ -1,7 +1,6 @@
 package job_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,21 +91,7 @@ func TestFetcherURIsAndPorts(t *testing.T) {
 				assert.Equal(t, tt.wantURIs, spec.URIs)
 				return
 			}
-			require.Error(t, err)
-			got := map[string]*job.FieldError{}
-			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-				var fe *job.FieldError
-				require.True(t, errors.As(e, &fe), "%v is not a FieldError", e)
-				got[fe.Path] = fe
-			}
-			for _, w := range tt.want {
-				fe := got[w.path]
-				if assert.NotNil(t, fe, "no error for %s in %v", w.path, err) {
-					assert.ErrorIs(t, fe, w.err, w.path)
-					assert.Contains(t, fe.Error(), w.text, w.path)
-				}
-			}
-			assert.Len(t, got, len(tt.want), "%v", err)
+			assertBuildErrors(t, err, tt.want)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package job_test
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -210,18 +209,7 @@ func TestGoldenErrors(t *testing.T) {
 			// The oracle has this error case.
 			readGolden(t, tt.name+".error.json")
 			_, err := tt.job.Build()
-			require.Error(t, err)
-			assert.ErrorIs(t, err, tt.wantErr)
-			var found bool
-			for _, e := range unjoin(err) {
-				var fe *job.FieldError
-				if errors.As(e, &fe) && fe.Path == tt.wantPath {
-					found = true
-					assert.Contains(t, fe.Error(), tt.wantText)
-				}
-			}
-			assert.True(t, found, "no error at %s in:\n%v", tt.wantPath, err)
-			assert.Len(t, unjoin(err), 1, "exactly one problem expected, got:\n%v", err)
+			assertBuildErrors(t, err, []wantErr{{tt.wantPath, tt.wantErr, tt.wantText}}) // exactly this one problem
 		})
 	}
 }

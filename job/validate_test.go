@@ -28,6 +28,35 @@ type wantErr struct {
 	text string
 }
 
+// assertBuildErrors checks that err, what Build returned, holds exactly
+// the problems of want, each a *job.FieldError at its path, of its kind
+// (errors.Is) and with its text in the message; msgAndArgs name the case.
+func assertBuildErrors(t *testing.T, err error, want []wantErr, msgAndArgs ...any) {
+	t.Helper()
+	require.Error(t, err, msgAndArgs...)
+	got := unjoin(err)
+	for _, e := range got {
+		var fe *job.FieldError
+		require.True(t, errors.As(e, &fe), "%v is not a FieldError", e)
+	}
+	for _, w := range want {
+		var match *job.FieldError
+		for _, e := range got {
+			var fe *job.FieldError
+			if errors.As(e, &fe) && fe.Path == w.path {
+				match = fe
+				break
+			}
+		}
+		if !assert.NotNil(t, match, "no error at %s; got:\n%v", w.path, err) {
+			continue
+		}
+		assert.ErrorIs(t, match, w.err, w.path)
+		assert.Contains(t, match.Error(), w.text, w.path)
+	}
+	assert.Len(t, got, len(want), "got:\n%v", err)
+}
+
 func TestBuildValidation(t *testing.T) {
 	a := job.NewProcess("a", "true")
 	b := job.NewProcess("b", "true")
@@ -276,24 +305,7 @@ func TestBuildValidation(t *testing.T) {
 				require.NoError(t, err, tt.reason)
 				return
 			}
-			require.Error(t, err, tt.reason)
-			got := unjoin(err)
-			for _, w := range tt.want {
-				var match error
-				for _, e := range got {
-					var fe *job.FieldError
-					if errors.As(e, &fe) && fe.Path == w.path {
-						match = fe
-						break
-					}
-				}
-				if !assert.NotNil(t, match, "no error at %s; got:\n%v", w.path, err) {
-					continue
-				}
-				assert.ErrorIs(t, match, w.err)
-				assert.Contains(t, match.Error(), w.text)
-			}
-			assert.Len(t, got, len(tt.want), "got:\n%v", err)
+			assertBuildErrors(t, err, tt.want, tt.reason)
 		})
 	}
 }
