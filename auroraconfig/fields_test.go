@@ -3,12 +3,10 @@ package auroraconfig
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nixrealis/nixrealis/internal/mapkeys"
@@ -26,57 +24,9 @@ import (
 // job.Build, or no full job sets it, this test fails.
 func TestLoadKeepsEveryField(t *testing.T) {
 	a := newAuroraSchema()
-	var reached []schematest.Field
-	for name, j := range schematest.FullJobs() {
-		spec, err := j.Build()
-		require.NoError(t, err, name)
-		c := wholeJob(spec)
-		got := loadBuildSource(t, a, c)
-		assert.Equal(t, c, got, "%s, unchanged", name)
-		fields := schematest.Fields(c)
-		reached = append(reached, fields...)
-		for _, f := range fields {
-			if schematest.Unchangeable(name, f.Path) {
-				continue
-			}
-			t.Run(name+"/"+f.Path, func(t *testing.T) {
-				c := wholeJob(spec)
-				g, _ := schematest.Lookup(c, f.Path)
-				want := schematest.Changed(g)
-				g.Set(want)
-				back, ok := schematest.Lookup(loadBuildSource(t, a, c), f.Path)
-				require.True(t, ok, "%s is gone after Load and Build", f.Path)
-				assert.Equal(t, want, back.Value(), "%s after Load and Build", f.Path)
-			})
-		}
-	}
-	assert.Empty(t, schematest.Missing(reached), "fields no job of schematest.FullJobs sets: set them there")
-}
-
-// wholeJob returns a copy of spec's whole job.
-func wholeJob(spec job.Spec) *thermos.Config {
-	b, err := thermos.Marshal(spec.Payload)
-	if err != nil {
-		panic(err)
-	}
-	p, err := thermos.Unmarshal(b)
-	if err != nil {
-		panic(err)
-	}
-	u := spec.Update
-	if s := u.UpdateStrategy; s != nil {
-		cp := *s
-		if cp.VariableBatch != nil {
-			vb := *cp.VariableBatch
-			vb.BatchSizes = slices.Clone(vb.BatchSizes)
-			cp.VariableBatch = &vb
-		}
-		u.UpdateStrategy = &cp
-	}
-	if u.PulseIntervalSecs != nil {
-		u.PulseIntervalSecs = new(*u.PulseIntervalSecs)
-	}
-	return &thermos.Config{Job: p, Instances: spec.Instances, UpdateConfig: u}
+	schematest.EveryField(t, "Load and Build", func(t *testing.T, c *thermos.Config) *thermos.Config {
+		return loadBuildSource(t, a, c)
+	})
 }
 
 // loadBuildSource writes c as a .aurora file, loads it and builds its job.
@@ -90,7 +40,7 @@ func loadBuildSource(t *testing.T, a *auroraSchema, c *thermos.Config) *thermos.
 	require.NoError(t, err, src)
 	spec, err := cfg.Build(job.Key{})
 	require.NoError(t, err, src)
-	return wholeJob(spec)
+	return schematest.WholeJob(t, spec)
 }
 
 // source writes v, a value of a payload field, in the DSL: a described

@@ -4,7 +4,8 @@
 // time, for the tests that check every field of the schema reaches a
 // package (job.FromThermos, auroraconfig): a field added to thermos'
 // schema is listed here without an edit, and Missing reports a field no
-// job of a test reached.
+// job of a test reached; EveryField is such a test's whole loop, given
+// the trip through the package.
 package schematest
 
 import (
