@@ -23,60 +23,27 @@ import (
 // them).
 func scalars[B any](c *converter, o *object, b B, fields []scalarField[B], onlySet bool, tmpl func(B, string, string) B) B {
 	for k := range fields {
-		tf, s, has := &fields[k].info, &fields[k].set, fields[k].has
+		f := &fields[k]
+		tf, s := &f.info, &f.set
 		if onlySet {
 			if _, set := o.vals[tf.Name]; !set {
 				continue
 			}
 		}
-		done := false
+		var done bool
 		switch tf.Kind {
 		case thermos.KindString:
 			v, ok := c.str(o, tf.Name)
-			switch {
-			case !ok:
-				done = true
-			case s.String != nil:
-				b, done = s.String(b, v), true
-			case has:
-				b, done = s.Value(b, reflect.ValueOf(v), nil)
-			}
+			b, done = setScalar(b, f, v, "", ok, s.String, tmpl)
 		case thermos.KindInteger:
 			n, t, ok := c.integer(o, tf.Name)
-			switch {
-			case !ok:
-				done = true
-			case t != "":
-				b, done = tmpl(b, tf.Name, t), true
-			case s.Int != nil:
-				b, done = s.Int(b, n), true
-			case has:
-				b, done = s.Value(b, reflect.ValueOf(n), nil)
-			}
+			b, done = setScalar(b, f, n, t, ok, s.Int, tmpl)
 		case thermos.KindFloat:
 			x, t, ok := c.number(o, tf.Name)
-			switch {
-			case !ok:
-				done = true
-			case t != "":
-				b, done = tmpl(b, tf.Name, t), true
-			case s.Float != nil:
-				b, done = s.Float(b, x), true
-			case has:
-				b, done = s.Value(b, reflect.ValueOf(x), nil)
-			}
+			b, done = setScalar(b, f, x, t, ok, s.Float, tmpl)
 		case thermos.KindBoolean:
 			v, t, ok := c.boolean(o, tf.Name)
-			switch {
-			case !ok:
-				done = true
-			case t != "":
-				b, done = tmpl(b, tf.Name, t), true
-			case s.Bool != nil:
-				b, done = s.Bool(b, v), true
-			case has:
-				b, done = s.Value(b, reflect.ValueOf(v), nil)
-			}
+			b, done = setScalar(b, f, v, t, ok, s.Bool, tmpl)
 		default:
 			continue // nested objects, maps and lists: the caller's
 		}
@@ -85,6 +52,25 @@ func scalars[B any](c *converter, o *object, b B, fields []scalarField[B], onlyS
 		}
 	}
 	return b
+}
+
+// setScalar is scalars' step for field f holding v (ok is false if o has
+// no value for it, t is the template standing in for a literal): the
+// template through tmpl, else v through set, the builder's With method if
+// it takes a v, else through f's With method of another parameter type.
+// It reports false if there is none.
+func setScalar[B, T any](b B, f *scalarField[B], v T, t string, ok bool, set func(B, T) B, tmpl func(B, string, string) B) (B, bool) {
+	switch {
+	case !ok:
+		return b, true
+	case t != "":
+		return tmpl(b, f.info.Name, t), true
+	case set != nil:
+		return set(b, v), true
+	case f.has:
+		return f.set.Value(b, reflect.ValueOf(v), nil)
+	}
+	return b, false
 }
 
 // scalarField is a scalar field of a payload struct and the With method
