@@ -26,6 +26,16 @@ func (c *converter) job(o *object) job.Job {
 	}
 	j := job.New(key, t)
 	set := func(name string) bool { _, ok := o.vals[name]; return ok }
+	// explicit returns the object of field name if o sets it (nil if it
+	// is set to something else), recording where it was made.
+	explicit := func(name string) (*object, bool) {
+		if !set(name) {
+			return nil, false
+		}
+		so, _ := c.sub(o, name)
+		c.at(name, so)
+		return so, true
+	}
 
 	if set("instances") { // the DSL's, not the payload's
 		if n, tm, ok := c.integer(o, "instances"); ok && tm != "" {
@@ -54,14 +64,10 @@ func (c *converter) job(o *object) job.Job {
 			j = j.WithTaskLink(k, m[k])
 		}
 	}
-	if set("health_check_config") {
-		hc, _ := c.sub(o, "health_check_config")
-		c.at("health_check_config", hc)
+	if hc, ok := explicit("health_check_config"); ok {
 		j = j.WithHealthCheck(c.healthCheck(hc))
 	}
-	if set("lifecycle") {
-		lo, _ := c.sub(o, "lifecycle")
-		c.at("lifecycle", lo)
+	if lo, ok := explicit("lifecycle"); ok {
 		j = j.WithLifecycle(c.lifecycle(lo))
 	}
 	if ao, ok := c.sub(o, "announce"); ok {
@@ -74,9 +80,7 @@ func (c *converter) job(o *object) job.Job {
 		a.ZKPath, _ = c.str(ao, "zk_path")
 		j = j.WithAnnounce(a)
 	}
-	if set("update_config") {
-		uo, _ := c.sub(o, "update_config")
-		c.at("update_config", uo)
+	if uo, ok := explicit("update_config"); ok {
 		j = j.WithUpdate(c.update(uo))
 	}
 	if co, ok := c.sub(o, "container"); ok {
