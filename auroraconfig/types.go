@@ -369,44 +369,50 @@ func builtinDefault(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	return &fieldDecl{typ: t, def: c}, nil
 }
 
-func builtinRequired(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var tv starlark.Value
-	if err := starlark.UnpackPositionalArgs("Required", args, kwargs, 1, &tv); err != nil {
+// typeArgs returns the n types builtin fn takes as its positional
+// arguments, in order.
+func typeArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, n int) ([]*ptype, error) {
+	vals := make([]starlark.Value, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := starlark.UnpackPositionalArgs(fn, args, kwargs, n, ptrs...); err != nil {
 		return nil, err
 	}
-	t, err := typeArg(tv, "Required")
+	ts := make([]*ptype, n)
+	for i, v := range vals {
+		t, err := typeArg(v, fn)
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+func builtinRequired(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	ts, err := typeArgs("Required", args, kwargs, 1)
 	if err != nil {
 		return nil, err
 	}
-	return &fieldDecl{typ: t, required: true}, nil
+	return &fieldDecl{typ: ts[0], required: true}, nil
 }
 
 func builtinList(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var tv starlark.Value
-	if err := starlark.UnpackPositionalArgs("List", args, kwargs, 1, &tv); err != nil {
-		return nil, err
-	}
-	t, err := typeArg(tv, "List")
+	ts, err := typeArgs("List", args, kwargs, 1)
 	if err != nil {
 		return nil, err
 	}
-	return listOf(t), nil
+	return listOf(ts[0]), nil
 }
 
 func builtinMap(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var kv, vv starlark.Value
-	if err := starlark.UnpackPositionalArgs("Map", args, kwargs, 2, &kv, &vv); err != nil {
-		return nil, err
-	}
-	k, err := typeArg(kv, "Map")
+	ts, err := typeArgs("Map", args, kwargs, 2)
 	if err != nil {
 		return nil, err
 	}
-	v, err := typeArg(vv, "Map")
-	if err != nil {
-		return nil, err
-	}
-	return mapOf(k, v), nil
+	return mapOf(ts[0], ts[1]), nil
 }
 
 func builtinChoice(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
