@@ -72,6 +72,26 @@ func (a *api) badKey() *aurora.Response {
 	return a.respond(aurora.ResponseCode_ERROR, "")
 }
 
+// key returns the key of a call's job, or, when it is missing or invalid,
+// the answer to the call (badKey).
+func (a *api) key(job *aurora.JobKey) (jobKey, *aurora.Response) {
+	if !validKey(job) {
+		return jobKey{}, a.badKey()
+	}
+	return keyOf(job), nil
+}
+
+// keyToChange is key for a call that changes the job: while the job has
+// an active update the call is answered JOB_UPDATING_ERROR, as Aurora's
+// jobUpdateController.assertNotUpdating does.
+func (a *api) keyToChange(st *state, job *aurora.JobKey) (jobKey, *aurora.Response) {
+	key, bad := a.key(job)
+	if bad == nil && st.activeUpdate(key) != nil {
+		bad = a.updating()
+	}
+	return key, bad
+}
+
 func userOf(ctx context.Context) string {
 	if u, ok := ctx.Value(userKey).(string); ok {
 		return u

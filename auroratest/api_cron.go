@@ -68,12 +68,9 @@ func (a *api) DescheduleCronJob(ctx context.Context, job *aurora.JobKey) (r *aur
 	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
-	if !validKey(job) {
-		return a.badKey(), nil
-	}
-	key := keyOf(job)
-	if st.activeUpdate(key) != nil {
-		return a.updating(), nil
+	key, bad := a.keyToChange(st, job)
+	if bad != nil {
+		return bad, nil
 	}
 	if st.cron[key] == nil {
 		return a.ok(nil, fmt.Sprintf("Job %s is not scheduled with cron", key)), nil
@@ -89,10 +86,10 @@ func (a *api) StartCronJob(ctx context.Context, job *aurora.JobKey) (r *aurora.R
 	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
-	if !validKey(job) {
-		return a.badKey(), nil
+	key, bad := a.key(job)
+	if bad != nil {
+		return bad, nil
 	}
-	key := keyOf(job)
 	if st.cron[key] == nil {
 		return a.invalid(fmt.Sprintf("Failed to start cron job - No cron job found for %s.", key)), nil
 	}

@@ -49,12 +49,9 @@ func (a *api) KillTasks(ctx context.Context, job *aurora.JobKey, instances []int
 	defer a.guard(&r, &err)
 	st := a.lock()
 	defer a.unlock()
-	if !validKey(job) {
-		return a.badKey(), nil
-	}
-	key := keyOf(job)
-	if st.activeUpdate(key) != nil {
-		return a.updating(), nil
+	key, bad := a.keyToChange(st, job)
+	if bad != nil {
+		return bad, nil
 	}
 	n := 0
 	for _, t := range st.activeTasks(key) {
