@@ -173,15 +173,7 @@ func writeFile(dst string, r io.Reader, perm fs.FileMode) error {
 		// A task may run it: see writeUnforked.
 		return writeUnforked(dst, r, perm|0o600)
 	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, r); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return createFile(dst, r, perm|0o600)
 }
 
 // symlink creates a link at dst to a relative target that stays inside

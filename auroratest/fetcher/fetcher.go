@@ -321,6 +321,12 @@ func makeExecutable(path string) error {
 func writeUnforked(dst string, src io.Reader, perm fs.FileMode) error {
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
+	return createFile(dst, src, perm)
+}
+
+// createFile writes src to a new file dst with mode perm (less the
+// umask); dst must not exist.
+func createFile(dst string, src io.Reader, perm fs.FileMode) error {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
