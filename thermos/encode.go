@@ -121,6 +121,11 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
+// shortEscape maps the bytes json.dumps writes as a two-character escape
+// (" \ \n \r \t \b \f) to the letter after the backslash; 0 for every
+// other byte. It is never modified.
+var shortEscape = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f'}
+
 // appendString appends s as a JSON string the way Python 2's json.dumps
 // writes it with ensure_ascii: printable ASCII as is (including <, >, &, /),
 // short escapes for " \ \n \r \t \b \f, everything else (DEL, other control
@@ -136,29 +141,10 @@ func appendString(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, `\"`...)
+		if e := shortEscape[c]; e != 0 {
+			b = append(b, '\\', e)
 			i++
-		case '\\':
-			b = append(b, `\\`...)
-			i++
-		case '\n':
-			b = append(b, `\n`...)
-			i++
-		case '\r':
-			b = append(b, `\r`...)
-			i++
-		case '\t':
-			b = append(b, `\t`...)
-			i++
-		case '\b':
-			b = append(b, `\b`...)
-			i++
-		case '\f':
-			b = append(b, `\f`...)
-			i++
-		default:
+		} else {
 			r, size := rune(c), 1
 			if c >= utf8.RuneSelf {
 				r, size = utf8.DecodeRuneInString(s[i:])
