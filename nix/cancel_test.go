@@ -20,10 +20,7 @@ import (
 // after WaitDelay, the whole process group must get SIGKILL.
 func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	pidFile := writeStubbornStandIn(t, dir, "nix-instantiate")
-
-	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
+	n, standInPids := stubbornNix(t, "nix-instantiate")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	errc := make(chan error, 1)
@@ -31,7 +28,7 @@ func TestCancelKillsGroupAfterWaitDelay(t *testing.T) {
 		_, err := n.Instantiate(ctx, nix.Expr{Expr: "1"})
 		errc <- err
 	}()
-	pids := waitForPids(t, pidFile, 3, 10*time.Second, "the stand-in nix-instantiate never wrote its pids")
+	pids := standInPids()
 	cancel()
 	var err error
 	select {

@@ -3,12 +3,9 @@ package nix_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/nixrealis/nixrealis/nix"
 )
 
 // TestCommandCancelKillsTree: a command from Nix.Command is cancelled like
@@ -17,15 +14,12 @@ import (
 // WaitDelay all three are killed.
 func TestCommandCancelKillsTree(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	pidFile := writeStubbornStandIn(t, dir, "nix")
-
-	n := nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}
+	n, standInPids := stubbornNix(t, "nix")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cmd := n.Command(ctx, "nix")
 	require.NoError(t, cmd.Start())
-	pids := waitForPids(t, pidFile, 3, 10*time.Second, "the stand-in nix never wrote its pids")
+	pids := standInPids()
 	cancel()
 	err := cmd.Wait()
 	require.Error(t, err)

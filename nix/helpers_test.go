@@ -16,6 +16,7 @@ import (
 
 	"github.com/nixrealis/nixrealis/internal/proc"
 	"github.com/nixrealis/nixrealis/internal/testenv"
+	"github.com/nixrealis/nixrealis/nix"
 )
 
 // writeStubbornStandIn writes dir/name, a stand-in for a nix command that
@@ -28,6 +29,19 @@ func writeStubbornStandIn(t testing.TB, dir, name string) (pidFile string) {
 	script := "#!/bin/sh\ntrap '' INT\nsleep 3600 &\na=$!\nsetsid sleep 3601 &\necho $$ $a $! > '" + pidFile + "'\nwait\n"
 	require.NoError(t, testenv.WriteExecutable(filepath.Join(dir, name), []byte(script)))
 	return pidFile
+}
+
+// stubbornNix returns a Nix that runs the stand-in name written by
+// writeStubbornStandIn, with a WaitDelay of 100ms, and a function that
+// waits for the stand-in's three pids (failing t if they never come).
+func stubbornNix(t testing.TB, name string) (n nix.Nix, pids func() []int) {
+	t.Helper()
+	dir := t.TempDir()
+	pidFile := writeStubbornStandIn(t, dir, name)
+	return nix.Nix{Dir: dir, WaitDelay: 100 * time.Millisecond}, func() []int {
+		t.Helper()
+		return waitForPids(t, pidFile, 3, 10*time.Second, "the stand-in "+name+" never wrote its pids")
+	}
 }
 
 // waitForPids waits up to wait for a complete line in pidFile and returns the
