@@ -50,8 +50,7 @@ func agent(t *testing.T, events func(nix.Event)) (*nix.Nix, string) {
 func buildClosure(t *testing.T, n *nix.Nix, attr string, args map[string]string) (nix.StorePath, []nix.StorePath) {
 	t.Helper()
 	ctx := t.Context()
-	drvs, err := n.Instantiate(ctx, pkg(t, attr, args))
-	require.NoError(t, err)
+	drvs := instantiate(t, n, attr, args)
 	outs, err := n.Build(ctx, nix.BuildOptions{AddRoot: filepath.Join(t.TempDir(), "result")}, drvs...)
 	require.NoError(t, err)
 	require.Len(t, outs, 1)

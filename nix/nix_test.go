@@ -49,6 +49,15 @@ func pkg(t testing.TB, attr string, args map[string]string) nix.Expr {
 	return nix.Expr{File: pkgsFile(t), Attr: attr, ArgStr: argstr}
 }
 
+// instantiate instantiates pkg(t, attr, args) with n and returns its
+// derivations, failing t on an error.
+func instantiate(t testing.TB, n *nix.Nix, attr string, args map[string]string) []nix.StorePath {
+	t.Helper()
+	drvs, err := n.Instantiate(t.Context(), pkg(t, attr, args))
+	require.NoError(t, err)
+	return drvs
+}
+
 // eventLog collects progress events; safe for the reader goroutine.
 type eventLog struct {
 	mu     sync.Mutex
@@ -77,8 +86,7 @@ func TestInstantiateOutputPathsWithoutBuilding(t *testing.T) {
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
-	drvs, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
-	require.NoError(t, err)
+	drvs := instantiate(t, &n, "greeter", nil)
 	require.Len(t, drvs, 1)
 	assert.True(t, drvs[0].IsDerivation(), "Instantiate() = %v, want a .drv", drvs)
 	assert.True(t, exists(string(drvs[0])), "the .drv is written to the store")
@@ -99,10 +107,7 @@ func TestOutputPathsAgreesWithNixStore(t *testing.T) {
 	ctx := t.Context()
 	chroot := t.TempDir()
 	for _, n := range []*nix.Nix{{}, {Store: chroot}} {
-		multi, err := n.Instantiate(ctx, pkg(t, "multi", nil))
-		require.NoError(t, err)
-		greeter, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
-		require.NoError(t, err)
+		multi, greeter := instantiate(t, n, "multi", nil), instantiate(t, n, "greeter", nil)
 		drvs := append(multi, greeter...)
 		got, err := n.OutputPaths(ctx, drvs...)
 		require.NoError(t, err)
@@ -219,8 +224,7 @@ func TestBuild(t *testing.T) {
 	var events eventLog
 	var tracker nix.Tracker
 	n := nix.Nix{Progress: func(ev nix.Event) { events.add(ev); tracker.Update(ev) }}
-	drvs, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
-	require.NoError(t, err)
+	drvs := instantiate(t, &n, "greeter", nil)
 	root := filepath.Join(t.TempDir(), "result")
 	outs, err := n.Build(ctx, nix.BuildOptions{AddRoot: root}, drvs...)
 	require.NoError(t, err)
@@ -263,9 +267,8 @@ func TestBuildFailure(t *testing.T) {
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
-	drvs, err := n.Instantiate(ctx, pkg(t, "broken", nil))
-	require.NoError(t, err)
-	_, err = n.Build(ctx, nix.BuildOptions{}, drvs...)
+	drvs := instantiate(t, &n, "broken", nil)
+	_, err := n.Build(ctx, nix.BuildOptions{}, drvs...)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, nix.ErrBuildFailed)
 	var ne *nix.Error
@@ -289,8 +292,7 @@ func TestClosure(t *testing.T) {
 	testenv.NeedNix(t)
 	ctx := t.Context()
 	var n nix.Nix
-	drvs, err := n.Instantiate(ctx, pkg(t, "greeter", nil))
-	require.NoError(t, err)
+	drvs := instantiate(t, &n, "greeter", nil)
 	outs, err := n.Build(ctx, nix.BuildOptions{AddRoot: filepath.Join(t.TempDir(), "r")}, drvs...)
 	require.NoError(t, err)
 
