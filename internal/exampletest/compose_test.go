@@ -23,8 +23,7 @@ import (
 // and kills the compose job.
 func TestComposeWalkThrough(t *testing.T) {
 	bin := buildClient(t)
-	r := runClient(t, bin, "-executor=compose", "-cmd=create")
-	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	r := runClientOK(t, bin, "-executor=compose", "-cmd=create")
 	assert.Contains(t, r.stdout, "created devcluster/www-data/prod/docker-compose: 1 instance(s) RUNNING")
 	assert.Contains(t, r.stdout, "/sandboxes/compose-www-data-prod-docker-compose-0-")
 	assert.Contains(t, r.stdout, "answers: Hello from the docker-compose executor (nixrealis stand-in), port ")
@@ -44,9 +43,7 @@ func TestComposeWalkThrough(t *testing.T) {
 	t.Cleanup(srv.Close)
 	do := func(args ...string) result {
 		t.Helper()
-		r := runClient(t, bin, append([]string{"-url=" + srv.URL, "-executor=compose"}, args...)...)
-		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
-		return r
+		return runClientOK(t, bin, append([]string{"-url=" + srv.URL, "-executor=compose"}, args...)...)
 	}
 	assert.Contains(t, do("-cmd=create").stdout, "created devcluster/www-data/prod/docker-compose: 1 instance(s) RUNNING")
 	assert.Contains(t, do("-cmd=status").stdout, "RUNNING: 0")

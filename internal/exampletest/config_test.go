@@ -26,8 +26,7 @@ func golden(name string) string { return filepath.Join("job", "testdata", "golde
 func TestConfigCreateEmbedded(t *testing.T) {
 	testenv.NeedNix(t)
 	bin := buildClient(t)
-	r := runClient(t, bin, "-cmd=create", "-config=examples/hello/hello_world.aurora")
-	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	r := runClientOK(t, bin, "-cmd=create", "-config=examples/hello/hello_world.aurora")
 	assert.Contains(t, r.stdout, "prepare: preparing the Nix sandbox")
 	assert.Contains(t, r.stdout, "created devcluster/vagrant/devel/hello_world: 1 instance(s) RUNNING")
 	assert.Contains(t, r.stdout, "Hello, world! (from a Nix-built package, instance 0)")
@@ -51,8 +50,7 @@ func TestConfigInspectWriteJSON(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"-cmd=inspect", "-write-json", "-config=" + golden(tt.name+".aurora")}, tt.args...)
-			r := runClient(t, bin, args...)
-			require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+			r := runClientOK(t, bin, args...)
 			want, err := os.ReadFile(filepath.Join(repoRoot(t), golden(tt.name+".payload.json")))
 			require.NoError(t, err)
 			require.True(t, strings.HasSuffix(r.stdout, "}\n"), "one JSON document and a newline: %q", r.stdout)
@@ -69,8 +67,7 @@ func TestConfigInspectWriteJSON(t *testing.T) {
 func TestConfigBind(t *testing.T) {
 	bin := buildClient(t)
 	file := "-config=" + golden("templating_bind.aurora")
-	r := runClient(t, bin, "-cmd=inspect", "-write-json", file, "-bind=build=7", "-bind", "cpus=2.5")
-	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+	r := runClientOK(t, bin, "-cmd=inspect", "-write-json", file, "-bind=build=7", "-bind", "cpus=2.5")
 	assert.Contains(t, r.stdout, `--build=7"`)
 	assert.Contains(t, r.stdout, `"cpu": 2.5`)
 

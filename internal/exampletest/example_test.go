@@ -71,14 +71,22 @@ func runClient(t *testing.T, bin string, args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
+// runClientOK runs the client like runClient and fails t unless it exits 0,
+// showing the arguments and both outputs.
+func runClientOK(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	r := runClient(t, bin, args...)
+	require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+	return r
+}
+
 // TestCreateEmbedded is the README's main job: with no -url the client
 // starts an embedded cluster, builds the example Nix job, creates it and
 // prints its output.
 func TestCreateEmbedded(t *testing.T) {
 	testenv.NeedNix(t)
 	bin := buildClient(t)
-	r := runClient(t, bin, "-cmd=create", "-instances=2")
-	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	r := runClientOK(t, bin, "-cmd=create", "-instances=2")
 	assert.Contains(t, r.stdout, "embedded Aurora scheduler at http://127.0.0.1:")
 	if os.Geteuid() == 0 {
 		assert.Contains(t, r.stdout, "tasks run as user nobody", "the embedded cluster names the user its tasks run as")
@@ -153,9 +161,7 @@ func againstScheduler(t *testing.T) func(args ...string) result {
 	common := []string{"-url=" + srv.URL, "-cache=file://" + filepath.Join(dir, "cache"), "-secretKey=" + secret}
 	return func(args ...string) result {
 		t.Helper()
-		r := runClient(t, bin, append(append([]string{}, common...), args...)...)
-		require.Equal(t, 0, r.code, "%v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
-		return r
+		return runClientOK(t, bin, append(append([]string{}, common...), args...)...)
 	}
 }
 
@@ -230,8 +236,7 @@ func TestUsageErrors(t *testing.T) {
 func TestInspectOffline(t *testing.T) {
 	testenv.NeedNix(t)
 	bin := buildClient(t)
-	r := runClient(t, bin, "-cmd=inspect")
-	require.Equal(t, 0, r.code, r.stderr)
+	r := runClientOK(t, bin, "-cmd=inspect")
 	assert.Contains(t, r.stdout, "Process 'init_sandbox':")
 	assert.Contains(t, r.stdout, "hello {{mesos.instance}}")
 }
