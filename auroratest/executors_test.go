@@ -80,16 +80,19 @@ func TestParseExecutorConfigErrors(t *testing.T) {
 	}
 }
 
-// launchRecorder runs nothing and remembers what it was launched with.
+// launchRecorder runs nothing and remembers what it was launched with, and
+// the contexts it was given.
 type launchRecorder struct {
 	auroratest.NopExecutor
 	mu       sync.Mutex
 	launched []auroratest.LaunchedTask
+	ctxs     []context.Context
 }
 
 func (e *launchRecorder) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
 	e.mu.Lock()
 	e.launched = append(e.launched, t)
+	e.ctxs = append(e.ctxs, ctx)
 	e.mu.Unlock()
 	e.NopExecutor.Launch(ctx, t, report)
 }
@@ -98,6 +101,12 @@ func (e *launchRecorder) tasks() []auroratest.LaunchedTask {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]auroratest.LaunchedTask(nil), e.launched...)
+}
+
+func (e *launchRecorder) contexts() []context.Context {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]context.Context(nil), e.ctxs...)
 }
 
 func TestCustomExecutorScheduling(t *testing.T) {

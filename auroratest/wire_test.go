@@ -273,32 +273,17 @@ func TestCron(t *testing.T) {
 	assert.Equal(t, "Job vagrant/prod/nightly is not scheduled with cron", resp.Details[0].Message)
 }
 
-// recordingExecutor runs nothing and remembers the contexts it was given.
-type recordingExecutor struct {
-	auroratest.NopExecutor
-	mu   sync.Mutex
-	ctxs []context.Context
-}
-
-func (e *recordingExecutor) Launch(ctx context.Context, t auroratest.LaunchedTask, report func(auroratest.StatusUpdate)) {
-	e.mu.Lock()
-	e.ctxs = append(e.ctxs, ctx)
-	e.mu.Unlock()
-	e.NopExecutor.Launch(ctx, t, report)
-}
-
 func TestCloseStopsExecutor(t *testing.T) {
 	t.Parallel()
-	e := &recordingExecutor{}
+	e := &launchRecorder{}
 	srv := fastServer(e)
 	r := client(t, srv)
 	startService(t, r, "stop", 1)
 	srv.Close()
 	srv.Close()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	require.Len(t, e.ctxs, 1)
-	assert.Error(t, e.ctxs[0].Err(), "the executor's context ends with the server")
+	ctxs := e.contexts()
+	require.Len(t, ctxs, 1)
+	assert.Error(t, ctxs[0].Err(), "the executor's context ends with the server")
 	_, err := r.GetTasksWithoutConfigs(&aurora.TaskQuery{})
 	assert.Error(t, err, "a closed server answers nothing")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,23 +26,7 @@ func TestFetchedExecutableRunsWhileOthersFork(t *testing.T) {
 	archive := filepath.Join(src, "run.tar")
 	require.NoError(t, testenv.WriteExecutable(archive, tarGz(t, false, entry{name: "inner.sh", body: string(script), mode: 0o755})))
 
-	stop := make(chan struct{})
-	var forkers sync.WaitGroup
-	for range 4 {
-		forkers.Add(1)
-		go func() {
-			defer forkers.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_ = exec.Command("/bin/true").Run()
-			}
-		}()
-	}
-	defer func() { close(stop); forkers.Wait() }()
+	testenv.ForkInBackground(t, 4)
 
 	f := &fetcher.Fetcher{CacheDir: t.TempDir()}
 	cases := []struct {

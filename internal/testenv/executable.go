@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"sync"
+	"testing"
 )
 
 // WriteExecutable writes data to path as an executable file (mode 0755)
@@ -22,4 +24,26 @@ func WriteExecutable(path string, data []byte) error {
 		return fmt.Errorf("writing the executable %s: %w: %s", path, err, bytes.TrimSpace(out))
 	}
 	return nil
+}
+
+// ForkInBackground starts n goroutines that start /bin/true over and over
+// until t ends, as the other tests of a package do: a file written for
+// writing meanwhile is inherited by those children until they exec, which
+// is what makes running it fail with "text file busy" (ETXTBSY).
+func ForkInBackground(t testing.TB, n int) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = exec.Command("/bin/true").Run()
+			}
+		})
+	}
+	t.Cleanup(func() { close(stop); wg.Wait() })
 }

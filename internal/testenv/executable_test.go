@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/nixrealis/nixrealis/internal/testenv"
@@ -14,23 +13,7 @@ import (
 // every time: no "text file busy".
 func TestWriteExecutable(t *testing.T) {
 	dir := t.TempDir()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 { // the other tests of a package, starting processes
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_ = exec.Command("/bin/true").Run()
-			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
+	testenv.ForkInBackground(t, 4) // the other tests of a package, starting processes
 	for i := range 200 {
 		p := filepath.Join(dir, "script")
 		os.Remove(p)
