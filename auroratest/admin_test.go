@@ -37,9 +37,7 @@ func errorMessage(resp *aurora.Response) string {
 func TestBackupRecoveryRoundTrip(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := unstartedFastServer(nil)
-	srv.DataDir = dir
-	srv.Start()
+	srv := startOn(nil, dir)
 	defer srv.Close()
 	r := client(t, srv)
 	c := adminClient(t, srv.URL)
@@ -134,9 +132,7 @@ func TestBackupRecoveryRoundTrip(t *testing.T) {
 	check(r)
 
 	srv.Close()
-	srv2 := unstartedFastServer(nil)
-	srv2.DataDir = dir
-	srv2.Start()
+	srv2 := startOn(nil, dir)
 	defer srv2.Close()
 	check(client(t, srv2))
 }
@@ -160,9 +156,7 @@ func TestAdminTaskCalls(t *testing.T) {
 	t.Parallel()
 	exec := &forgetful{}
 	dir := t.TempDir()
-	srv := unstartedFastServer(exec)
-	srv.DataDir = dir
-	srv.Start()
+	srv := startOn(exec, dir)
 	defer srv.Close()
 	r := client(t, srv)
 	c := adminClient(t, srv.URL)
@@ -229,9 +223,7 @@ func TestAdminTaskCalls(t *testing.T) {
 	// snapshot rewrites the storage; a restart finds the same tasks.
 	require.NoError(t, r.Snapshot())
 	srv.Close()
-	srv2 := unstartedFastServer(nil)
-	srv2.DataDir = dir
-	srv2.Start()
+	srv2 := startOn(nil, dir)
 	defer srv2.Close()
 	again, err := client(t, srv2).GetTaskStatus(&aurora.TaskQuery{Role: ptr(role)})
 	require.NoError(t, err)

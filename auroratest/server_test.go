@@ -83,6 +83,15 @@ func unstartedFastServer(ex auroratest.Executor) *auroratest.Server {
 	return s
 }
 
+// startOn starts a fast server with executor ex that keeps its state in
+// dir, for tests that stop a server and start another on the same state.
+func startOn(ex auroratest.Executor, dir string) *auroratest.Server {
+	s := unstartedFastServer(ex)
+	s.DataDir = dir
+	s.Start()
+	return s
+}
+
 func TestCreateMonitorKill(t *testing.T) {
 	t.Parallel()
 	srv := fastServer(nil)

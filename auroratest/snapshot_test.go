@@ -54,13 +54,6 @@ func fileSize(t *testing.T, dir string) int64 {
 	return fi.Size()
 }
 
-func startOn(dir string) *auroratest.Server {
-	srv := unstartedFastServer(nil)
-	srv.DataDir = dir
-	srv.Start()
-	return srv
-}
-
 // waitTasks waits until the role's tasks in states number want.
 func waitTasks(t *testing.T, r realis.Realis, want int, states ...aurora.ScheduleStatus) {
 	t.Helper()
@@ -105,7 +98,7 @@ func TestSnapshotCompactsStorage(t *testing.T) {
 	t.Parallel()
 	const jobs, instances = 15, 20 // 302 tasks fit the default agents
 	dir := t.TempDir()
-	srv := startOn(dir)
+	srv := startOn(nil, dir)
 	r := client(t, srv)
 	fillThenPrune(t, r, srv, jobs, instances)
 	srv.Close()
@@ -113,7 +106,7 @@ func TestSnapshotCompactsStorage(t *testing.T) {
 	assert.Equal(t, 2, pruned.tasks, "pruneTasks deletes the task records")
 	assert.Equal(t, jobs+1, pruned.configs, "configs stay until a snapshot")
 
-	srv2 := startOn(dir)
+	srv2 := startOn(nil, dir)
 	r2 := client(t, srv2)
 	before := viewOf(t, r2)
 	grown := fileSize(t, dir)
@@ -161,7 +154,7 @@ func TestSnapshotThenRestart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			srv := startOn(dir)
+			srv := startOn(nil, dir)
 			r := client(t, srv)
 			fillThenPrune(t, r, srv, 4, 5)
 			require.NoError(t, r.Snapshot())
@@ -171,7 +164,7 @@ func TestSnapshotThenRestart(t *testing.T) {
 				tc.crash(t, dir)
 			}
 
-			srv2 := startOn(dir)
+			srv2 := startOn(nil, dir)
 			defer srv2.Close()
 			_, err := os.Stat(tmpFile(dir))
 			assert.True(t, errors.Is(err, fs.ErrNotExist), "the temporary file is removed on start: %v", err)
@@ -194,7 +187,7 @@ func TestSnapshotDuringCalls(t *testing.T) {
 	t.Parallel()
 	const n = 15
 	dir := t.TempDir()
-	srv := startOn(dir)
+	srv := startOn(nil, dir)
 	calls := []func(r realis.Realis, i int) error{
 		func(r realis.Realis, i int) error { return r.Snapshot() },
 		func(r realis.Realis, i int) error {
@@ -225,7 +218,7 @@ func TestSnapshotDuringCalls(t *testing.T) {
 	}
 	srv.Close()
 
-	srv2 := startOn(dir)
+	srv2 := startOn(nil, dir)
 	defer srv2.Close()
 	r := client(t, srv2)
 	_, jobs, err := r.GetJobs(role)

@@ -53,9 +53,7 @@ func viewOf(t *testing.T, r realis.Realis) clusterView {
 func TestRestartRecoversState(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := unstartedFastServer(nil)
-	srv.DataDir = dir
-	srv.Start()
+	srv := startOn(nil, dir)
 	r := client(t, srv)
 	startService(t, r, "web", 3)
 	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
@@ -79,9 +77,7 @@ func TestRestartRecoversState(t *testing.T) {
 	require.Len(t, before.jobs, 2)
 	srv.Close()
 
-	srv2 := unstartedFastServer(nil)
-	srv2.DataDir = dir
-	srv2.Start()
+	srv2 := startOn(nil, dir)
 	defer srv2.Close()
 	r2 := client(t, srv2)
 	after := viewOf(t, r2)
@@ -104,9 +100,7 @@ func TestRestartRecoversState(t *testing.T) {
 	srv2.Close()
 
 	// A third start sees the update's end.
-	srv3 := unstartedFastServer(nil)
-	srv3.DataDir = dir
-	srv3.Start()
+	srv3 := startOn(nil, dir)
 	defer srv3.Close()
 	assert.Equal(t, aurora.JobUpdateStatus_ROLLED_FORWARD, details(t, client(t, srv3), uk).Update.Summary.State.Status)
 }
@@ -142,16 +136,12 @@ func (e *plainExecutor) Kill(id string) { e.nop.Kill(id) }
 func TestRestartLosesWhatTheExecutorCannotRecover(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := unstartedFastServer(&plainExecutor{})
-	srv.DataDir = dir
-	srv.Start()
+	srv := startOn(&plainExecutor{}, dir)
 	startService(t, client(t, srv), "web", 2)
 	before := srv.Tasks(role, env, "web")
 	srv.Close()
 
-	srv2 := unstartedFastServer(&plainExecutor{})
-	srv2.DataDir = dir
-	srv2.Start()
+	srv2 := startOn(&plainExecutor{}, dir)
 	defer srv2.Close()
 	r := client(t, srv2)
 	waitInstances(t, r, key("web"), 2, aurora.ScheduleStatus_RUNNING)
