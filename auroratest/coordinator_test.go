@@ -57,11 +57,8 @@ func TestSlaDrainHostsAsksTheCoordinator(t *testing.T) {
 			}))
 			defer coord.Close()
 
-			srv := twoAgents(t, 20)
-			r := client(t, srv)
+			srv, r := twoAgentsWithQuota(t, 20)
 			policy := &aurora.SlaPolicy{CoordinatorSlaPolicy: &aurora.CoordinatorSlaPolicy{CoordinatorUrl: coord.URL + "/sla?cluster=test", StatusKey: statusKey}}
-			_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
-			require.NoError(t, err)
 			// Tiers other than preferred take no SLA policy.
 			onlyOn(t, r, newJob("coord", 2).Tier("preferred").SlaPolicy(policy), 2)
 			ids := map[string]string{} // task key -> task id
@@ -70,7 +67,7 @@ func TestSlaDrainHostsAsksTheCoordinator(t *testing.T) {
 			}
 
 			// The request's default policy is not used: the task has its own.
-			_, err = r.SLADrainHosts(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 0}}, 3600, "a")
+			_, err := r.SLADrainHosts(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 0}}, 3600, "a")
 			require.NoError(t, err)
 			want := statusKey
 			if want == "" {

@@ -16,6 +16,17 @@ func twoAgents(t *testing.T, min int) *auroratest.Server {
 	return twoAgentCluster(t, nil, func(srv *auroratest.Server) { srv.MinRequiredInstancesForSLA = min })
 }
 
+// twoAgentsWithQuota is twoAgents with a client and a quota for the role
+// that preferred-tier (production) jobs of the SLA tests fit in.
+func twoAgentsWithQuota(t *testing.T, min int) (*auroratest.Server, realis.Realis) {
+	t.Helper()
+	srv := twoAgents(t, min)
+	r := client(t, srv)
+	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
+	require.NoError(t, err)
+	return srv, r
+}
+
 // onlyOn creates the job with all its instances on host a: b is drained
 // meanwhile.
 func onlyOn(t *testing.T, r realis.Realis, job realis.Job, n int) {
@@ -73,14 +84,11 @@ func messages(t *aurora.ScheduledTask) []string {
 
 func TestSlaDrainHostsPacesByTheSLAPolicy(t *testing.T) {
 	t.Parallel()
-	srv := twoAgents(t, 1)
-	r := client(t, srv)
-	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
-	require.NoError(t, err)
+	srv, r := twoAgentsWithQuota(t, 1)
 	onlyOn(t, r, newJob("sla", 3).Tier("preferred"), 3)
 
 	policy := &aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 2}}
-	_, err = r.SLADrainHosts(policy, 3600, "a")
+	_, err := r.SLADrainHosts(policy, 3600, "a")
 	require.NoError(t, err)
 	done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 30)
 	require.NoError(t, err)
@@ -121,15 +129,12 @@ func drainTimes(srv *auroratest.Server, name string) []int64 {
 
 func TestSlaDrainHostsPercentagePolicy(t *testing.T) {
 	t.Parallel()
-	srv := twoAgents(t, 1)
-	r := client(t, srv)
-	_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
-	require.NoError(t, err)
+	srv, r := twoAgentsWithQuota(t, 1)
 	policy := &aurora.SlaPolicy{PercentageSlaPolicy: &aurora.PercentageSlaPolicy{Percentage: 50}}
 	onlyOn(t, r, newJob("pct", 4).Tier("preferred").SlaPolicy(policy), 4)
 
 	// The task's own policy wins over the request's default (drain all).
-	_, err = r.SLADrainHosts(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 0}}, 3600, "a")
+	_, err := r.SLADrainHosts(&aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 0}}, 3600, "a")
 	require.NoError(t, err)
 	done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 30)
 	require.NoError(t, err)
@@ -210,17 +215,14 @@ func TestSlaDrainHostsSkipsTheSLAOfSmallJobs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := twoAgents(t, tc.min)
-			r := client(t, srv)
-			_, err := r.SetQuota(role, ptr(8.0), ptr(int64(8192)), ptr(int64(8192)))
-			require.NoError(t, err)
+			srv, r := twoAgentsWithQuota(t, tc.min)
 			created := srv.Now().UnixMilli()
 			onlyOn(t, r, newJob("small", 3).Tier(tc.tier), 3)
 
 			// Count 2 of 3 lets one instance drain a poll, once the others
 			// have run for 30 min; the 2 h timeout would force the rest.
 			policy := &aurora.SlaPolicy{CountSlaPolicy: &aurora.CountSlaPolicy{Count: 2, DurationSecs: 1800}}
-			_, err = r.SLADrainHosts(policy, 7200, "a")
+			_, err := r.SLADrainHosts(policy, 7200, "a")
 			require.NoError(t, err)
 			done, err := (&realis.Monitor{Client: r}).HostMaintenance([]string{"a"}, []aurora.MaintenanceMode{aurora.MaintenanceMode_DRAINED}, 1, 60)
 			require.NoError(t, err)
